@@ -1,0 +1,14 @@
+"""hasim: discrete-event Monte Carlo availability simulation for IT architectures."""
+from ._version import __version__
+from .distributions import Empirical, Exponential, Fixed, LogNormal, Uniform, Weibull
+from .errors import Problem, ScenarioError
+from .io import dump, load, loads
+from .model import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
+
+__all__ = [
+    "__version__",
+    "Scenario", "Service", "Zone", "Failover", "HealthCheck", "Dns", "Cached",
+    "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
+    "ScenarioError", "Problem",
+    "load", "loads", "dump",
+]

@@ -1,0 +1,459 @@
+"""The scenario model: zones, services, routers and the scenario that holds them.
+
+These pydantic models *are* the Python API and the file format at once: a
+scenario file is parsed into exactly these constructors, so a notebook user and
+a YAML file go through the same validation.  Everything is frozen; derive
+variants with :meth:`pydantic.BaseModel.model_copy` or :func:`hasim.load`.
+
+Semantics are those of ``product.md`` (Model section); the docstrings below
+summarise them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability
+from .distributions import Distribution
+from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
+from .errors import Problem, ScenarioError, suggest
+
+__all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario"]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def _check_name(name: str | None) -> str | None:
+    if name is not None and not _NAME.match(name):
+        raise PydanticCustomError(
+            "name",
+            "expected a name of letters, digits, '-' and '_' (no dots or spaces), got {got}",
+            {"got": repr(name)},
+        )
+    return name
+
+
+def _expand_shorthand(data: Any) -> Any:
+    """``mtbf: X`` / ``mttr: X`` next to a service or zone mean ``failure: {mtbf: X}`` / ``repair: {mttr: X}``."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for short, full in (("mtbf", "failure"), ("mttr", "repair")):
+        if short in data:
+            if data.get(full) is not None:
+                raise PydanticCustomError(
+                    "conflict", "give either '{short}' or '{full}', not both", {"short": short, "full": full, "key": short}
+                )
+            data[full] = {short: data.pop(short)}
+    return data
+
+
+class Zone(HasimModel):
+    """A failure domain (availability zone, region, rack): a common cause.
+
+    An outage of the zone takes down every instance placed in it or in a zone
+    ``within`` it.  Zone processes are independent of each other.
+    """
+
+    shorthand_keys: ClassVar[tuple[str, ...]] = ("mtbf", "mttr")
+
+    name: str | None = None
+    failure: Distribution
+    repair: Distribution
+    within: str | None = None
+
+    _expand = model_validator(mode="before")(classmethod(lambda cls, data: _expand_shorthand(data)))
+    _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+
+
+class Failover(HasimModel):
+    """How a standby service promotes a standby, or a quorum elects a leader.
+
+    The service is down for ``detection + promotion`` after its active instance
+    (leader) fails.  With probability ``1 - success`` the promotion fails and the
+    service stays down for ``manual`` (a human intervenes) or until an instance
+    is repaired, whichever comes first.  ``requires``: services that must be up
+    for a promotion to proceed (a Sentinel quorum); while one is down the
+    failover waits.
+    """
+
+    detection: Delay = 0.0
+    promotion: Delay = 0.0
+    success: Probability = 1.0
+    manual: PositiveDuration | None = None
+    requires: list[str] = Field(default_factory=list)
+
+
+class HealthCheck(HasimModel):
+    """Load-balancer probes: a failed instance leaves rotation after
+    ``unhealthy_threshold`` consecutive failed probes and comes back after
+    ``healthy_threshold`` good ones.  The first probe falls at a uniformly
+    random phase of ``interval``.
+    """
+
+    interval: PositiveDuration
+    unhealthy_threshold: int = Field(default=3, ge=1)
+    healthy_threshold: int = Field(default=2, ge=1)
+
+
+class Dns(HasimModel):
+    """Client-side DNS caching behind a router.
+
+    After the router changes its answer, the share of clients still on the
+    old target falls linearly from 1 to 0 over ``ttl``; a share
+    ``stale_fraction`` of clients (resolvers that ignore the TTL) stays on it
+    for ``stale_for``.
+    """
+
+    ttl: Delay
+    stale_fraction: Probability = 0.0
+    stale_for: Delay = 0.0
+
+    @model_validator(mode="after")
+    def _stale_pair(self):
+        if self.stale_fraction > 0 and self.stale_for == 0:
+            raise PydanticCustomError(
+                "missing_parameter", "stale_fraction > 0 needs 'stale_for' (how long those clients stay)",
+                {"key": "stale_for"},
+            )
+        return self
+
+
+class Cached(HasimModel):
+    """A dependency behind a cache: an outage of ``service`` is hidden for up to ``ttl``."""
+
+    service: str
+    ttl: Delay
+
+
+def _as_list(value: Any) -> Any:
+    if value is None:
+        return []
+    if isinstance(value, (dict, Cached)):
+        return [value]
+    return value
+
+
+_MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
+_ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry")
+
+
+class Service(HasimModel):
+    """A pool of identical instances, or a router in front of other services.
+
+    Parameters
+    ----------
+    replicas : int
+        Instances per shard, spread round-robin over ``zones``.
+    failure, repair : Distribution
+        Time to failure and time to repair of one instance.
+    mode : {'active', 'standby', 'quorum'}
+        ``active``: all serve, ``min_healthy`` carry full load and fewer serve
+        ``healthy / min_healthy``.  ``standby``: one active, failover to a
+        standby (``standby`` hot / warm / cold).  ``quorum``: up while a strict
+        majority is up; losing the leader costs an election.
+    shards : int
+        Independent copies of the pool; a request needs its own shard.
+    health_check, retry
+        Load-balancer detection of failed instances, and whether requests sent
+        to a failed instance are retried on a healthy one.
+    requires, optional, cached
+        Hard, soft and cache-masked dependencies.
+    route, targets, weights, dns
+        Make the service a router: ``failover`` to the first healthy target or
+        ``weighted`` over healthy targets, learning of target failures through
+        its ``health_check`` and reaching clients through ``dns``.
+    """
+
+    shorthand_keys: ClassVar[tuple[str, ...]] = ("mtbf", "mttr")
+
+    name: str | None = None
+    description: str = ""
+    replicas: int = Field(default=1, ge=1)
+    zones: list[str] = Field(default_factory=list)
+    failure: Distribution | None = None
+    repair: Distribution | None = None
+    mode: Literal["active", "standby", "quorum"] = "active"
+    min_healthy: int = Field(default=1, ge=1)
+    standby: Literal["hot", "warm", "cold"] = "hot"
+    warm_factor: Probability = 0.5
+    failover: Failover | None = None
+    shards: int = Field(default=1, ge=1)
+    health_check: HealthCheck | None = None
+    retry: bool = False
+    requires: list[str] = Field(default_factory=list)
+    optional: list[str] = Field(default_factory=list)
+    cached: list[Cached] = Field(default_factory=list)
+    route: Literal["failover", "weighted"] | None = None
+    targets: list[str] = Field(default_factory=list)
+    weights: list[PositiveFloat] | None = None
+    dns: Dns | None = None
+
+    _expand = model_validator(mode="before")(classmethod(lambda cls, data: _expand_shorthand(data)))
+    _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+    _cached_list = field_validator("cached", mode="before")(classmethod(lambda cls, v: _as_list(v)))
+
+    @property
+    def is_router(self) -> bool:
+        return self.route is not None
+
+    @property
+    def has_instances(self) -> bool:
+        """Whether the service has failing instances of its own (a router may not)."""
+        return self.failure is not None
+
+    @property
+    def dependencies(self) -> list[str]:
+        """Hard dependencies: ``requires`` plus the ``cached`` services, each once."""
+        out = list(self.requires)
+        out += [c.service for c in self.cached if c.service not in out]
+        return out
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        def fail(key: str, message: str, **ctx):
+            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
+
+        given = self.model_fields_set
+        if (self.failure is None) != (self.repair is None):
+            missing = "repair" if self.repair is None else "failure"
+            fail(missing, "'failure' and 'repair' go together; '{m}' is missing", m=missing)
+        if self.is_router:
+            for key in _ROUTER_FORBIDDEN:
+                if key in given:
+                    fail(key, "'{k}' does not apply to a router (route: {r})", k=key, r=self.route)
+            if not self.targets:
+                fail("targets", "a router needs at least one target")
+            if self.weights is not None:
+                if self.route != "weighted":
+                    fail("weights", "'weights' only applies to route: weighted")
+                if len(self.weights) != len(self.targets):
+                    fail("weights", "expected one weight per target ({n}), got {w}",
+                         n=len(self.targets), w=len(self.weights))
+            if self.failure is None and ("replicas" in given or "zones" in given):
+                fail("failure", "a router with replicas or zones needs 'failure' and 'repair' "
+                                "(its own instances, e.g. the DNS provider)")
+        else:
+            for key in ("targets", "weights", "dns"):
+                if key in given:
+                    fail(key, "'{k}' only applies to a router (add route: failover or route: weighted)", k=key)
+            if self.failure is None:
+                fail("failure", "a service needs 'failure' and 'repair' (e.g. failure: {f}, repair: {r})",
+                     f="{mtbf: 720h}", r="{mttr: 1h}")
+        for key, mode in _MODE_ONLY.items():
+            if key in given and self.mode != mode:
+                fail(key, "'{k}' only applies to mode: {m} (this service is mode: {cur})", k=key, m=mode, cur=self.mode)
+        if "warm_factor" in given and self.standby != "warm":
+            fail("warm_factor", "'warm_factor' only applies to standby: warm")
+        if self.min_healthy > self.replicas:
+            fail("min_healthy", "min_healthy ({k}) is more than replicas ({n})", k=self.min_healthy, n=self.replicas)
+        if self.failover is not None:
+            if self.mode == "active":
+                fail("failover", "'failover' applies to mode: standby or quorum, not active")
+            if self.mode == "quorum":
+                for key in ("success", "manual"):
+                    if key in self.failover.model_fields_set:
+                        fail("failover", "failover.{k} applies to mode: standby only", k=key)
+        if self.mode == "standby" and self.replicas < 2:
+            fail("replicas", "mode: standby needs at least 2 replicas (one active, one standby)")
+        overlap = sorted(set(self.requires) & set(self.optional))
+        if overlap:
+            fail("optional", "{s} is listed in both requires and optional", s=", ".join(overlap))
+        return self
+
+
+class Scenario(HasimModel):
+    """A design under review: zones, services, the entry point and the run settings.
+
+    Parameters
+    ----------
+    name : str
+        Short name used in reports (files default to their stem).
+    services : dict of str to Service, or list of Service
+        The architecture.  A list must give each service a ``name``.
+    entry : str
+        The service users call; its served fraction is what is measured.
+    zones : dict of str to Zone, or list of Zone
+        Failure domains.
+    horizon : duration
+        Length of one simulated history (default ``1y``).
+    replicas : int
+        Number of independent histories (default 1000).
+    seed : int
+        Seed of the random streams (default 0).
+    slo : float
+        Availability target in percent, e.g. 99.99.
+    window : duration
+        SLO window for breach statistics (default a month, 730 h).
+    """
+
+    name: str
+    description: str = ""
+    horizon: PositiveDuration = HOURS_PER_YEAR
+    replicas: int = Field(default=1000, ge=1)
+    seed: int = Field(default=0, ge=0)
+    slo: float | None = None
+    window: PositiveDuration = HOURS_PER_MONTH
+    entry: str
+    zones: dict[str, Zone] = Field(default_factory=dict)
+    services: dict[str, Service]
+
+    @field_validator("slo", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            value = value.strip()[:-1]
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < float(value) < 100:
+            raise PydanticCustomError("slo", "expected a percentage between 0 and 100 like 99.99, got {got}",
+                                      {"got": repr(value)})
+        return float(value)
+
+    @field_validator("zones", "services", mode="before")
+    @classmethod
+    def _named_list_to_dict(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = {}
+        for item in value:
+            name = item.get("name") if isinstance(item, dict) else getattr(item, "name", None)
+            if not name:
+                raise PydanticCustomError("name", "every item of a list needs a 'name'")
+            if name in out:
+                raise PydanticCustomError("name", "duplicate name {n}", {"n": repr(name)})
+            out[name] = item
+        return out
+
+    @field_validator("services")
+    @classmethod
+    def _not_empty(cls, value: dict) -> dict:
+        if not value:
+            raise PydanticCustomError("empty", "a scenario needs at least one service")
+        return value
+
+    @model_validator(mode="after")
+    def _names_and_references(self):
+        # Fill each object's name from its key so that both spellings agree.
+        problems = []
+        for label, table in (("zones", self.zones), ("services", self.services)):
+            for key, obj in list(table.items()):
+                if not _NAME.match(key):
+                    problems.append(Problem(label, f"{key!r} is not a valid name: use letters, digits, '-' and '_' "
+                                                   "(no dots or spaces)"))
+                if obj.name is None:
+                    table[key] = obj.model_copy(update={"name": key})
+                elif obj.name != key:
+                    problems.append(Problem(f"{label}.{key}.name", f"name {obj.name!r} differs from its key {key!r}"))
+        if problems:
+            raise ScenarioError(problems)
+        problems = list(_reference_problems(self))
+        if problems:
+            raise ScenarioError(problems)
+        return self
+
+    # --- convenience ------------------------------------------------------------------
+    def service(self, name: str) -> Service:
+        """The service called ``name``."""
+        return self.services[name]
+
+    def topological_order(self) -> list[str]:
+        """Services ordered so that every service comes after everything it depends on."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str) -> None:
+            if name in seen:
+                return
+            seen.add(name)
+            for dep in _edges(self.services[name]):
+                visit(dep)
+            order.append(name)
+
+        for name in self.services:
+            visit(name)
+        return order
+
+    def zone_chain(self, zone: str) -> list[str]:
+        """``zone`` and every zone it lies within, innermost first."""
+        chain = []
+        while zone is not None:
+            chain.append(zone)
+            zone = self.zones[zone].within
+        return chain
+
+
+def _edges(service: Service) -> list[str]:
+    """Every service this one's state depends on (for ordering and cycle checks)."""
+    out = service.dependencies + list(service.optional) + list(service.targets)
+    if service.failover is not None:
+        out += service.failover.requires
+    return out
+
+
+def _reference_problems(sc: Scenario):
+    services, zones = sc.services, sc.zones
+    if sc.entry not in services:
+        yield Problem("entry", f"unknown service {sc.entry!r}{suggest(sc.entry, services)}")
+    for zname, zone in zones.items():
+        if zone.within is not None and zone.within not in zones:
+            yield Problem(f"zones.{zname}.within", f"unknown zone {zone.within!r}{suggest(zone.within, zones)}")
+    for sname, svc in services.items():
+        for i, z in enumerate(svc.zones):
+            if z not in zones:
+                yield Problem(f"services.{sname}.zones.{i}", f"unknown zone {z!r}{suggest(z, zones)}")
+        refs = [("requires", svc.requires), ("optional", svc.optional), ("targets", svc.targets),
+                ("cached", [c.service for c in svc.cached])]
+        if svc.failover is not None:
+            refs.append(("failover.requires", svc.failover.requires))
+        for key, names in refs:
+            for i, dep in enumerate(names):
+                where = f"services.{sname}.{key}.{i}" + (".service" if key == "cached" else "")
+                if dep not in services:
+                    yield Problem(where, f"unknown service {dep!r}{suggest(dep, services)}")
+                elif dep == sname:
+                    yield Problem(where, f"a service cannot depend on itself ({sname!r})")
+            dupes = sorted({d for d in names if names.count(d) > 1})
+            if dupes:
+                yield Problem(f"services.{sname}.{key}", f"listed more than once: {', '.join(dupes)}")
+    cycle = _find_cycle({z: [zone.within] if zone.within in zones else [] for z, zone in zones.items()})
+    if cycle:
+        yield Problem(f"zones.{cycle[0]}.within", "zone cycle: " + " -> ".join(cycle))
+    graph = {s: [d for d in _edges(svc) if d in services and d != s] for s, svc in services.items()}
+    cycle = _find_cycle(graph)
+    if cycle:
+        yield Problem(f"services.{cycle[0]}", "dependency cycle: " + " -> ".join(cycle))
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """A cycle as ``[a, b, ..., a]``, or None (iterative DFS, so deep graphs are fine)."""
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+    for root in graph:
+        if root in state:
+            continue
+        stack = [(root, iter(graph[root]))]
+        path = [root]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if state.get(child) == 1:
+                    return path[path.index(child):] + [child]
+                if child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(graph[child])))
+                    path.append(child)
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+    return None
