@@ -224,8 +224,8 @@ class Fixed(_Dist):
     def to_scipy(self):
         from scipy import stats
 
-        # A point mass is a uniform law of zero width.
-        return stats.uniform(loc=self.value, scale=0.0)
+        # A point mass (scipy's uniform of zero width would give nan everywhere).
+        return stats.rv_discrete(values=([self.value], [1.0]))
 
 
 class Uniform(_Dist):
@@ -312,7 +312,9 @@ def _normalise(value: Any) -> Any:
         )
     if "dist" not in value:
         if any(k in value for k in _SHORTHAND_KEYS):
-            return {"dist": "exponential", **value}
+            value = {"dist": "exponential", **value}
+            _one_mean(value)
+            return value
         for key in value:
             hint = suggest(key, _SHORTHAND_KEYS + ("dist",))
             if hint:
@@ -331,7 +333,19 @@ def _normalise(value: Any) -> Any:
             "unknown distribution {got} (expected one of {names}){hint}",
             {"got": repr(name), "names": ", ".join(DISTRIBUTION_NAMES), "hint": hint, "key": "dist"},
         )
+    if name == "exponential":
+        _one_mean(value)
     return value
+
+
+def _one_mean(value: dict) -> None:
+    """'mean', 'mtbf' and 'mttr' all name the exponential mean: only one may be given."""
+    given = [k for k in ("mean",) + _SHORTHAND_KEYS if k in value]
+    if len(given) > 1:
+        raise PydanticCustomError(
+            "conflict", "give only one of {keys}: each is the mean of the exponential law",
+            {"keys": " or ".join(map(repr, given)), "key": given[1]},
+        )
 
 
 #: Any of the distributions, tagged by ``dist``; accepts the ``{mtbf: X}`` shorthand.

@@ -187,6 +187,8 @@ def _message(err: dict, root: type[BaseModel]) -> tuple[list[str], str]:
         return path, f"unknown key '{loc[-1]}'{hint}"
     if kind == "missing":
         return path, "required key is missing"
+    if path and path[-1] == "[key]":  # a mapping key of the wrong type, e.g. 'services: {1: ...}'
+        return path[:-1], f"keys must be text, got {_shown(value)}"
     if "key" in ctx and not isinstance(ctx["key"], (int, float)):
         path = path + [str(ctx["key"])]
     if kind in ("literal_error", "enum"):

@@ -83,6 +83,9 @@ def parse_text(text: str, fmt: str = "yaml", *, source: str | None = None) -> di
             raise ScenarioError([Problem("", f"not valid TOML: {exc}")], source) from None
     else:
         data = _safe_yaml(text, source)
+    if data is None:  # only '---', '~' or 'null'
+        raise ScenarioError([Problem("", "the file is empty; a scenario needs at least 'entry' and 'services'")],
+                            source)
     if not isinstance(data, dict):
         raise ScenarioError(
             [Problem("", f"expected a mapping of keys (name, services, entry, ...) at the top, "
@@ -93,20 +96,43 @@ def parse_text(text: str, fmt: str = "yaml", *, source: str | None = None) -> di
     return data
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.MarkedYAMLError("while constructing a mapping", node.start_mark,
+                                               f"duplicate key {key!r}", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _safe_yaml(text: str, source: str | None) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.constructor.ConstructorError as exc:
+        if "tag '" not in (exc.problem or ""):
+            return _not_valid_yaml(exc, source)
         mark = exc.problem_mark
         line = f"line {mark.line + 1}: " if mark else ""
         tag = _tag_of(exc)
         raise ScenarioError([Problem("", f"{line}YAML tag {tag} is not allowed: hasim reads YAML safely and "
                                          "never constructs Python objects")], source) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem("", f"not valid YAML: {line}{problem}")], source) from None
+        return _not_valid_yaml(exc, source)
+
+
+def _not_valid_yaml(exc: yaml.YAMLError, source: str | None) -> Any:
+    mark = getattr(exc, "problem_mark", None)
+    line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    raise ScenarioError([Problem("", f"not valid YAML: {line}{problem}")], source) from None
 
 
 def _tag_of(exc: yaml.constructor.ConstructorError) -> str:

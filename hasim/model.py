@@ -12,9 +12,9 @@ summarise them.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability
@@ -35,6 +35,17 @@ def _check_name(name: str | None) -> str | None:
             {"got": repr(name)},
         )
     return name
+
+
+def _not_bool(value: Any) -> Any:
+    # pydantic would read ``replicas: true`` as 1; a count is never true or false.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "expected a whole number, got {got}", {"got": repr(value)})
+    return value
+
+
+#: A whole number (replicas, thresholds, seed) that is not a bool.
+_Int = Annotated[int, BeforeValidator(_not_bool)]
 
 
 def _expand_shorthand(data: Any) -> Any:
@@ -96,8 +107,8 @@ class HealthCheck(HasimModel):
     """
 
     interval: PositiveDuration
-    unhealthy_threshold: int = Field(default=3, ge=1)
-    healthy_threshold: int = Field(default=2, ge=1)
+    unhealthy_threshold: _Int = Field(default=3, ge=1)
+    healthy_threshold: _Int = Field(default=2, ge=1)
 
 
 class Dns(HasimModel):
@@ -173,16 +184,16 @@ class Service(HasimModel):
 
     name: str | None = None
     description: str = ""
-    replicas: int = Field(default=1, ge=1)
+    replicas: _Int = Field(default=1, ge=1)
     zones: list[str] = Field(default_factory=list)
     failure: Distribution | None = None
     repair: Distribution | None = None
     mode: Literal["active", "standby", "quorum"] = "active"
-    min_healthy: int = Field(default=1, ge=1)
+    min_healthy: _Int = Field(default=1, ge=1)
     standby: Literal["hot", "warm", "cold"] = "hot"
     warm_factor: Probability = 0.5
     failover: Failover | None = None
-    shards: int = Field(default=1, ge=1)
+    shards: _Int = Field(default=1, ge=1)
     health_check: HealthCheck | None = None
     retry: bool = False
     requires: list[str] = Field(default_factory=list)
@@ -294,8 +305,8 @@ class Scenario(HasimModel):
     name: str
     description: str = ""
     horizon: PositiveDuration = HOURS_PER_YEAR
-    replicas: int = Field(default=1000, ge=1)
-    seed: int = Field(default=0, ge=0)
+    replicas: _Int = Field(default=1000, ge=1)
+    seed: _Int = Field(default=0, ge=0)
     slo: float | None = None
     window: PositiveDuration = HOURS_PER_MONTH
     entry: str
