@@ -442,30 +442,82 @@ def _perturbed(params: _Params, table: str, key: str, value: float) -> _Params:
     return _Params(tables["instance"], tables["shard"], tables["zone"])
 
 
+class _FirstOrder:
+    """Impacts of one short event at a service on the entry, with everything else up.
+
+    First order means exactly this: while the event lasts, every other
+    component is assumed up (the neglected error is the probability of a
+    second concurrent failure).  Routers are *sticky* during the event: they
+    keep sending clients to the target they were using until their health
+    check notices it is down and the DNS answers expire, which
+    :meth:`router_loss` models.
+    """
+
+    _QUAD = 256  # midpoints over the uniform probe phase
+
+    def __init__(self, sc: Scenario, st: _Structure, root: str):
+        self.sc, self.st, self.root = sc, st, root
+        self.zone_up = {z: True for z in sc.zones}
+        self.base_values: dict[str, float] = {}
+        self.base = _deterministic(sc, st, root, self.zone_up, {}, record=self.base_values)
+
+    def impact(self, name: str, value: float, on: str = "own"):
+        """(drop in s_entry, drop in 1[s_entry = 1], router that would switch or None)."""
+        forced = {"own": {}, "s": {}}
+        forced[on][name] = value
+        values: dict[str, float] = {}
+        hit = _deterministic(self.sc, self.st, self.root, self.zone_up, {}, forced_own=forced["own"],
+                             forced_s=forced["s"], sticky=self.base_values, record=values)
+        switching = None
+        for r in self.sc.topological_order():
+            svc = self.sc.services[r]
+            if svc.is_router and len(svc.targets) > 1 and r != name and r in values:
+                down = [t for t in svc.targets if self.base_values.get(t, 0) > 0 and values.get(t, 1) == 0]
+                alive = [t for t in svc.targets if values.get(t, 0) > 0]
+                if down and alive:
+                    switching = r
+                    break
+        return self.base - hit, float(self.base == 1.0) - float(hit == 1.0), switching
+
+    def router_loss(self, router: str, tau: float, dns: bool = True) -> tuple[float, float]:
+        """(request-equivalent hours, degraded hours) lost through ``router`` for a target outage of ``tau``.
+
+        The router notices after D = (U + unhealthy_threshold - 1) * interval
+        (U uniform: the probe phase), then the share of clients on the old
+        answer falls linearly over the TTL, and ``stale_fraction`` of them stay
+        for ``stale_for``.
+        """
+        svc = self.sc.services[router]
+        hc, dns = svc.health_check, (svc.dns if dns else None)
+        ttl = dns.ttl if dns else 0.0
+        f = dns.stale_fraction if dns else 0.0
+        stale_for = dns.stale_for if dns and f > 0 else 0.0
+        span = max(ttl, stale_for)
+        phases = (np.arange(self._QUAD) + 0.5) / self._QUAD
+        detect = np.zeros(1) if hc is None else (phases + hc.unhealthy_threshold - 1) * hc.interval
+        after = np.maximum(tau - detect, 0.0)
+        held = np.minimum(after, ttl)
+        ramp = held - held**2 / (2 * ttl) if ttl > 0 else np.zeros_like(after)
+        req = np.minimum(tau, detect) + (1 - f) * ramp + f * np.minimum(after, stale_for)
+        time = np.minimum(tau, detect + span)
+        return float(req.mean()), float(time.mean())
+
+
 def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTerm]:
     terms: list[DelayTerm] = []
-    base_ra, base_ta, _ = solver.measures()
+    fo1 = _FirstOrder(sc, solver.st, solver.root)
 
-    def impact(name: str, value: float, on: str = "own") -> tuple[float, float]:
-        """Drop in (request, time) availability of the entry while ``name`` serves ``value``."""
-        one = {name: 1.0}
-        hit = {name: value}
-        key = "forced_own" if on == "own" else "forced_s"
-        ra1, ta1, _ = solver.measures(**{key: one})
-        rav, tav, _ = solver.measures(**{key: hit})
-        return ra1 - rav, ta1 - tav
-
-    def add(name, stage, rate_per_hour, hours, value, description, on="own"):
-        if rate_per_hour <= 0 or hours <= 0:
+    def add(name, stage, rate, tau, value, description, on="own"):
+        """``rate`` events per hour, each holding ``name`` at ``value`` for ``tau`` hours."""
+        if rate <= 0 or tau <= 0:
             return
-        d_req, d_time = impact(name, value, on)
-        loss = 1.0 - value
+        d_req, d_time, router = fo1.impact(name, value, on)
+        req_h, time_h = fo1.router_loss(router, tau) if router else (tau, tau)
         terms.append(DelayTerm(
-            service=name, stage=stage, events_per_year=rate_per_hour * HOURS_PER_YEAR,
-            hours_per_event=hours * loss,
-            request_unavailability=rate_per_hour * hours * d_req,
-            time_unavailability=rate_per_hour * hours * d_time,
-            description=description))
+            service=name, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
+            hours_per_event=req_h * d_req, request_unavailability=rate * req_h * d_req,
+            time_unavailability=rate * time_h * d_time,
+            description=description + (f" (seen through {router}'s switch)" if router else "")))
 
     for name in solver.reach:
         svc = sc.services[name]
@@ -473,92 +525,84 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
         if svc.mode in ("standby", "quorum") and svc.failover is not None and svc.has_instances:
             fo = svc.failover
             lam = 1.0 / svc.failure.mean_hours + zone_rate
+            a = params.instance[name]
+            shard_down = 1.0 - 1.0 / svc.shards
             if svc.mode == "standby":
-                # The active fails while a healthy standby exists (first order: always).
-                a = params.instance[name]
-                p_standby = 1.0 - (1.0 - a) ** (svc.replicas - 1)
-                rate = svc.shards * lam * p_standby
+                # The active fails while a healthy standby exists.
+                rate = svc.shards * lam * (1.0 - (1.0 - a) ** (svc.replicas - 1))
                 delay = fo.detection + fo.promotion
-                add(name, "failover", rate, delay, 1.0 - 1.0 / svc.shards,
+                add(name, "failover", rate, delay, shard_down,
                     f"detection {fo.detection * 3600:.0f}s + promotion {fo.promotion * 3600:.0f}s per failure "
                     f"of the active instance")
                 if fo.success < 1.0:
-                    c = delay
-                    if fo.manual is None:
-                        wait = svc.repair.partial_expectation(c)
-                    else:
-                        wait = svc.repair.partial_expectation(c) - svc.repair.partial_expectation(c + fo.manual)
-                    add(name, "failover", rate * (1.0 - fo.success), wait, 1.0 - 1.0 / svc.shards,
+                    # Down from the failed promotion until manual intervention or the repair
+                    # of the failed instance (its residual repair time after the delay).
+                    wait = svc.repair.partial_expectation(delay)
+                    if fo.manual is not None:
+                        wait -= svc.repair.partial_expectation(delay + fo.manual)
+                    add(name, "failover", rate * (1.0 - fo.success), wait, shard_down,
                         f"promotion fails with probability {1 - fo.success:.3g}: down until manual "
                         f"intervention or repair")
             else:
-                n = svc.replicas
-                a = params.instance[name]
-                need = n // 2 + 1
-                # Leader lost while the others still hold a majority.
-                p_quorum_left = sum(_binomial(n - 1, a)[need:])
-                rate = svc.shards * lam * p_quorum_left
-                add(name, "failover", rate, fo.detection + fo.promotion, 1.0 - 1.0 / svc.shards,
+                n, need = svc.replicas, svc.replicas // 2 + 1
+                # The leader is lost while the others still hold a majority.
+                rate = svc.shards * lam * sum(_binomial(n - 1, a)[need:])
+                add(name, "failover", rate, fo.detection + fo.promotion, shard_down,
                     "leader election (detection + promotion) per loss of the leader")
         if svc.health_check is not None and not svc.is_router and svc.mode == "active" and svc.has_instances:
             hc = svc.health_check
             detect = hc.interval * (hc.unhealthy_threshold - 0.5)
             n, k = svc.replicas, svc.min_healthy
-            if not svc.retry and n >= 2:
-                before = min(1.0, (n - 1) / k)
-                during = (n - 1) / max(n, k)
-                if before > during:
-                    rate = svc.shards * n * (1.0 / svc.failure.mean_hours)
-                    add(name, "detection", rate, detect, 1.0 - (before - during) / svc.shards,
-                        f"a failed instance keeps its 1/{n} share for E[D] = {detect * 3600:.0f}s "
-                        f"until {hc.unhealthy_threshold} failed probes")
-        if svc.is_router:
+            before, during = min(1.0, (n - 1) / k), (n - 1) / max(n, k)
+            if not svc.retry and n >= 2 and before > during:
+                rate = svc.shards * n / svc.failure.mean_hours
+                add(name, "detection", rate, detect, 1.0 - (before - during) / svc.shards,
+                    f"a failed instance keeps its 1/{n} share for E[D] = {detect * 3600:.0f}s "
+                    f"until {hc.unhealthy_threshold} failed probes")
+        if svc.is_router and len(svc.targets) > 1:
             weights = svc.weights or [1.0] * len(svc.targets)
-            detect = 0.0 if svc.health_check is None else \
-                svc.health_check.interval * (svc.health_check.unhealthy_threshold - 0.5)
-            ttl_loss, ttl_span = 0.0, 0.0
-            if svc.dns is not None:
-                f = svc.dns.stale_fraction
-                ttl_loss = (1 - f) * svc.dns.ttl / 2 + f * svc.dns.stale_for
-                ttl_span = max(svc.dns.ttl, svc.dns.stale_for if f > 0 else 0.0)
-            targets = svc.targets[:1] if svc.route == "failover" and len(svc.targets) > 1 else \
-                (svc.targets if svc.route == "weighted" and len(svc.targets) > 1 else [])
-            total_w = sum(weights)
-            for t in targets:
-                share = 1.0 if svc.route == "failover" else weights[svc.targets.index(t)] / total_w
+            watched = svc.targets[:1] if svc.route == "failover" else svc.targets
+            for t in watched:
+                share = 1.0 if svc.route == "failover" else weights[svc.targets.index(t)] / sum(weights)
                 rate = _frequency(sc, t, params, "down")
-                if detect > 0:
-                    add(name, "detection", rate, detect, 1.0 - share,
-                        f"router notices {t} is down after E[D] = {detect * 3600:.0f}s", on="s")
-                if ttl_loss > 0:
-                    d_req, d_time = impact(name, 1.0 - share, "s")
+                d_req, d_time, _ = fo1.impact(name, 1.0 - share, "s")
+                detect_req, detect_time = fo1.router_loss(name, math.inf, dns=False)
+                full_req, full_time = fo1.router_loss(name, math.inf)
+                hc = svc.health_check
+                stages = [("detection", detect_req, detect_time,
+                           f"{t} down: the router notices after E[D] = "
+                           f"{hc.interval * (hc.unhealthy_threshold - 0.5) * 3600:.0f}s" if hc else "")]
+                if svc.dns is not None:
+                    stages.append(("dns", full_req - detect_req, full_time - detect_time,
+                                   f"{t} down: clients keep the old answer, TTL {svc.dns.ttl * 3600:.0f}s "
+                                   f"(TTL/2 lost)" + (f", {svc.dns.stale_fraction:.0%} for "
+                                                      f"{svc.dns.stale_for * 60:.0f} min" if
+                                                      svc.dns.stale_fraction else "")))
+                for stage, req_h, time_h, text in stages:
+                    if req_h <= 0:
+                        continue
                     terms.append(DelayTerm(
-                        service=name, stage="dns", events_per_year=rate * HOURS_PER_YEAR,
-                        hours_per_event=ttl_loss * share,
-                        request_unavailability=rate * ttl_loss * d_req,
-                        time_unavailability=rate * ttl_span * d_time,
-                        description=f"clients keep the old answer for {t}: TTL/2 of loss per switch"))
+                        service=name, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
+                        hours_per_event=req_h * share, request_unavailability=rate * req_h * d_req,
+                        time_unavailability=rate * time_h * d_time, description=text))
         for cache in svc.cached:
             dep = sc.services[cache.service]
             rate = _frequency(sc, cache.service, params, "not-full")
             if rate <= 0:
                 continue
-            dep_solver = _Solver(sc, params, cache.service)
-            dep_ra, _, _ = dep_solver.measures()
+            dep_ra, _, _ = _Solver(sc, params, cache.service).measures()
             loss_per_outage = (1.0 - dep_ra) / rate
             if _single_instance(dep):
                 masked = dep.repair.expected_min(cache.ttl)
-            else:
+            else:  # outages of a composite service taken as exponential with the right mean
                 masked = loss_per_outage * (1.0 - math.exp(-cache.ttl / loss_per_outage))
-            d_req, d_time = impact(cache.service, 0.0, "s")
-            # The cache hides the first ttl of each outage: a negative delay term.
+            d_req, d_time, _ = fo1.impact(cache.service, 0.0, "s")
             terms.append(DelayTerm(
                 service=name, stage="stale-cache", events_per_year=rate * HOURS_PER_YEAR,
                 hours_per_event=-masked,
                 request_unavailability=-rate * masked * d_req,
                 time_unavailability=-rate * masked * d_time,
                 description=f"a cache masks the first {cache.ttl * 60:.3g} min of each outage of {cache.service}"))
-    _ = base_ra, base_ta
     return terms
 
 
@@ -662,16 +706,28 @@ def _cut_sets(sc: Scenario, params: _Params, solver: _Solver, unavailability: fl
 
 
 def _deterministic(sc: Scenario, st: _Structure, root: str, zone_up: dict[str, bool],
-                   failed: dict[tuple[str, int], set[int]]) -> float:
-    """s_root with the given zones and instances failed and everything else up."""
-    memo: dict[str, float] = {}
+                   failed: dict[tuple[str, int], set[int]], forced_own=None, forced_s=None,
+                   sticky: dict[str, float] | None = None, record: dict[str, float] | None = None) -> float:
+    """s_root with the given zones and instances failed and everything else up.
+
+    ``forced_own`` / ``forced_s`` pin a service's own or total served fraction;
+    with ``sticky`` (the values of an earlier evaluation) routers keep the
+    targets they used then; ``record`` receives every service's value.
+    """
+    forced_own, forced_s = forced_own or {}, forced_s or {}
+    memo: dict[str, float] = {} if record is None else record
 
     def go(name: str) -> float:
         if name in memo:
             return memo[name]
+        if name in forced_s:
+            memo[name] = forced_s[name]
+            return memo[name]
         svc = sc.services[name]
         own = 1.0
-        if svc.has_instances:
+        if name in forced_own:
+            own = forced_own[name]
+        elif svc.has_instances:
             values = []
             for shard in range(svc.shards):
                 dead = failed.get((name, shard), set())
@@ -686,7 +742,19 @@ def _deterministic(sc: Scenario, st: _Structure, root: str, zone_up: dict[str, b
             own = sum(values) / len(values)
         if svc.is_router:
             weights = svc.weights or [1.0] * len(svc.targets)
-            own *= _route(svc.route, weights, tuple(go(t) for t in svc.targets))
+            current = tuple(go(t) for t in svc.targets)
+            if sticky is not None:
+                # Route by the targets' earlier state, serve with their current one.
+                before = tuple(sticky.get(t, 0.0) for t in svc.targets)
+                if svc.route == "failover":
+                    chosen = next((i for i, v in enumerate(before) if v > 0), None)
+                    own *= current[chosen] if chosen is not None else 0.0
+                else:
+                    live = [i for i, v in enumerate(before) if v > 0]
+                    total = sum(weights[i] for i in live)
+                    own *= sum(weights[i] * current[i] for i in live) / total if total else 0.0
+            else:
+                own *= _route(svc.route, weights, current)
         for dep in svc.dependencies:
             own *= go(dep)
         memo[name] = own

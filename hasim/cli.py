@@ -112,8 +112,10 @@ def _json_default(value):
 # --- text formatting -------------------------------------------------------------------------
 
 
-def percent(a: float, digits: int = 4) -> str:
-    """99.9871 % style, with enough digits to tell the tiers apart."""
+def percent(a: float, digits: int | None = None) -> str:
+    """99.9871 % style, with enough digits to show two significant figures of 1 - a."""
+    if digits is None:
+        digits = 4 if a >= 1.0 or a <= 0.99 else min(9, max(4, math.ceil(-math.log10(1.0 - a)) - 1))
     return f"{100 * a:.{digits}f} %"
 
 
