@@ -1,0 +1,111 @@
+"""The command line: subcommands, --help, --version, exit codes and the --json contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hasim import __version__
+from hasim.cli import EXIT_INVALID, EXIT_OK, main
+
+from .conftest import SCENARIO_FILES, SCENARIOS
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+    for command in ([], ["validate"], ["analyze"]):
+        with pytest.raises(SystemExit) as exc:
+            main(command + ["--help"])
+        assert exc.value.code == 0
+        assert "usage: hasim" in capsys.readouterr().out
+
+
+def test_unknown_command_and_missing_argument_are_invalid_input(capsys):
+    for argv in (["frobnicate"], ["analyze"], []):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == EXIT_INVALID
+        capsys.readouterr()
+
+
+def test_validate_every_shipped_scenario(capsys):
+    code, out, err = run(capsys, "validate", *map(str, SCENARIO_FILES))
+    assert code == EXIT_OK, err
+    assert out.count(": ok (") == len(SCENARIO_FILES)
+
+
+def test_validate_reports_every_bad_file_and_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entry: api\nservices:\n  api: {failure: {mtbf: -5}, repair: {mttr: 1h}}\n")
+    worse = tmp_path / "worse.yaml"
+    worse.write_text("entry: api\nservices:\n  api: {failure: {mtbf: 5h}, repair: {mttr: 1h}, replica: 2}\n")
+    code, out, err = run(capsys, "validate", str(bad), str(SCENARIOS / "k-of-n.yaml"), str(worse))
+    assert code == EXIT_INVALID
+    assert f"{bad}: services.api.failure.mtbf: expected a positive duration like '720h', got '-5'" in err
+    assert f"{worse}: services.api.replica: unknown key 'replica'; did you mean 'replicas'?" in err
+    assert "k-of-n.yaml: ok" in out
+    assert "Traceback" not in err
+
+
+def test_analyze_json_contract(capsys):
+    code, out, _ = run(capsys, "analyze", str(SCENARIOS / "k-of-n.yaml"), "--json")
+    assert code == EXIT_OK
+    doc = json.loads(out)
+    assert doc["scenario"] == "k-of-n"
+    assert isinstance(doc["request_availability"], float)
+    assert doc["time_availability"] == pytest.approx(0.9997079, abs=5e-8)
+    assert doc["exact"] is True
+    assert [t["tier"] for t in doc["tiers"]] == [99.0, 99.9, 99.99, 99.999]
+    assert doc["tiers"][1] == {"tier": 99.9, "allowed_minutes_per_year": 525.6, "met": True}
+    # Two failed instances of 2-of-3 still serve half the requests: no cut set of order <= 2.
+    assert doc["cut_sets"] == []
+    code, out, _ = run(capsys, "analyze", str(SCENARIOS / "standby.yaml"), "--json")
+    (pair,) = json.loads(out)["cut_sets"]
+    assert pair["order"] == 2 and pair["components"] == ["db[0]", "db[1]"]
+
+
+def test_analyze_several_files_as_a_json_list(capsys):
+    code, out, _ = run(capsys, "analyze", str(SCENARIOS / "k-of-n.yaml"), str(SCENARIOS / "standby.yaml"), "--json")
+    assert code == EXIT_OK
+    assert [d["scenario"] for d in json.loads(out)] == ["k-of-n", "standby"]
+
+
+def test_analyze_text_report_of_the_flagship(capsys):
+    code, out, _ = run(capsys, "analyze", str(SCENARIOS / "ha-rest-api.yaml"))
+    assert code == EXIT_OK
+    for words in ("request availability", "time availability", "nines", "SLO 99.99 %", "99.999 %",
+                  "single points of failure: none", "minimal cut sets", "delay terms", "exact: false"):
+        assert words in out
+
+
+def test_analyze_keeps_going_after_a_bad_file(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("entry = 'x'\n[services.x\n")
+    code, out, err = run(capsys, "analyze", str(bad), str(SCENARIOS / "standby.yaml"))
+    assert code == EXIT_INVALID
+    assert "not valid TOML" in err and "standby: entry 'db'" in out
+
+
+def test_python_dash_m_and_console_script_agree():
+    done = subprocess.run([sys.executable, "-m", "hasim", "analyze", "-q", str(SCENARIOS / "standby.yaml")],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "92.3077 %" in done.stdout
+
+
+def test_import_hasim_compiles_nothing():
+    code = "import sys, hasim; bad = [m for m in ('numba', 'hasim._kernel', 'scipy') if m in sys.modules]; print(bad)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

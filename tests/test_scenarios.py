@@ -1,0 +1,55 @@
+"""Every shipped scenario validates, and each teaching scenario gives the answer its comment states."""
+
+from __future__ import annotations
+
+import pytest
+
+from hasim import load
+from hasim.analytic import analyze
+
+from .conftest import SCENARIO_FILES
+
+# The "Answer" of each teaching scenario's header comment, with the precision it is stated to.
+ANSWERS = {
+    "k-of-n.yaml": ("time_availability", 0.9997079, 5e-8),
+    "standby.yaml": ("request_availability", 12 / 13, 1e-12),
+    "quorum.yaml": ("request_availability", 0.9999515, 5e-8),
+    "zones.yaml": ("request_availability", 0.9996399, 5e-8),
+    "cached.yaml": ("request_availability", 0.999642, 5e-7),
+    "composite-sla.toml": ("request_availability", 0.99940005, 1e-9),
+    "ebeling.yaml": ("request_availability", 0.4444, 5e-5),
+    "health-check.yaml": ("downtime_minutes_per_year", 5.1, 0.05),
+    "dns-failover.yaml": ("downtime_minutes_per_year", 7.9, 0.05),
+}
+
+
+def test_there_are_scenarios():
+    names = {p.name for p in SCENARIO_FILES}
+    assert "ha-rest-api.yaml" in names
+    assert set(ANSWERS) <= names
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
+def test_every_scenario_validates_and_analyzes(path):
+    sc = load(path)
+    result = analyze(sc)
+    assert 0.0 < result.request_availability <= 1.0
+    assert result.time_availability <= result.request_availability + 1e-15
+    assert sc.description or path.read_text().lstrip().startswith("#"), "explain the scenario in a comment"
+
+
+@pytest.mark.parametrize("name", sorted(ANSWERS))
+def test_teaching_scenario_answers(name, scenarios_dir):
+    measure, expected, tol = ANSWERS[name]
+    result = analyze(load(scenarios_dir / name))
+    assert getattr(result, measure) == pytest.approx(expected, abs=tol)
+
+
+def test_flagship_meets_its_slo_and_has_no_single_point_of_failure(scenarios_dir):
+    sc = load(scenarios_dir / "ha-rest-api.yaml")
+    result = analyze(sc)
+    assert sc.slo == 99.99
+    assert result.request_availability >= sc.slo / 100
+    assert not [c for c in result.cut_sets if c.order == 1]
+    stages = {t.stage for t in result.delay_terms}
+    assert {"detection", "dns", "failover"} <= stages
