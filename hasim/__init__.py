@@ -1,5 +1,6 @@
 """hasim: discrete-event Monte Carlo availability simulation for IT architectures."""
 from ._version import __version__
+from .analytic import Analysis, analyze
 from .distributions import Empirical, Exponential, Fixed, LogNormal, Uniform, Weibull
 from .errors import Problem, ScenarioError
 from .io import dump, load, loads
@@ -11,4 +12,5 @@ __all__ = [
     "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
     "ScenarioError", "Problem",
     "load", "loads", "dump",
+    "analyze", "Analysis",
 ]
