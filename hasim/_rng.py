@@ -11,7 +11,7 @@ Seeding
     index) under the user's ``seed`` with splitmix64: ``h`` = the first
     splitmix64 output from ``seed``, then the four state words are the first
     four splitmix64 outputs from ``h ^ stream``. Within one seed, distinct
-    streams below 2**63 never share a splitmix64 input, so their states are
+    streams below 2**61 never share a splitmix64 input, so their states are
     distinct and their seeding sequences never overlap; the state is never all
     zero. A replica's draws depend on ``(seed, replica index)`` only, not on how
     replicas are split between chunks or threads.
