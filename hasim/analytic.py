@@ -352,6 +352,45 @@ class Analysis:
             return None
         return (1 - self.slo / 100) * _MINUTES_PER_YEAR - self.downtime_minutes_per_year
 
+    # -- DataFrames for notebooks ----------------------------------------------------------
+    @property
+    def summary(self):
+        """One row per headline figure (pandas DataFrame: metric, value)."""
+        import pandas as pd
+
+        rows = [("request_availability", self.request_availability),
+                ("time_availability", self.time_availability),
+                ("down_probability", self.down_probability),
+                ("nines", self.nines),
+                ("downtime_minutes_per_year", self.downtime_minutes_per_year),
+                ("structural_request_availability", self.structural_request_availability),
+                ("structural_time_availability", self.structural_time_availability)]
+        if self.slo is not None:
+            rows.append(("slo_margin_minutes_per_year", self.slo_margin_minutes_per_year))
+        return pd.DataFrame(rows, columns=["metric", "value"])
+
+    @property
+    def delays(self):
+        """The first-order delay terms as a DataFrame, with minutes per year at the entry."""
+        import pandas as pd
+
+        frame = pd.DataFrame([asdict(t) for t in self.delay_terms],
+                             columns=list(DelayTerm.__dataclass_fields__))
+        frame["minutes_per_year"] = frame["request_unavailability"] * _MINUTES_PER_YEAR
+        return frame
+
+    @property
+    def cuts(self):
+        """The minimal cut sets as a DataFrame (components joined with ' + ')."""
+        import pandas as pd
+
+        rows = [{**asdict(c), "components": " + ".join(c.components)} for c in self.cut_sets]
+        return pd.DataFrame(rows, columns=list(CutSet.__dataclass_fields__))
+
+    def __repr__(self) -> str:
+        return (f"Analysis({self.scenario!r}, request_availability={self.request_availability:.8f}, "
+                f"time_availability={self.time_availability:.8f}, exact={self.exact})")
+
     def to_dict(self) -> dict:
         return {
             "scenario": self.scenario,

@@ -287,3 +287,13 @@ def test_nines_and_tiers():
     assert [t["allowed_minutes_per_year"] for t in a.tiers] == [5256.0, 525.6, 52.56, 5.256]
     assert a.slo_margin_minutes_per_year == pytest.approx(0.0, abs=1e-6)
     assert instance_availability(loads("entry: x\nservices:\n  x: {mtbf: 3h, mttr: 1h}").services["x"]) == 0.75
+
+
+def test_results_are_dataframes(scenarios_dir):
+    a = analyze(load(scenarios_dir / "ha-rest-api.yaml"))
+    summary = a.summary.set_index("metric")["value"]
+    assert summary["request_availability"] == a.request_availability
+    assert a.delays["minutes_per_year"].sum() == pytest.approx(
+        (a.structural_request_availability - a.request_availability) * 525600, rel=1e-9)
+    assert list(a.cuts.columns) == ["order", "components", "count", "probability", "share"]
+    assert "ha-rest-api" in repr(a)
