@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability
 from .distributions import Distribution
 from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
-from .errors import Problem, ScenarioError, suggest
+from .errors import Problem, ScenarioError, problems_from_validation_error, suggest
 
 __all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario"]
 
@@ -371,7 +371,49 @@ class Scenario(HasimModel):
             raise ScenarioError(problems)
         return self
 
+    def __init__(self, **data: Any):
+        # Python callers get the same one-line-per-problem error as file users.
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ScenarioError(problems_from_validation_error(exc, Scenario)) from None
+
     # --- convenience ------------------------------------------------------------------
+    def replace(self, changes: dict[str, Any] | None = None, **top_level: Any) -> "Scenario":
+        """A validated copy with values changed at dotted key paths.
+
+        >>> sc.replace({"services.api.replicas": 3, "services.db.failover.detection": "10s"})  # doctest: +SKIP
+
+        Paths use the file's key names (``mtbf`` / ``mttr`` shorthands included);
+        missing intermediate mappings (e.g. a ``failover`` block) are created.
+
+        Raises
+        ------
+        ScenarioError
+            If a path does not exist or the new value is invalid.
+        """
+        data = self.model_dump(mode="python", exclude_unset=True)
+        for path, value in {**(changes or {}), **top_level}.items():
+            keys = path.split(".")
+            node = data
+            for i, key in enumerate(keys[:-1]):
+                child = node.get(key) if isinstance(node, dict) else None
+                if child is None:
+                    if isinstance(node, dict) and i >= 1 and keys[0] in ("services", "zones") and i >= 2:
+                        child = node[key] = {}
+                    else:
+                        raise ScenarioError([Problem(path, f"no such key {'.'.join(keys[:i + 1])!r}")])
+                elif not isinstance(child, dict):
+                    raise ScenarioError([Problem(path, f"{'.'.join(keys[:i + 1])!r} is not a mapping")])
+                node = child
+            last = keys[-1]
+            if keys[0] in ("services", "zones") and len(keys) >= 3 and last in ("mtbf", "mttr"):
+                node.pop("failure" if last == "mtbf" else "repair", None)
+            elif len(keys) >= 4 and last in ("mtbf", "mttr", "mean"):
+                node.pop("mean", None)
+            node[last] = value
+        return Scenario.model_validate(data)
+
     def service(self, name: str) -> Service:
         """The service called ``name``."""
         return self.services[name]

@@ -830,7 +830,7 @@ def test_python_api_rejects_bad_values():
 
 
 def test_list_items_need_unique_names():
-    with pytest.raises(pydantic.ValidationError, match="every item of a list needs a 'name'"):
+    with pytest.raises(ScenarioError, match="every item of a list needs a 'name'"):
         Scenario(name="x", entry="api", services=[Service(mtbf=1, mttr=1)])
     assert error_lines("entry: api\nservices:\n  - {name: api, mtbf: 1h, mttr: 1h}\n"
                        "  - {name: api, mtbf: 2h, mttr: 1h}\n") == ["bad.yaml: services: duplicate name 'api'"]
