@@ -269,6 +269,9 @@ class Service(HasimModel):
                 for key in ("success", "manual"):
                     if key in self.failover.model_fields_set:
                         fail("failover", "failover.{k} applies to mode: standby only", k=key)
+        if self.health_check is not None and self.mode != "active":
+            fail("health_check", "'health_check' applies to active pools and routers; a {m} service detects "
+                                 "failures with failover.detection", m=self.mode)
         if self.mode == "standby" and self.replicas < 2:
             fail("replicas", "mode: standby needs at least 2 replicas (one active, one standby)")
         overlap = sorted(set(self.requires) & set(self.optional))

@@ -961,3 +961,10 @@ def test_generated_scenarios_round_trip_through_dump(data):
     assert hasim.loads(yaml.safe_dump(data)) == sc
     assert hasim.loads(hasim.dump(sc)) == sc
     assert Scenario.model_validate(sc.model_dump(exclude_defaults=True)) == sc
+
+
+def test_health_check_only_on_active_pools_and_routers():
+    lines = error_lines("entry: db\nservices:\n  db: {mtbf: 5h, mttr: 1h, mode: standby, replicas: 2, "
+                        "health_check: {interval: 10s}}\n")
+    assert lines == ["bad.yaml: services.db.health_check: 'health_check' applies to active pools and routers; "
+                     "a standby service detects failures with failover.detection"]
