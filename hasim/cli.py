@@ -40,14 +40,40 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", help="print one JSON object per file (a list for several)")
     a.add_argument("--cut-sets", type=int, default=10, metavar="N", help="cut sets to list (default 10)")
     a.add_argument("-q", "--quiet", action="store_true", help="only the headline figures")
+    r = sub.add_parser("run", help="simulate scenarios (Monte Carlo)",
+                       description="Simulate each scenario's replicas and print availability with 95 % "
+                                   "confidence intervals, SLA tiers, monthly breach odds and top causes.")
+    r.add_argument("files", nargs="+", metavar="FILE")
+    r.add_argument("--replicas", type=_positive_int, metavar="N", help="override the scenario's replicas")
+    r.add_argument("--seed", type=_non_negative_int, metavar="S", help="override the scenario's seed")
+    r.add_argument("--horizon", metavar="D", help="override the horizon, e.g. 10y")
+    r.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    r.add_argument("--json", action="store_true", help="print the results as JSON (a list for several files)")
+    r.add_argument("--out", metavar="PATH", help="write summary, replicas and windows tables next to PATH "
+                                                  "(.parquet or .csv: PATH.summary.parquet, ...)")
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the headline")
     return p
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hasim`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
-        return {"validate": _validate, "analyze": _analyze}[args.command](args)
+        return {"validate": _validate, "analyze": _analyze, "run": _run}[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_ERROR
@@ -101,6 +127,120 @@ def _analyze(args) -> int:
         print(json.dumps(results[0] if len(results) == 1 and len(args.files) == 1 else results, indent=2,
                          default=_json_default))
     return status
+
+
+def _run(args) -> int:
+    from .engine import simulate
+
+    if args.out and not args.out.endswith((".parquet", ".csv")):
+        print(f"hasim run: --out: expected a path ending in .parquet or .csv, got {args.out!r}", file=sys.stderr)
+        return EXIT_INVALID
+    horizon = None
+    if args.horizon is not None:
+        from .durations import parse_duration
+
+        try:
+            horizon = parse_duration(args.horizon)
+            if horizon <= 0:
+                raise ValueError
+        except ValueError:
+            print(f"hasim run: --horizon: expected a positive duration like '10y', got {args.horizon!r}",
+                  file=sys.stderr)
+            return EXIT_INVALID
+    status, documents = EXIT_OK, []
+    for path, sc in _load_all(args.files):
+        if sc is None:
+            status = EXIT_INVALID
+            continue
+        try:
+            result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
+                              progress=not args.quiet and sys.stderr.isatty())
+        except NotImplementedError as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            status = EXIT_INVALID if status == EXIT_INVALID else EXIT_ERROR
+            continue
+        if args.out:
+            for written in write_tables(result, args.out, multiple=len(args.files) > 1):
+                if not args.quiet:
+                    print(f"wrote {written}", file=sys.stderr)
+        if args.json:
+            documents.append(result.to_dict())
+        else:
+            print(format_results(result, quiet=args.quiet))
+    if args.json and documents:
+        single = len(documents) == 1 and len(args.files) == 1
+        print(json.dumps(documents[0] if single else documents, indent=2, allow_nan=False))
+    return status
+
+
+def write_tables(result, out: str, multiple: bool = False) -> list[str]:
+    """Write summary, replicas and windows next to ``out`` (by its extension); return the paths."""
+    from pathlib import Path
+
+    path = Path(out)
+    suffix = path.suffix
+    stem = path.with_suffix("")
+    if multiple:
+        stem = stem.with_name(f"{stem.name}.{result.scenario}")
+    written = []
+    for table_name in ("summary", "replicas", "windows"):
+        frame = getattr(result, table_name)
+        target = stem.with_name(f"{stem.name}.{table_name}{suffix}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        if suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)
+        tmp.replace(target)  # atomic: a crash never leaves a half-written table
+        written.append(str(target))
+    return written
+
+
+def format_results(result, quiet: bool = False) -> str:
+    """The text summary of ``hasim run``."""
+    from .analytic import nines
+
+    r = result
+    ra, ta = r.metric("request_availability"), r.metric("time_availability")
+    down = r.metric("downtime_minutes_per_year")
+    years = r.horizon / 8760.0
+    lines = [f"{r.scenario}: {r.n_replicas} replicas x {years:g} y, seed {r.seed}, {r.engine} engine, "
+             f"{r.elapsed_seconds:.2f} s ({r.events / 1e6:.3g} M events)", ""]
+    n = nines(ra["mean"])
+    lines.append(f"  request availability  {percent(ra['mean'])}  [{percent(ra['ci95'][0])}, "
+                 f"{percent(ra['ci95'][1])}]  {'inf' if math.isinf(n) else f'{n:.2f}'} nines")
+    lines.append(f"  time availability     {percent(ta['mean'])}  [{percent(ta['ci95'][0])}, "
+                 f"{percent(ta['ci95'][1])}]")
+    lines.append(f"  downtime              {minutes(down['mean'])}/year  [{minutes(max(down['ci95'][0], 0))}, "
+                 f"{minutes(down['ci95'][1])}]")
+    if r.slo is not None:
+        target = r.slo / 100
+        lo, hi = ra["ci95"]
+        verdict = ("met" if lo >= target else "NOT met" if hi < target else
+                   "too close to call (the CI straddles the target)")
+        lines.append(f"  SLO {r.slo:g} %           {verdict}")
+    breach = r.metric("p_window_breach")
+    per_year = r.metric("breach_windows_per_year")
+    lines.append(f"  P(a {r.window:g} h window misses {r.slo_used:g} %)  {100 * breach['mean']:.2f} %  "
+                 f"[{100 * breach['ci95'][0]:.2f}, {100 * breach['ci95'][1]:.2f}]   "
+                 f"{per_year['mean']:.3g} breach windows/year")
+    outages = r.metric("outages_per_year")
+    lines.append(f"  outages               {outages['mean']:.3g}/year, mean "
+                 f"{r.metric('mean_outage_minutes')['mean'] or 0:.3g} min")
+    if quiet:
+        return "\n".join(lines)
+    lines.append("")
+    lines.append(table([[f"{t['tier']:g} %", minutes(t["allowed_minutes_per_year"]), minutes(down["mean"]),
+                         t["verdict"]] for t in r.tiers], ["SLA tier", "allowed/year", "this design", "verdict"]))
+    att = r.attribution.head(8)
+    if len(att):
+        lines.append("")
+        lines.append(table([[row.cause, f"{row.downtime_minutes_per_year:.3g}",
+                             f"[{row.ci_low:.3g}, {row.ci_high:.3g}]", f"{100 * row.share:.1f} %"]
+                            for row in att.itertuples()],
+                           ["top causes", "min/year", "95 % CI", "share"]))
+    return "\n".join(lines)
 
 
 def _json_default(value):
