@@ -1,0 +1,88 @@
+"""The per-replica output arrays every engine fills, and the labels of their axes.
+
+Both engines (the numba kernel and the SimPy reference) write into the same
+:class:`SimOutput` so that one :class:`hasim.results.Results` class turns
+either into DataFrames.  numpy only: importing this compiles nothing.
+
+=============  ====================  ================================================
+field          dtype[shape]          content (row r = replica first_replica + r)
+=============  ====================  ================================================
+ra             float64[R]            mean of the entry's s over the horizon
+ta             float64[R]            fraction of time with s == 1
+degraded       float64[R]            fraction of time with 0 < s < 1
+down           float64[R]            fraction of time with s == 0
+outages        int64[R]              maximal intervals with s < 1 (zero-length dropped)
+longest        float64[R]            longest outage, hours
+events         int64[R]              events processed (state changes and timers)
+loss           float64[R, C, G]      lost request-hours (1 - s) dt by root cause and stage
+svc_ra         float64[R, S]         mean served fraction of every service
+win            float64[R, Wk]        availability of the first Wk windows
+breaches       int64[R]              windows with availability < threshold (all windows)
+worst          float64[R]            lowest window availability
+out_start      float64[R, K]         first K outages: start (hours), NaN if fewer
+out_dur        float64[R, K]         duration (hours)
+out_cause      int64[R, K]           root cause index, -1 if fewer
+=============  ====================  ================================================
+
+Causes (axis C): every service in topological order (an instance failure of
+that service started the outage), then every zone in scenario order ("zone Z").
+Stages (axis G): :data:`STAGES`, the mechanism that keeps the loss going.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["SimOutput", "new_output", "STAGES", "N_STAGES", "cause_labels"]
+
+#: Stages of lost service, in output order (fixed: part of the results contract).
+STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache")
+N_STAGES = len(STAGES)
+DETECTION, FAILOVER, DNS, CAPACITY, REPAIR, ZONE, STALE_CACHE = range(N_STAGES)
+
+
+class SimOutput(NamedTuple):
+    """Per-replica results; see the module docstring."""
+
+    ra: np.ndarray
+    ta: np.ndarray
+    degraded: np.ndarray
+    down: np.ndarray
+    outages: np.ndarray
+    longest: np.ndarray
+    events: np.ndarray
+    loss: np.ndarray
+    svc_ra: np.ndarray
+    win: np.ndarray
+    breaches: np.ndarray
+    worst: np.ndarray
+    out_start: np.ndarray
+    out_dur: np.ndarray
+    out_cause: np.ndarray
+
+
+def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> SimOutput:
+    """Zeroed (NaN / -1 where "none") output arrays for ``n`` replicas."""
+    return SimOutput(
+        ra=np.zeros(n), ta=np.zeros(n), degraded=np.zeros(n), down=np.zeros(n),
+        outages=np.zeros(n, dtype=np.int64), longest=np.zeros(n), events=np.zeros(n, dtype=np.int64),
+        loss=np.zeros((n, n_causes, N_STAGES)), svc_ra=np.zeros((n, n_services)),
+        win=np.full((n, keep_windows), np.nan), breaches=np.zeros(n, dtype=np.int64), worst=np.ones(n),
+        out_start=np.full((n, keep_outages), np.nan), out_dur=np.full((n, keep_outages), np.nan),
+        out_cause=np.full((n, keep_outages), -1, dtype=np.int64),
+    )
+
+
+def rows(out: SimOutput, lo: int, hi: int) -> SimOutput:
+    """Rows ``lo:hi`` of every array (views, written in place)."""
+    return SimOutput(*(a[lo:hi] for a in out))
+
+
+def cause_labels(scenario) -> tuple[list[str], list[str]]:
+    """(cause names, cause kinds) of a scenario, in output order."""
+    services = scenario.topological_order()
+    names = list(services) + [f"zone {z}" for z in scenario.zones]
+    kinds = ["instance"] * len(services) + ["zone"] * len(scenario.zones)
+    return names, kinds

@@ -1,0 +1,345 @@
+"""Results of a simulation: DataFrames with 95 % confidence intervals, JSON and HTML.
+
+Every estimate is a mean over independent replicas; its 95 % confidence
+interval is ``mean +- 1.96 * std / sqrt(n)`` with ``std`` the sample standard
+deviation (ddof=1) of the per-replica values.  Ratios (mean outage duration)
+use the delta method.  Nothing is computed or printed in the constructor
+beyond keeping the arrays; the DataFrames are built on first access (pandas is
+imported then, so ``to_json`` alone does not pay for it).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from .analytic import TIERS, nines
+from .durations import HOURS_PER_YEAR
+
+__all__ = ["Results", "DEFAULT_SLO", "Z95"]
+
+#: The SLO (percent) used for window-breach statistics when the scenario gives none.
+DEFAULT_SLO = 99.9
+#: Two-sided 95 % normal quantile.
+Z95 = 1.96
+_MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
+
+
+def _estimate(values: np.ndarray) -> tuple[float, float, float, float]:
+    """(mean, ci_low, ci_high, std) of per-replica values."""
+    x = np.asarray(values, dtype=np.float64)
+    n = x.size
+    mean = float(x.mean()) if n else math.nan
+    std = float(x.std(ddof=1)) if n > 1 else 0.0
+    half = Z95 * std / math.sqrt(n) if n else math.nan
+    return mean, mean - half, mean + half, std
+
+
+def _ratio_estimate(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """sum(x) / sum(y) with a delta-method interval; NaN when sum(y) == 0."""
+    n = x.size
+    ybar = float(y.mean()) if n else 0.0
+    if ybar == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    ratio = float(x.mean()) / ybar
+    influence = (x - ratio * y) / ybar
+    std = float(influence.std(ddof=1)) if n > 1 else 0.0
+    half = Z95 * std / math.sqrt(n)
+    return ratio, ratio - half, ratio + half, std
+
+
+class Results:
+    """What :func:`hasim.simulate` returns.
+
+    Attributes
+    ----------
+    summary : DataFrame
+        ``metric, mean, ci_low, ci_high, std, note`` (one row per measure).
+    replicas : DataFrame
+        One row per replica.
+    windows : DataFrame
+        Long format ``replica, window, start_h, hours, availability`` (the
+        stored windows: see ``simulate(keep_windows=...)``).
+    outages : DataFrame
+        A bounded sample of outage records ``replica, start_h, duration_h, cause``.
+    attribution : DataFrame
+        Downtime by root cause (minutes per year, with CI and share).
+    services : DataFrame
+        Request availability of every service (optional dependencies included).
+    tiers : list of dict
+        The SLA tiers met, with a verdict that accounts for the CI.
+    """
+
+    def __init__(self, *, compiled, out, engine: str, replicas: int, seed: int, horizon: float,
+                 window: float, n_windows: int, slo: float | None, elapsed_seconds: float,
+                 compile_seconds: float = math.nan):
+        self.compiled = compiled
+        self.out = out
+        self.engine = engine
+        self.n_replicas = replicas
+        self.seed = seed
+        self.horizon = horizon
+        self.window = window
+        self.n_windows = n_windows
+        self.slo = slo
+        self.slo_used = DEFAULT_SLO if slo is None else slo
+        self.elapsed_seconds = elapsed_seconds
+        self.compile_seconds = compile_seconds
+
+    # -- basic facts ---------------------------------------------------------------------------
+    @property
+    def scenario(self) -> str:
+        return self.compiled.scenario.name
+
+    @property
+    def entry(self) -> str:
+        return self.compiled.scenario.entry
+
+    @property
+    def events(self) -> int:
+        """Events simulated (component state changes and failover timers), all replicas."""
+        return int(self.out.events.sum())
+
+    @property
+    def _years(self) -> float:
+        return self.horizon / HOURS_PER_YEAR
+
+    # -- estimates --------------------------------------------------------------------------------
+    def _per_replica(self) -> dict[str, np.ndarray]:
+        o = self.out
+        return {
+            "request_availability": o.ra,
+            "time_availability": o.ta,
+            "degraded_fraction": o.degraded,
+            "down_fraction": o.down,
+            "downtime_minutes_per_year": (1.0 - o.ra) * _MINUTES_PER_YEAR,
+            "outages_per_year": o.outages / self._years,
+            "longest_outage_minutes": o.longest * 60.0,
+            "p_window_breach": o.breaches / self.n_windows,
+            "breach_windows_per_year": o.breaches / self._years,
+        }
+
+    @cached_property
+    def _estimates(self) -> dict[str, tuple[float, float, float, float, str]]:
+        """metric -> (mean, ci_low, ci_high, std, note), in summary order."""
+        out = {}
+        notes = {
+            "request_availability": "mean served fraction of the entry",
+            "time_availability": "fraction of time fully up",
+            "downtime_minutes_per_year": "(1 - request availability) x 525600",
+            "longest_outage_minutes": "longest outage per replica",
+        }
+        window_note = (f"window availability < {self.slo_used:g} % (window {self.window:g} h"
+                       + (", no slo given: 99.9 % assumed)" if self.slo is None else ")"))
+        notes["p_window_breach"] = window_note
+        notes["breach_windows_per_year"] = window_note
+        for metric, values in self._per_replica().items():
+            out[metric] = (*_estimate(values), notes.get(metric, ""))
+            if metric == "outages_per_year":
+                outage_hours = (1.0 - self.out.ta) * self.horizon
+                est = _ratio_estimate(outage_hours * 60.0, self.out.outages.astype(np.float64))
+                out["mean_outage_minutes"] = (*est, "total outage time / number of outages")
+        return out
+
+    @cached_property
+    def summary(self):
+        """DataFrame ``metric, mean, ci_low, ci_high, std, note``."""
+        import pandas as pd
+
+        rows = [(metric, *values) for metric, values in self._estimates.items()]
+        return pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high", "std", "note"])
+
+    def metric(self, name: str) -> dict:
+        """``{"mean", "ci95": [lo, hi], "std"}`` of a summary metric."""
+        mean, lo, hi, std, _ = self._estimates[name]
+        return {"mean": _num(mean), "ci95": [_num(lo), _num(hi)], "std": _num(std)}
+
+    @property
+    def request_availability(self) -> float:
+        return float(self.out.ra.mean())
+
+    @property
+    def time_availability(self) -> float:
+        return float(self.out.ta.mean())
+
+    @property
+    def nines(self) -> float:
+        return nines(self.request_availability)
+
+    @cached_property
+    def tiers(self) -> list[dict]:
+        """Like :attr:`hasim.analytic.Analysis.tiers`, with a verdict from the 95 % CI.
+
+        ``verdict`` is ``"met"`` when the whole interval is at or above the
+        tier, ``"missed"`` when it is all below, else ``"uncertain"``.
+        """
+        mean, lo, hi, _ = _estimate(self.out.ra)
+        out = []
+        for t in TIERS:
+            target = t / 100.0
+            verdict = "met" if lo >= target else ("missed" if hi < target else "uncertain")
+            out.append({"tier": t, "allowed_minutes_per_year": round((1 - target) * _MINUTES_PER_YEAR, 4),
+                        "met": bool(mean >= target), "verdict": verdict})
+        return out
+
+    # -- tables -----------------------------------------------------------------------------------
+    @cached_property
+    def replicas(self):
+        import pandas as pd
+
+        o = self.out
+        return pd.DataFrame({
+            "replica": np.arange(self.n_replicas, dtype=np.int64),
+            "request_availability": o.ra,
+            "time_availability": o.ta,
+            "degraded_fraction": o.degraded,
+            "down_fraction": o.down,
+            "downtime_minutes_per_year": (1.0 - o.ra) * _MINUTES_PER_YEAR,
+            "outages": o.outages,
+            "outage_hours": (1.0 - o.ta) * self.horizon,
+            "longest_outage_hours": o.longest,
+            "events": o.events,
+            "window_breaches": o.breaches,
+            "worst_window": o.worst,
+        })
+
+    @cached_property
+    def windows(self):
+        import pandas as pd
+
+        win = self.out.win
+        n, k = win.shape
+        starts = np.arange(k) * self.window
+        hours = np.minimum(starts + self.window, self.horizon) - starts
+        return pd.DataFrame({
+            "replica": np.repeat(np.arange(n, dtype=np.int64), k),
+            "window": np.tile(np.arange(k, dtype=np.int64), n),
+            "start_h": np.tile(starts, n),
+            "hours": np.tile(hours, n),
+            "availability": win.reshape(-1),
+        })
+
+    @cached_property
+    def outages(self):
+        import pandas as pd
+
+        o = self.out
+        mask = o.out_cause >= 0
+        rows, _ = np.nonzero(mask)
+        causes = np.asarray(self.compiled.causes, dtype=object)
+        return pd.DataFrame({
+            "replica": rows.astype(np.int64),
+            "start_h": o.out_start[mask],
+            "duration_h": o.out_dur[mask],
+            "cause": causes[o.out_cause[mask]] if mask.any() else np.array([], dtype=object),
+        })
+
+    @cached_property
+    def _attribution_rows(self) -> list[tuple]:
+        """(cause, kind, mean, ci_low, ci_high, std, share), largest first; causes never charged omitted."""
+        loss_min = self.out.loss * (60.0 / self._years)
+        total = float(loss_min.sum(axis=1).mean()) if self.n_replicas else 0.0
+        rows = []
+        for c, (name, kind) in enumerate(zip(self.compiled.causes, self.compiled.cause_kinds)):
+            col = loss_min[:, c]
+            if not col.any():
+                continue
+            mean, lo, hi, std = _estimate(col)
+            rows.append((name, kind, mean, lo, hi, std, mean / total if total > 0 else math.nan))
+        rows.sort(key=lambda r: -r[2])
+        return rows
+
+    @cached_property
+    def attribution(self):
+        """Downtime (request-weighted) by root cause, in minutes per year, largest first."""
+        import pandas as pd
+
+        return pd.DataFrame(self._attribution_rows, columns=["cause", "kind", "downtime_minutes_per_year", "ci_low",
+                                                             "ci_high", "std", "share"])
+
+    @cached_property
+    def services(self):
+        import pandas as pd
+
+        sc = self.compiled.scenario
+        optional = {o for s in sc.services.values() for o in s.optional}
+        reach = self.compiled.model.svc_reach
+        rows = []
+        for v, name in enumerate(self.compiled.services):
+            role = "entry" if name == sc.entry else ("required" if reach[v] else
+                                                    ("optional" if name in optional else "unused"))
+            rows.append((name, role, *_estimate(self.out.svc_ra[:, v])))
+        return pd.DataFrame(rows, columns=["service", "role", "request_availability", "ci_low", "ci_high", "std"])
+
+    # -- export -------------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The ``hasim run --json`` object."""
+        return {
+            "scenario": self.scenario,
+            "engine": self.engine,
+            "replicas": self.n_replicas,
+            "horizon_hours": self.horizon,
+            "seed": self.seed,
+            "events": self.events,
+            "elapsed_seconds": self.elapsed_seconds,
+            "slo": self.slo,
+            "window_hours": self.window,
+            "metrics": {name: self.metric(name) for name in (
+                "request_availability", "time_availability", "downtime_minutes_per_year",
+                "outages_per_year", "p_window_breach", "breach_windows_per_year", "mean_outage_minutes",
+                "longest_outage_minutes", "degraded_fraction", "down_fraction")},
+            "tiers": self.tiers,
+            "attribution": [
+                {"cause": r.cause, "kind": r.kind,
+                 "downtime_minutes_per_year": {"mean": _num(r.downtime_minutes_per_year),
+                                               "ci95": [_num(r.ci_low), _num(r.ci_high)]},
+                 "share": _num(r.share)}
+                for r in (_AttributionRow(*row) for row in self._attribution_rows)],
+            "notes": [] if self.slo is not None else
+            [f"no slo in the scenario: window breaches use {DEFAULT_SLO} %"],
+        }
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    # -- display ------------------------------------------------------------------------------------
+    def _headline(self) -> str:
+        ra = self.metric("request_availability")
+        return (f"{self.scenario}: request availability {100 * ra['mean']:.5f} % "
+                f"[{100 * ra['ci95'][0]:.5f}, {100 * ra['ci95'][1]:.5f}] "
+                f"({self.n_replicas} replicas x {self.horizon:g} h, seed {self.seed}, {self.engine})")
+
+    def __repr__(self) -> str:
+        return f"<Results {self._headline()}>"
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        tiers = pd.DataFrame(self.tiers)
+        top = self.attribution.head(10)
+        return (f"<div><p><b>{html.escape(self._headline())}</b></p>"
+                f"{self.summary.to_html(index=False, float_format=lambda x: f'{x:.6g}')}"
+                f"<p><b>SLA tiers</b></p>{tiers.to_html(index=False)}"
+                f"<p><b>What drives the downtime</b></p>"
+                f"{top.to_html(index=False, float_format=lambda x: f'{x:.4g}')}</div>")
+
+
+class _AttributionRow(NamedTuple):
+    cause: str
+    kind: str
+    downtime_minutes_per_year: float
+    ci_low: float
+    ci_high: float
+    std: float
+    share: float
+
+
+def _num(x) -> float | None:
+    """A JSON-safe float (None for NaN / inf)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
