@@ -496,27 +496,48 @@ class _FirstOrder:
 
     def __init__(self, sc: Scenario, st: _Structure, root: str):
         self.sc, self.st, self.root = sc, st, root
-        self.zone_up = {z: True for z in sc.zones}
-        self.base_values: dict[str, float] = {}
-        self.base = _deterministic(sc, st, root, self.zone_up, {}, record=self.base_values)
+        self._bases: dict[str | None, tuple[float, dict[str, float]]] = {}
 
-    def impact(self, name: str, value: float, on: str = "own"):
-        """(drop in s_entry, drop in 1[s_entry = 1], router that would switch or None)."""
+    def zone_up(self, down_zone: str | None = None) -> dict[str, bool]:
+        """Every zone up, except ``down_zone`` (and so everything within it)."""
+        return {z: z != down_zone for z in self.sc.zones}
+
+    def baseline(self, down_zone: str | None = None) -> tuple[float, dict[str, float]]:
+        """s_entry and every service's value with everything up but ``down_zone``."""
+        if down_zone not in self._bases:
+            values: dict[str, float] = {}
+            base = _deterministic(self.sc, self.st, self.root, self.zone_up(down_zone), {}, record=values)
+            self._bases[down_zone] = (base, values)
+        return self._bases[down_zone]
+
+    def serves(self, name: str, down_zone: str | None = None) -> float:
+        """The value of service ``name`` with everything up but ``down_zone``."""
+        values: dict[str, float] = {}
+        _deterministic(self.sc, self.st, name, self.zone_up(down_zone), {}, record=values)
+        return values[name]
+
+    def impact(self, name: str, value: float, on: str = "own", down_zone: str | None = None):
+        """(drop in s_entry, drop in 1[s_entry = 1], router that would switch or None).
+
+        ``down_zone``: the event happens while that zone is down (a common cause), so
+        the baseline already has the zone's instances out.
+        """
+        base, base_values = self.baseline(down_zone)
         forced = {"own": {}, "s": {}}
         forced[on][name] = value
         values: dict[str, float] = {}
-        hit = _deterministic(self.sc, self.st, self.root, self.zone_up, {}, forced_own=forced["own"],
-                             forced_s=forced["s"], sticky=self.base_values, record=values)
+        hit = _deterministic(self.sc, self.st, self.root, self.zone_up(down_zone), {},
+                             forced_own=forced["own"], forced_s=forced["s"], sticky=base_values, record=values)
         switching = None
         for r in self.sc.topological_order():
             svc = self.sc.services[r]
             if svc.is_router and len(svc.targets) > 1 and r != name and r in values:
-                down = [t for t in svc.targets if self.base_values.get(t, 0) > 0 and values.get(t, 1) == 0]
+                down = [t for t in svc.targets if base_values.get(t, 0) > 0 and values.get(t, 1) == 0]
                 alive = [t for t in svc.targets if values.get(t, 0) > 0]
                 if down and alive:
                     switching = r
                     break
-        return self.base - hit, float(self.base == 1.0) - float(hit == 1.0), switching
+        return base - hit, float(base == 1.0) - float(hit == 1.0), switching
 
     def router_loss(self, router: str, tau: float, dns: bool = True) -> tuple[float, float]:
         """(request-equivalent hours, degraded hours) lost through ``router`` for a target outage of ``tau``.
@@ -546,11 +567,11 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
     terms: list[DelayTerm] = []
     fo1 = _FirstOrder(sc, solver.st, solver.root)
 
-    def add(name, stage, rate, tau, value, description, on="own"):
+    def add(name, stage, rate, tau, value, description, on="own", down_zone=None):
         """``rate`` events per hour, each holding ``name`` at ``value`` for ``tau`` hours."""
         if rate <= 0 or tau <= 0:
             return
-        d_req, d_time, router = fo1.impact(name, value, on)
+        d_req, d_time, router = fo1.impact(name, value, on, down_zone)
         req_h, time_h = fo1.router_loss(router, tau) if router else (tau, tau)
         terms.append(DelayTerm(
             service=name, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
@@ -568,11 +589,29 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
             shard_down = 1.0 - 1.0 / svc.shards
             if svc.mode == "standby":
                 # The active fails while a healthy standby exists.
-                rate = svc.shards * lam * (1.0 - (1.0 - a) ** (svc.replicas - 1))
+                S, n = svc.shards, svc.replicas
+                rate = S / svc.failure.mean_hours * (1.0 - (1.0 - a) ** (n - 1))
                 delay = fo.detection + fo.promotion
                 add(name, "failover", rate, delay, shard_down,
                     f"detection {fo.detection * 3600:.0f}s + promotion {fo.promotion * 3600:.0f}s per failure "
                     f"of the active instance")
+                # A zone outage takes the active of every shard that has it there, all at once;
+                # if it also silences a service the promotion requires (a Sentinel quorum in
+                # the same zone), the failover waits for the zone to come back.
+                for z, share, zone_rate in _zone_hits(sc, svc):
+                    if share >= 1.0:
+                        continue  # no standby outside the zone: the exact model counts it
+                    blocked = [r for r in fo.requires if fo1.serves(r, z) <= 0.0]
+                    tau = sc.zones[z].repair.mean_hours + fo.promotion if blocked else delay
+                    for k in range(1, S + 1):
+                        weight = math.comb(S, k) * share**k * (1.0 - share) ** (S - k)
+                        text = (f"zone {z} takes the active of {k} of {S} shard(s)" if S > 1 else
+                                f"zone {z} takes the active instance")
+                        text += (f"; the promotion waits for {', '.join(blocked)} (down with the zone)"
+                                 if blocked else ": detection + promotion")
+                        add(name, "failover", zone_rate * weight, tau, 1.0 - k / S, text, down_zone=z)
+                    if not blocked:
+                        rate += zone_rate * share * S
                 if fo.success < 1.0:
                     # Down from the failed promotion until manual intervention or the repair
                     # of the failed instance (its residual repair time after the delay).
@@ -648,6 +687,17 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
 def _single_instance(svc: Service) -> bool:
     return svc.has_instances and svc.replicas == 1 and svc.shards == 1 and not svc.dependencies \
         and not svc.zones and not svc.is_router
+
+
+def _zone_hits(sc: Scenario, svc: Service) -> list[tuple[str, float, float]]:
+    """(zone, share of the service's instances it takes down, outage frequency per hour)."""
+    out = []
+    chains = [sc.zone_chain(svc.zones[i % len(svc.zones)]) for i in range(svc.replicas)] if svc.zones else []
+    for z in sorted({c for chain in chains for c in chain}):
+        share = sum(1 for chain in chains if z in chain) / svc.replicas
+        zone = sc.zones[z]
+        out.append((z, share, 1.0 / (zone.failure.mean_hours + zone.repair.mean_hours)))
+    return out
 
 
 def _zone_loss_rate(sc: Scenario, svc: Service) -> float:

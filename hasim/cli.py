@@ -52,7 +52,43 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="PATH", help="write summary, replicas and windows tables next to PATH "
                                                   "(.parquet or .csv: PATH.summary.parquet, ...)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the headline")
+    r.add_argument("--report", metavar="PATH", help="also write the HTML review report of each run (for several "
+                                                     "files PATH is a folder, or gets the scenario name appended)")
+    _add_report_parsers(sub)
     return p
+
+
+def _add_report_parsers(sub) -> None:
+    rp = sub.add_parser("report", help="write an HTML architecture-review report",
+                        description="Simulate a scenario and write one self-contained HTML page for a design "
+                                    "review: verdict against the SLO, SLA tiers, downtime distribution, what "
+                                    "drives the downtime, sensitivity, architecture diagram, a representative "
+                                    "outage, assumptions and how to reproduce the run.")
+    rp.add_argument("file", metavar="FILE")
+    rp.add_argument("--out", metavar="PATH", help="where to write the page (default reports/<scenario name>.html)")
+    rp.add_argument("--replicas", type=_positive_int, metavar="N", help="override the scenario's replicas")
+    rp.add_argument("--seed", type=_non_negative_int, metavar="S", help="override the scenario's seed")
+    rp.add_argument("--horizon", metavar="D", help="override the horizon, e.g. 10y")
+    rp.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    rp.add_argument("--sensitivity-replicas", type=_positive_int, metavar="N",
+                    help="replicas per sensitivity variant (default max(200, replicas // 4))")
+    rp.add_argument("--no-sensitivity", action="store_true", help="skip the sensitivity runs (faster)")
+    rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+    c = sub.add_parser("compare", help="compare designs with common random numbers",
+                       description="Simulate two or more designs with the same seed, replicas and horizon and print "
+                                   "each measure side by side with its difference to the first design and a "
+                                   "paired 95 % confidence interval.")
+    c.add_argument("files", nargs="+", metavar="FILE", help="the designs; the first is the reference")
+    c.add_argument("--replicas", type=_positive_int, metavar="N", help="replicas of every run (default: the "
+                                                                        "first design's)")
+    c.add_argument("--seed", type=_non_negative_int, metavar="S", help="seed of every run (default: the first "
+                                                                       "design's)")
+    c.add_argument("--horizon", metavar="D", help="horizon of every run, e.g. 10y")
+    c.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    c.add_argument("--report", metavar="PATH", help="also write an HTML comparison report")
+    c.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    c.add_argument("-q", "--quiet", action="store_true", help="only the summary sentences")
 
 
 def _positive_int(text: str) -> int:
@@ -72,8 +108,10 @@ def _non_negative_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hasim`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return {"validate": _validate, "analyze": _analyze, "run": _run}[args.command](args)
+        return {"validate": _validate, "analyze": _analyze, "run": _run, "report": _report,
+                "compare": _compare}[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_ERROR
@@ -163,6 +201,16 @@ def _run(args) -> int:
             for written in write_tables(result, args.out, multiple=len(args.files) > 1):
                 if not args.quiet:
                     print(f"wrote {written}", file=sys.stderr)
+        if args.report:
+            try:
+                target = _report_path(args.report, sc.name, multiple=len(args.files) > 1)
+                _write_run_report(result, sc, path, target, args)
+            except (OSError, NotImplementedError) as exc:
+                print(f"{path}: report: {exc}", file=sys.stderr)
+                status = EXIT_INVALID if status == EXIT_INVALID else EXIT_ERROR
+            else:
+                if not args.quiet:
+                    print(f"wrote {target}", file=sys.stderr)
         if args.json:
             documents.append(result.to_dict())
         else:
@@ -171,6 +219,171 @@ def _run(args) -> int:
         single = len(documents) == 1 and len(args.files) == 1
         print(json.dumps(documents[0] if single else documents, indent=2, allow_nan=False))
     return status
+
+
+# --- reports and comparisons ---------------------------------------------------------------------
+
+
+def _command_line(args) -> str:
+    import shlex
+
+    return "hasim " + shlex.join(args.argv)
+
+
+def _horizon_option(text: str | None, prog: str):
+    """The --horizon value in hours; raises ValueError with the message to print."""
+    if text is None:
+        return None
+    from .durations import parse_duration
+
+    try:
+        hours = parse_duration(text)
+        if hours <= 0:
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"{prog}: --horizon: expected a positive duration like '10y', got {text!r}") from None
+    return hours
+
+
+def _report_path(option: str, name: str, multiple: bool):
+    """Where ``run --report PATH`` writes the report of scenario ``name``."""
+    from pathlib import Path
+
+    path = Path(option)
+    if path.is_dir() or option.endswith(("/", "\\")) or (multiple and path.suffix.lower() not in (".html", ".htm")):
+        return path / f"{name}.html"
+    if multiple:
+        return path.with_name(f"{path.stem}.{name}{path.suffix}")
+    return path
+
+
+def _source_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        return None
+
+
+def _write_run_report(result, scenario, source: str, target, args, *, compute_sensitivity: bool = True,
+                      sensitivity_replicas: int | None = None):
+    from .report import write_report
+
+    return write_report(result, scenario, target, command=_command_line(args), source_text=_source_text(source),
+                        compute_sensitivity=compute_sensitivity, sensitivity_replicas=sensitivity_replicas)
+
+
+def _report(args) -> int:
+    from .engine import simulate
+
+    try:
+        horizon = _horizon_option(args.horizon, "hasim report")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    (path, sc), = list(_load_all([args.file]))
+    if sc is None:
+        return EXIT_INVALID
+    from pathlib import Path
+
+    target = Path(args.out) if args.out else Path("reports") / f"{sc.name}.html"
+    if target.is_dir():
+        target = target / f"{sc.name}.html"
+    try:
+        result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
+                          progress=not args.quiet and sys.stderr.isatty())
+        _write_run_report(result, sc, path, target, args, compute_sensitivity=not args.no_sensitivity,
+                          sensitivity_replicas=args.sensitivity_replicas)
+    except (NotImplementedError, ValueError) as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"hasim report: cannot write {target}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.quiet:
+        print(format_results(result, quiet=True))
+        print(f"wrote {target}")
+    return EXIT_OK
+
+
+def _compare(args) -> int:
+    from .compare import run_comparison
+
+    if len(args.files) < 2:
+        print("hasim compare: expected at least two scenario files", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        horizon = _horizon_option(args.horizon, "hasim compare")
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    loaded = list(_load_all(args.files))
+    if any(sc is None for _, sc in loaded):
+        return EXIT_INVALID
+    try:
+        comparison = run_comparison([sc for _, sc in loaded], replicas=args.replicas, seed=args.seed,
+                                    horizon=horizon, engine=args.engine)
+    except (NotImplementedError, ValueError) as exc:
+        print(f"hasim compare: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.report:
+        from .report import write_comparison_report
+
+        try:
+            written = write_comparison_report(comparison, args.report, command=_command_line(args))
+        except OSError as exc:
+            print(f"hasim compare: cannot write {args.report}: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        if not args.quiet:
+            print(f"wrote {written}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(comparison.to_dict(), indent=2, allow_nan=False))
+    else:
+        print(format_comparison(comparison, quiet=args.quiet))
+    return EXIT_OK
+
+
+def format_comparison(comparison, quiet: bool = False) -> str:
+    """The text table of ``hasim compare``: each measure per design, then its difference to the first."""
+    c = comparison
+    first = c.results[0].to_dict()
+    lines = [f"compare: {len(c.designs)} designs, {first['replicas']} replicas x "
+             f"{first['horizon_hours'] / 8760:g} y, seed {first['seed']} "
+             + ("(common random numbers; differences vs " if c.paired else "(independent runs; differences vs ")
+             + f"{c.designs[0]!r} with 95 % CI)", ""]
+    if not quiet:
+        def value(measure: str, x: float) -> str:
+            if measure.endswith("availability"):
+                return percent(x)
+            if measure == "downtime_minutes_per_year":
+                return minutes(max(x, 0.0))
+            if measure == "p_window_breach":
+                return f"{100 * x:.2f} %"
+            return f"{x:.3g}"
+
+        def delta(measure: str, x: float) -> str:
+            if measure.endswith("availability") or measure == "p_window_breach":
+                return f"{100 * x:+.3g} pp"
+            if measure == "downtime_minutes_per_year":
+                return f"{x:+.3g} min"
+            return f"{x:+.3g}"
+
+        rows = []
+        t = c.table
+        for measure in dict.fromkeys(t["measure"]):
+            sub = t[t["measure"] == measure]
+            label = sub["label"].iloc[0] + ("/year" if measure == "downtime_minutes_per_year" else "")
+            label = "outages/year" if measure == "outages_per_year" else label
+            rows.append([label] + [value(measure, r.mean) for r in sub.itertuples()])
+            diffs = ["" if not math.isfinite(r.diff) else
+                     f"{delta(measure, r.diff)} [{delta(measure, r.diff_ci_low)}, {delta(measure, r.diff_ci_high)}]"
+                     + {"better": " better", "worse": " worse"}.get(r.verdict, "")
+                     for r in sub.itertuples()]
+            rows.append(["  difference"] + diffs)
+        lines.append(table(rows, ["measure"] + list(c.designs)))
+        lines.append("")
+    lines.extend(f"  {s}" for s in c.sentences())
+    return "\n".join(lines)
 
 
 def write_tables(result, out: str, multiple: bool = False) -> list[str]:
@@ -305,11 +518,16 @@ def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
                          minutes(r.downtime_minutes_per_year), "yes" if t["met"] else "no"] for t in r.tiers],
                        ["SLA tier", "allowed/year", "this design", "met"]))
     if r.delay_terms:
+        # One row per (service, stage); the JSON keeps every term with its description.
+        grouped: dict[tuple[str, str], list[float]] = {}
+        for t in r.delay_terms:
+            row = grouped.setdefault((t.service, t.stage), [0.0, 0.0])
+            row[0] += t.events_per_year
+            row[1] += t.request_unavailability * 525600
         lines.append("")
-        lines.append(table([[f"{t.service}: {t.stage}", f"{t.events_per_year:.3g}",
-                             f"{t.hours_per_event * 60:.3g}",
-                             f"{t.request_unavailability * 525600:+.3g}"] for t in r.delay_terms],
-                           ["delay terms (first order)", "events/yr", "min lost/event", "min/yr at entry"]))
+        lines.append(table([[f"{svc}: {stage}", f"{events:.3g}", f"{(mins / events if events else 0):.3g}",
+                             f"{mins:+.3g}"] for (svc, stage), (events, mins) in grouped.items()],
+                           ["delay terms (first order)", "events/yr", "min/event at entry", "min/yr at entry"]))
     spofs = [c for c in r.cut_sets if c.order == 1]
     lines.append("")
     if spofs:

@@ -935,7 +935,7 @@ def scenarios(draw):
             svc["requires"], svc["optional"] = deps[:cut], deps[cut:]
             if draw(st.booleans()):
                 svc["cached"] = [{"service": draw(st.sampled_from(later)), "ttl": draw(delays)}]
-        if draw(st.booleans()):
+        if mode == "active" and draw(st.booleans()):
             svc["health_check"] = {"interval": draw(durations), "unhealthy_threshold": draw(st.integers(1, 5))}
             svc["retry"] = draw(st.booleans())
         svc["shards"] = draw(st.integers(1, 3))
