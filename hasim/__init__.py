@@ -5,6 +5,12 @@ from .distributions import Empirical, Exponential, Fixed, LogNormal, Uniform, We
 from .errors import Problem, ScenarioError
 from .io import dump, load, loads
 from .model import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
+# Reviews: these modules import numpy only; pandas, matplotlib, jinja2 and the engine load when called.
+# hasim.compare and hasim.sensitivity are the functions; their modules: `from hasim.compare import ...`.
+from . import plot
+from .compare import compare
+from .report import write_report
+from .sensitivity import sensitivity, sweep
 
 __all__ = [
     "__version__",
@@ -13,4 +19,5 @@ __all__ = [
     "ScenarioError", "Problem",
     "load", "loads", "dump",
     "analyze", "Analysis",
+    "compare", "sensitivity", "sweep", "write_report", "plot",
 ]

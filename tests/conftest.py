@@ -12,3 +12,46 @@ SCENARIO_FILES = sorted(p for p in SCENARIOS.iterdir() if p.suffix in (".yaml", 
 @pytest.fixture
 def scenarios_dir() -> Path:
     return SCENARIOS
+
+
+# --- reports, plots and comparisons (issue 6) ------------------------------------------------
+import os  # noqa: E402
+import sys  # noqa: E402
+
+# Charts render off-screen everywhere in the suite (and in the notebooks' kernels, which inherit it).
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close every pyplot figure a test opened (matplotlib warns past 20, and warnings are errors)."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
+def review_design(name: str = "review", slo: float | None = 99.9, api_replicas: int = 3):
+    """A small design with every kind of box and arrow the review charts draw, that the engine simulates."""
+    from hasim import Scenario
+
+    return Scenario(
+        name=name, slo=slo, entry="edge", replicas=200, seed=7, horizon="1y",
+        zones={"region": {"mtbf": "2y", "mttr": "4h"},
+               "az-a": {"mtbf": "1y", "mttr": "2h", "within": "region"},
+               "az-b": {"mtbf": "1y", "mttr": "2h", "within": "region"},
+               "dr": {"mtbf": "2y", "mttr": "4h"}},
+        services={
+            "edge": {"route": "failover", "targets": ["lb", "dr-api"]},
+            "lb": {"replicas": 2, "zones": ["az-a", "az-b"], "mtbf": "180d", "mttr": "5m", "requires": ["api"]},
+            "api": {"replicas": api_replicas, "min_healthy": 2, "zones": ["az-a", "az-b"], "mtbf": "20d",
+                    "mttr": "10m", "requires": ["db"], "optional": ["search"],
+                    "cached": [{"service": "config", "ttl": 0}]},
+            "db": {"mode": "standby", "replicas": 2, "zones": ["az-a", "az-b"], "mtbf": "90d", "mttr": "2h",
+                   "failover": {"detection": "30s", "promotion": "1m", "requires": ["coord"]}},
+            "coord": {"mode": "quorum", "replicas": 3, "zones": ["az-a", "az-b"], "mtbf": "60d", "mttr": "30m"},
+            "config": {"replicas": 2, "mtbf": "60d", "mttr": "1h"},
+            "search": {"mtbf": "30d", "mttr": "1h"},
+            "dr-api": {"replicas": 2, "zones": ["dr"], "mtbf": "20d", "mttr": "1h"},
+        },
+    )

@@ -1,0 +1,869 @@
+"""Charts for notebooks and reports: one function per chart, each ``f(..., ax=None) -> Axes``.
+
+Every function draws on ``ax`` when given and otherwise creates a figure of a
+sensible size with the object-oriented API (no ``pyplot`` state is touched
+besides creating that figure, ``plt.show`` is never called), so they work the
+same in Jupyter, in scripts with the Agg backend and in :mod:`hasim.report`.
+
+matplotlib is imported inside the functions: ``import hasim.plot`` stays cheap.
+
+==========================  ====================================================
+function                    chart
+==========================  ====================================================
+``downtime_distribution``   yearly downtime across replicas, with the SLA tier lines
+``window_breaches``         P(a window has more than x min of downtime), SLO line
+``attribution``             downtime by root cause (or by stage) with 95 % CIs
+``tornado``                 sensitivity: each parameter halved / doubled
+``comparison``              designs side by side (from :func:`hasim.compare.compare`)
+``sweep``                   a measure against a swept parameter
+``architecture``            the scenario: services in layers, dependencies, routers, zones
+``outage_timeline``         served fraction through one representative outage
+==========================  ====================================================
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from .analytic import TIERS
+from .durations import HOURS_PER_YEAR, format_duration
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from .model import Scenario
+
+__all__ = [
+    "downtime_distribution", "window_breaches", "attribution", "tornado", "comparison", "sweep",
+    "architecture", "architecture_size", "outage_timeline", "representative_outage", "PALETTE",
+]
+
+_MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
+
+#: Colours shared by the charts and the HTML report.
+PALETTE = {
+    "primary": "#1f4e79",
+    "secondary": "#5b8db8",
+    "accent": "#e07b39",
+    "good": "#2e7d32",
+    "bad": "#c62828",
+    "warn": "#b26a00",
+    "grid": "#e3e7ec",
+    "text": "#1f2933",
+    "muted": "#6b7785",
+    "router": "#ede7f6",
+    "router_edge": "#5e35b1",
+}
+_TIER_COLOURS = {99.0: "#8d6e63", 99.9: "#b26a00", 99.99: "#c62828", 99.999: "#6a1b9a"}
+_REGION_FILLS = ["#e3f2fd", "#e8f5e9", "#fff3e0", "#fce4ec", "#f3e5f5", "#e0f7fa", "#f9fbe7", "#efebe9"]
+_REGION_EDGES = ["#1565c0", "#2e7d32", "#ef6c00", "#ad1457", "#6a1b9a", "#00838f", "#9e9d24", "#5d4037"]
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _axes(ax, figsize):
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    # A Figure that is not registered with pyplot: nothing to close, no GUI, works under any backend.
+    try:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=figsize, layout="constrained")
+    except Exception:  # pragma: no cover - a headless interpreter without a usable backend
+        fig = Figure(figsize=figsize, layout="constrained")
+    return fig.add_subplot()
+
+
+def _tidy(ax, grid: str | None = "y") -> None:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("#9aa5b1")
+    ax.tick_params(colors=PALETTE["text"], labelsize=8.5)
+    if grid:
+        ax.grid(axis=grid, color=PALETTE["grid"], linewidth=0.8)
+        ax.set_axisbelow(True)
+
+
+def _title(ax, text: str) -> None:
+    ax.set_title(text, loc="left", fontsize=10.5, fontweight="bold", color=PALETTE["text"])
+
+
+def _fmt_minutes(m: float) -> str:
+    if not math.isfinite(m):
+        return "n/a"
+    if abs(m) < 1:
+        return f"{m * 60:.3g} s"
+    if abs(m) < 120:
+        return f"{m:.3g} min"
+    if abs(m) < 48 * 60:
+        return f"{m / 60:.3g} h"
+    return f"{m / 1440:.3g} d"
+
+
+def _vlabel(ax, x: float, text: str, colour: str, bold: bool = False) -> None:
+    """A vertical label just left of the vertical line at ``x``, from the top of the axes."""
+    ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(-2, -3), textcoords="offset points",
+                rotation=90, ha="right", va="top", fontsize=7.5, color=colour, fontweight="bold" if bold else "normal")
+
+
+def window_name(hours: float) -> str:
+    """'month' for 730 h, 'week', 'day', 'year', else '<duration> window'."""
+    for name, size in (("month", HOURS_PER_YEAR / 12), ("week", 168.0), ("day", 24.0), ("year", HOURS_PER_YEAR)):
+        if math.isclose(hours, size, rel_tol=1e-6):
+            return name
+    return f"{format_duration(hours)} window"
+
+
+def _tier_label(t: float) -> str:
+    return f"{t:g} %"
+
+
+def _slo_of(results, slo):
+    if slo is not None:
+        return slo
+    return getattr(results, "slo", None)
+
+
+# --- 1. downtime distribution --------------------------------------------------------------------
+
+
+def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None = None,
+                          tiers: Sequence[float] = TIERS, bins: int = 40, log: bool | None = None) -> Axes:
+    """Histogram of downtime (minutes per year) across replicas, with the SLA tier lines.
+
+    Parameters
+    ----------
+    results : Results
+        A simulation (``results.replicas["downtime_minutes_per_year"]``).
+    slo : float, optional
+        Highlighted tier (default: the scenario's ``slo``).
+    log : bool, optional
+        Logarithmic downtime axis; by default when the values span more than
+        two decades.  Replicas with no downtime at all are then counted in the
+        text box, not in a bar.
+    """
+    ax = _axes(ax, (7.2, 3.4))
+    values = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
+    slo = _slo_of(results, slo)
+    positive = values[values > 0]
+    if log is None:
+        log = positive.size > 0 and np.percentile(positive, 99) / max(np.percentile(positive, 5), 1e-9) > 100
+    zero = int((values <= 0).sum())
+    if log and positive.size:
+        lo = max(positive.min(), 1e-3)
+        hi = max(positive.max(), lo * 10)
+        edges = np.geomspace(lo, hi * 1.0001, bins + 1)
+        ax.hist(positive, bins=edges, color=PALETTE["secondary"], edgecolor="white", linewidth=0.4)
+        ax.set_xscale("log")
+        xmin, xmax = lo, hi
+    else:
+        hi = float(values.max()) if values.size else 1.0
+        hi = hi if hi > 0 else 1.0
+        ax.hist(values, bins=np.linspace(0.0, hi * 1.0001, bins + 1), color=PALETTE["secondary"],
+                edgecolor="white", linewidth=0.4)
+        xmin, xmax = 0.0, hi
+    ymax = ax.get_ylim()[1]
+    ax.set_ylim(0, ymax * 1.08)
+    for t in tiers:
+        allowed = (1 - t / 100) * _MINUTES_PER_YEAR
+        highlight = slo is not None and math.isclose(t, slo)
+        if not (xmin * 0.5 <= allowed <= xmax * 3) and not highlight:
+            continue
+        colour = _TIER_COLOURS.get(t, PALETTE["bad"])
+        ax.axvline(allowed, color=colour, linestyle="-" if highlight else "--", linewidth=1.8 if highlight else 1.1)
+        _vlabel(ax, allowed, f"{_tier_label(t)}{' SLO' if highlight else ''}: {_fmt_minutes(allowed)}/y", colour,
+                bold=highlight)
+    if values.size:
+        mean = float(values.mean())
+        if mean > 0 or not log:
+            ax.axvline(mean, color=PALETTE["text"], linestyle=":", linewidth=1.2)
+            _vlabel(ax, mean, f"mean {_fmt_minutes(mean)}/y", PALETTE["text"])
+    years = getattr(results, "horizon", HOURS_PER_YEAR) / HOURS_PER_YEAR
+    what = f"{values.size} simulated years" if math.isclose(years, 1.0) else \
+        f"{values.size} simulated histories of {format_duration(years * HOURS_PER_YEAR)}"
+    if log and zero:
+        what += f" ({zero} without downtime not shown)"
+    ax.set_xlabel("downtime, minutes per year (request-weighted)" + (", log scale" if log else ""), fontsize=9)
+    ax.set_ylabel("replicas", fontsize=9)
+    _title(ax, f"Yearly downtime across {what}")
+    _tidy(ax)
+    return ax
+
+
+# --- 2. window breaches --------------------------------------------------------------------------
+
+
+def window_breaches(results, ax: Axes | None = None, *, slo: float | None = None) -> Axes:
+    """Exceedance curve of downtime per SLO window (month): P(a window has more than x minutes).
+
+    Where the curve crosses the SLO's allowance is the probability that a
+    window misses the SLO.
+    """
+    ax = _axes(ax, (7.2, 3.4))
+    w = results.windows
+    slo = results.slo_used if slo is None and hasattr(results, "slo_used") else (slo or 99.9)
+    window_h = float(getattr(results, "window", 730.0))
+    down = (1.0 - np.asarray(w["availability"], dtype=float)) * window_h * 60.0
+    down = np.clip(down, 0.0, None)
+    n = down.size
+    allowed = (1 - slo / 100) * window_h * 60.0
+    if n == 0:
+        ax.text(0.5, 0.5, "no windows stored", transform=ax.transAxes, ha="center")
+        return ax
+    positive = np.sort(down[down > 1e-9])
+    floor = 1.0 / n
+    if positive.size:
+        y = (positive.size - np.arange(1, positive.size + 1)) / n  # P(D > x) just after x_i
+        xs = np.concatenate([[positive[0] * 0.5], positive])
+        ys = np.concatenate([[positive.size / n], y])
+        ax.step(xs, np.maximum(ys, floor * 0.5), where="post", color=PALETTE["primary"], linewidth=1.6)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(floor * 0.5, 1.2)
+        left = max(min(positive[0] * 0.5, allowed * 0.2), 0.05, allowed * 1e-3)
+        ax.set_xlim(left, max(positive[-1] * 1.5, allowed * 3))
+    p_breach = float((down > allowed).mean())
+    ax.axvline(allowed, color=PALETTE["bad"], linewidth=1.6)
+    ax.text(allowed, 1.0, f"  SLO {slo:g} %: {_fmt_minutes(allowed)} per {window_name(window_h)}\n"
+                                f"  P(miss) = {100 * p_breach:.2g} %",
+            color=PALETTE["bad"], fontsize=8, va="top", ha="left")
+    if not positive.size:
+        ax.text(0.5, 0.5, "no window had any downtime", transform=ax.transAxes, ha="center",
+                color=PALETTE["muted"])
+    name = window_name(window_h)
+    ax.set_xlabel(f"downtime in a {name}, minutes (log scale)", fontsize=9)
+    ax.set_ylabel(f"P({name} has more)", fontsize=9)
+    _title(ax, f"How often a {name} exceeds x minutes of downtime")
+    _tidy(ax, grid="both")
+    return ax
+
+
+# --- 3. attribution -------------------------------------------------------------------------------
+
+
+def _stage_table(results):
+    stages = getattr(results, "stages", None)
+    if stages is not None and len(stages):
+        return stages.rename(columns={"stage": "label"}), "stage"
+    att = results.attribution
+    if "stage" in att.columns:
+        g = att.groupby("stage", sort=False)["downtime_minutes_per_year"].sum().reset_index()
+        g["ci_low"] = g["ci_high"] = np.nan
+        return g.rename(columns={"stage": "label"}), "stage"
+    return None, None
+
+
+def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int = 10) -> Axes:
+    """Horizontal bars: downtime minutes per year by root cause (``by="cause"``), by stage
+    (``by="stage"``, when the engine reports stages; otherwise by kind of cause) or by kind.
+    """
+    if by not in ("cause", "stage", "kind"):
+        raise ValueError(f"by must be 'cause', 'stage' or 'kind', got {by!r}")
+    att = results.attribution
+    title = "Downtime by root cause"
+    if by == "stage":
+        table, _ = _stage_table(results)
+        if table is None:
+            by, title = "kind", "Downtime by kind of cause (stages not reported by this engine)"
+        else:
+            title = "Downtime by stage"
+            frame = table
+    if by == "kind":
+        if by == "kind" and "Downtime by kind" not in title:
+            title = "Downtime by kind of cause"
+        frame = att.groupby("kind", sort=False)["downtime_minutes_per_year"].sum().reset_index()
+        frame = frame.rename(columns={"kind": "label"})
+        frame["ci_low"] = frame["ci_high"] = np.nan
+    elif by == "cause":
+        frame = att.rename(columns={"cause": "label"})
+    frame = frame.sort_values("downtime_minutes_per_year", ascending=False).head(top)
+    height = 0.9 + 0.32 * max(len(frame), 1)
+    ax = _axes(ax, (7.2, height))
+    if not len(frame):
+        ax.text(0.5, 0.5, "no downtime recorded", transform=ax.transAxes, ha="center", color=PALETTE["muted"])
+        ax.set_yticks([])
+        _title(ax, title)
+        return ax
+    values = frame["downtime_minutes_per_year"].to_numpy(float)
+    total = float(att["downtime_minutes_per_year"].sum()) or float(values.sum()) or 1.0
+    y = np.arange(len(frame))[::-1]
+    lo = frame["ci_low"].to_numpy(float) if "ci_low" in frame else np.full(len(frame), np.nan)
+    hi = frame["ci_high"].to_numpy(float) if "ci_high" in frame else np.full(len(frame), np.nan)
+    err = None
+    if np.isfinite(lo).all() and np.isfinite(hi).all():
+        err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
+    colours = [PALETTE["primary"] if i == 0 else PALETTE["secondary"] for i in range(len(frame))]
+    ax.barh(y, values, color=colours, height=0.62, xerr=err,
+            error_kw={"ecolor": PALETTE["muted"], "elinewidth": 0.9, "capsize": 2})
+    ax.set_yticks(y, [str(v) for v in frame["label"]], fontsize=8.5)
+    xmax = float(np.nanmax(np.concatenate([values, hi[np.isfinite(hi)]]))) if values.size else 1.0
+    ends = np.where(np.isfinite(hi), np.maximum(hi, values), values) if err is not None else values
+    for yi, v, e in zip(y, values, ends):
+        ax.text(e + xmax * 0.01, yi, f" {_fmt_minutes(v)}/y · {100 * v / total:.0f} %", va="center", fontsize=7.5,
+                color=PALETTE["text"])
+    ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
+    ax.set_xlabel("downtime, minutes per year (mean, 95 % CI)", fontsize=9)
+    _title(ax, title)
+    _tidy(ax, grid="x")
+    return ax
+
+
+# --- 4. tornado -----------------------------------------------------------------------------------
+
+
+def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, *, top: int = 12) -> Axes:
+    """Tornado chart of a :func:`hasim.sensitivity.sensitivity` table: the change in downtime
+    (minutes per year, variant minus baseline) when each parameter is lowered / raised.
+    """
+    df = sensitivity
+    if "note" in df.columns:
+        df = df[df["downtime_delta_low"].notna() | df["downtime_delta_high"].notna()]
+    df = df.head(top)
+    ax = _axes(ax, (7.2, 0.9 + 0.34 * max(len(df), 1)))
+    if not len(df):
+        ax.text(0.5, 0.5, "no parameter to vary", transform=ax.transAxes, ha="center", color=PALETTE["muted"])
+        ax.set_yticks([])
+        return ax
+    y = np.arange(len(df))[::-1].astype(float)
+    low = df["downtime_delta_low"].to_numpy(float)
+    high = df["downtime_delta_high"].to_numpy(float)
+    h = 0.38
+    for vals, offset, colour, label, col in (
+            (low, h / 2, PALETTE["secondary"], "lowered (×0.5, or −1 replica)", "downtime_delta_low_ci"),
+            (high, -h / 2, PALETTE["accent"], "raised (×2, or +1 replica)", "downtime_delta_high_ci")):
+        half = df[col].to_numpy(float) if col in df.columns else np.full(len(df), np.nan)
+        # Faded: the paired CI includes zero (not distinguishable from no effect at this replica count).
+        significant = np.isfinite(half) & (np.abs(vals) > half)
+        alphas = np.where(significant | ~np.isfinite(half), 1.0, 0.4)
+        bars = ax.barh(y + offset, np.nan_to_num(vals), height=h, color=colour, label=label)
+        for bar, alpha in zip(bars, alphas):
+            bar.set_alpha(float(alpha))
+        ok = np.isfinite(half) & np.isfinite(vals)
+        if ok.any():
+            ax.errorbar(vals[ok], (y + offset)[ok], xerr=half[ok], fmt="none", ecolor=PALETTE["text"],
+                        elinewidth=0.7, capsize=1.5, alpha=0.8)
+    labels = []
+    for r in df.itertuples():
+        labels.append(f"{r.parameter}  ({_value_text(r.low_value, r.unit)} / {_value_text(r.high_value, r.unit)})")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.axvline(0, color=PALETTE["text"], linewidth=0.9)
+    reach = []
+    for vals, col in ((low, "downtime_delta_low_ci"), (high, "downtime_delta_high_ci")):
+        half = df[col].to_numpy(float) if col in df.columns else np.zeros(len(df))
+        reach.append(np.abs(vals) + np.nan_to_num(half))
+    reach = np.concatenate(reach)
+    span = float(np.nanmax(reach)) if np.isfinite(reach).any() else 1.0
+    span = span if np.isfinite(span) and span > 0 else 1.0
+    ax.set_xlim(-span * 1.15, span * 1.15)
+    base = df.attrs.get("baseline_downtime")
+    ax.set_xlabel("change in downtime, minutes per year" + (f" (baseline {_fmt_minutes(base)}/y)" if base else ""),
+                  fontsize=9)
+    ax.legend(fontsize=7.5, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, frameon=False,
+              borderaxespad=0.2)
+    ax.text(1.0, 1.01, "faded: within its 95 % CI of zero", transform=ax.transAxes, ha="right", va="bottom",
+            fontsize=7, color=PALETTE["muted"])
+    ax.set_title("Sensitivity: change in downtime when one parameter changes", loc="left", fontsize=10.5,
+                 fontweight="bold", color=PALETTE["text"], pad=18)
+    ax.set_ylim(-0.6, len(df) - 0.4)
+    _tidy(ax, grid="x")
+    return ax
+
+
+def _value_text(value, unit) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "h":
+        return format_duration(float(value))
+    return f"{value:g}"
+
+
+# --- 5. comparison ---------------------------------------------------------------------------------
+
+
+def comparison(table: pd.DataFrame, ax: Axes | None = None, *,
+               measure: str = "downtime_minutes_per_year") -> Axes:
+    """Bars of one measure per design (mean and 95 % CI) from :func:`hasim.compare.compare`,
+    annotated with the paired difference to the first design.
+    """
+    df = table[table["measure"] == measure]
+    if not len(df):
+        raise ValueError(f"no rows for measure {measure!r}; measures: {sorted(set(table['measure']))}")
+    ax = _axes(ax, (7.2, 0.9 + 0.5 * len(df)))
+    scale = 100.0 if "availability" in measure or measure.startswith("p_") else 1.0
+    y = np.arange(len(df))[::-1]
+    mean = df["mean"].to_numpy(float) * scale
+    lo = df["ci_low"].to_numpy(float) * scale
+    hi = df["ci_high"].to_numpy(float) * scale
+    colours = [PALETTE["muted"]] + [PALETTE["primary"]] * (len(df) - 1)
+    if "availability" in measure:
+        # Bars of 99.99 % all look full: plot unavailability instead, which is what differs.
+        mean, lo, hi = 100 - mean, 100 - hi, 100 - lo
+        xlabel = f"{measure.replace('_', ' ')}: unavailability, % (lower is better)"
+    else:
+        label = df["label"].iloc[0] if "label" in df.columns else measure.replace("_", " ")
+        unit = df["unit"].iloc[0] if "unit" in df.columns else ""
+        xlabel = f"{label} ({unit})" if unit else label
+    ax.barh(y, mean, color=colours, height=0.55,
+            xerr=np.vstack([np.clip(mean - lo, 0, None), np.clip(hi - mean, 0, None)]),
+            error_kw={"ecolor": PALETTE["text"], "elinewidth": 0.9, "capsize": 3})
+    ax.set_yticks(y, list(df["design"]), fontsize=9)
+    xmax = float(np.nanmax(hi)) if len(hi) else 1.0
+    for yi, r, m, end in zip(y, df.itertuples(), mean, np.fmax(hi, mean)):
+        text = f" {m:.4g}"
+        if isinstance(r.diff, float) and math.isfinite(r.diff):
+            d = r.diff * scale * (-1 if "availability" in measure else 1)
+            half = (r.diff_ci_high - r.diff_ci_low) / 2 * scale
+            text += f"   Δ {d:+.3g} ± {half:.2g}"
+        ax.text(end + xmax * 0.015, yi, text, va="center", fontsize=8, color=PALETTE["text"])
+    ax.set_xlim(0, xmax * 1.6 if xmax > 0 else 1)
+    ax.set_xlabel(xlabel, fontsize=9)
+    _title(ax, f"{xlabel.split(' (')[0].split(':')[0].capitalize()} by design (Δ vs the first, paired 95 % CI)")
+    _tidy(ax, grid="x")
+    return ax
+
+
+# --- 6. sweep --------------------------------------------------------------------------------------
+
+
+def sweep(frame: pd.DataFrame, ax: Axes | None = None, *, measure: str = "request_availability",
+          slo: float | None = None, label: str | None = None, xlabel: str | None = None) -> Axes:
+    """A measure (mean and 95 % CI band) against a swept parameter.
+
+    ``frame`` is what :func:`hasim.sensitivity.sweep` returns: columns
+    ``value``, ``<measure>``, ``<measure>_ci_low``, ``<measure>_ci_high``
+    (and ``parameter``, used as the default x label).
+    """
+    ax = _axes(ax, (6.0, 3.4))
+    df = frame.sort_values("value")
+    x = df["value"].to_numpy(float)
+    percent = "availability" in measure
+    scale = 100.0 if percent else 1.0
+    y = df[measure].to_numpy(float) * scale
+    lo_col, hi_col = f"{measure}_ci_low", f"{measure}_ci_high"
+    line, = ax.plot(x, y, marker="o", markersize=4, color=PALETTE["primary"], linewidth=1.6, label=label)
+    if lo_col in df and hi_col in df:
+        ax.fill_between(x, df[lo_col].to_numpy(float) * scale, df[hi_col].to_numpy(float) * scale,
+                        color=line.get_color(), alpha=0.18, linewidth=0)
+    if slo is not None and percent:
+        ax.axhline(slo, color=PALETTE["bad"], linestyle="--", linewidth=1.2)
+        ax.text(x.min() if x.size else 0, slo, f" SLO {slo:g} %", color=PALETTE["bad"], fontsize=8, va="bottom")
+    unit = df["unit"].iloc[0] if "unit" in df and len(df) else None
+    if xlabel is None:
+        xlabel = str(df["parameter"].iloc[0]) if "parameter" in df and len(df) else "value"
+        if unit == "h":
+            xlabel += " (hours)"
+    if unit == "h" and x.size:
+        ax.set_xticks(x, [format_duration(v) for v in x], fontsize=8)
+    ax.set_xlabel(xlabel, fontsize=9)
+    ax.set_ylabel(measure.replace("_", " ") + (" (%)" if percent else ""), fontsize=9)
+    if percent:
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+    _tidy(ax, grid="both")
+    return ax
+
+
+# --- 7. architecture ---------------------------------------------------------------------------------
+
+
+def _children(svc) -> list[tuple[str, str, str | None]]:
+    """(child, kind, label) edges of a service: requires, cached, optional, targets, failover.requires."""
+    out: list[tuple[str, str, str | None]] = []
+    for i, t in enumerate(svc.targets):
+        if svc.route == "weighted" and svc.weights:
+            label = f"w={svc.weights[i]:g}"
+        else:
+            label = ["primary", "secondary", "third", "fourth"][i] if i < 4 else f"#{i + 1}"
+        out.append((t, "target", label))
+    for d in svc.requires:
+        out.append((d, "requires", None))
+    for c in svc.cached:
+        out.append((c.service, "cached", f"cache {format_duration(c.ttl)}" if c.ttl else "cache"))
+    for d in svc.optional:
+        out.append((d, "optional", None))
+    if svc.failover is not None:
+        for d in svc.failover.requires:
+            out.append((d, "failover", "promotes via"))
+    return out
+
+
+def _layers(sc) -> list[list[str]]:
+    names = list(sc.services)
+    kids = {n: [c for c, _, _ in _children(sc.services[n])] for n in names}
+    parents: dict[str, list[str]] = {n: [] for n in names}
+    for n in names:
+        for c in kids[n]:
+            parents[c].append(n)
+    depth: dict[str, int] = {}
+    for n in reversed(sc.topological_order()):  # parents before children
+        depth[n] = max((depth[p] + 1 for p in parents[n] if p in depth), default=0)
+    # Nodes with no parents sit right above their shallowest child (the entry stays on top).
+    for n in names:
+        if not parents[n] and n != sc.entry and kids[n]:
+            depth[n] = max(0, min(depth[c] for c in kids[n]) - 1)
+    n_layers = max(depth.values()) + 1
+    layers: list[list[str]] = [[] for _ in range(n_layers)]
+    for n in names:
+        layers[depth[n]].append(n)
+    # Barycentre ordering, a few sweeps down and up.
+    pos = {n: float(i) for layer in layers for i, n in enumerate(layer)}
+    for _ in range(4):
+        for rng, rel in ((range(1, n_layers), parents), (range(n_layers - 2, -1, -1), kids)):
+            for li in rng:
+                layer = layers[li]
+                keyed = []
+                for i, n in enumerate(layer):
+                    ref = [pos[m] for m in rel[n] if m in pos and depth[m] != li]
+                    keyed.append((sum(ref) / len(ref) if ref else pos[n], i, n))
+                layers[li] = [n for _, _, n in sorted(keyed)]
+                for i, n in enumerate(layers[li]):
+                    pos[n] = i - (len(layers[li]) - 1) / 2
+    return [layer for layer in layers if layer]
+
+
+def architecture_size(scenario) -> tuple[float, float]:
+    """A figure size (inches) that fits :func:`architecture` of ``scenario`` at its font sizes."""
+    layers = _layers(scenario)
+    width = max(len(layer) for layer in layers)
+    return max(6.0, 2.55 * width + 0.6), 1.55 * len(layers) + 1.0
+
+
+def _region(sc, svc) -> str | None:
+    roots = {sc.zone_chain(z)[-1] for z in svc.zones}
+    return roots.pop() if len(roots) == 1 else ("multi-region" if roots else None)
+
+
+def _service_lines(svc) -> tuple[str, str, str, str]:
+    if svc.is_router:
+        kind = f"router · {svc.route}"
+        if svc.has_instances:
+            kind += f" · {svc.replicas}× own"
+    elif svc.mode == "active":
+        kind = f"{svc.replicas}× active" + (f" · needs {svc.min_healthy}" if svc.min_healthy > 1 else "")
+    elif svc.mode == "standby":
+        kind = f"{svc.replicas}× {svc.standby} standby"
+    else:
+        kind = f"{svc.replicas}× quorum"
+    if svc.shards > 1:
+        kind = f"{svc.shards} shards × " + kind
+    timing = ""
+    if svc.has_instances:
+        timing = f"MTBF {format_duration(svc.failure.mean_hours)} · MTTR {format_duration(svc.repair.mean_hours)}"
+    extra = []
+    if svc.failover is not None and (svc.failover.detection or svc.failover.promotion):
+        extra.append(f"failover {format_duration(svc.failover.detection + svc.failover.promotion)}")
+    if svc.health_check is not None:
+        extra.append(f"probe {format_duration(svc.health_check.interval)}×{svc.health_check.unhealthy_threshold}")
+    if svc.dns is not None and svc.dns.ttl:
+        extra.append(f"TTL {format_duration(svc.dns.ttl)}")
+    if svc.retry:
+        extra.append("retry")
+    zones = ", ".join(svc.zones)
+    return kind, zones, timing, " · ".join(extra)
+
+
+def architecture(scenario: Scenario, ax: Axes | None = None, *, availability: dict[str, float] | None = None) -> Axes:
+    """The design as a diagram: services as boxes in layers by dependency depth from the entry,
+    arrows for ``requires`` (solid), ``cached`` (dashed), ``optional`` (dotted), router
+    ``targets`` (labelled with their role) and ``failover.requires`` (dash-dot); box colours
+    group services by region (outermost zone), and each box lists replicas, mode, zones and
+    its main timings.
+
+    ``availability`` (service -> request availability) adds a figure to each box.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
+
+    sc = scenario
+    layers = _layers(sc)
+    bw, bh, dx, dy = 2.25, 1.12, 2.7, 1.85
+    ax = _axes(ax, architecture_size(scenario))
+    regions = sorted({r for s in sc.services.values() for r in [_region(sc, s)] if r and r != "multi-region"})
+    region_style = {r: (_REGION_FILLS[i % 8], _REGION_EDGES[i % 8]) for i, r in enumerate(regions)}
+    centre: dict[str, tuple[float, float]] = {}
+    for li, layer in enumerate(layers):
+        for i, name in enumerate(layer):
+            centre[name] = ((i - (len(layer) - 1) / 2) * dx, -li * dy)
+    for name, (x, y) in centre.items():
+        svc = sc.services[name]
+        region = _region(sc, svc)
+        if svc.is_router:
+            fill, edge = PALETTE["router"], PALETTE["router_edge"]
+        elif region in region_style:
+            fill, edge = region_style[region]
+        else:
+            fill, edge = "#f5f7fa", "#607080"
+        box = FancyBboxPatch((x - bw / 2, y - bh / 2), bw, bh, boxstyle="round,pad=0.02,rounding_size=0.12",
+                             facecolor=fill, edgecolor=edge, linewidth=2.4 if name == sc.entry else 1.1, zorder=3)
+        ax.add_patch(box)
+        kind, zones, timing, extra = _service_lines(svc)
+        title = name + ("  ◀ entry" if name == sc.entry else "")
+        if availability and name in availability:
+            extra = (extra + " · " if extra else "") + f"A={100 * availability[name]:.4g} %"
+        lines = [(title, 8.5, "bold", PALETTE["text"], "normal"), (kind, 7.3, "normal", PALETTE["text"], "normal"),
+                 (zones or "no zone", 6.6, "normal", edge if zones else PALETTE["muted"], "italic")]
+        lines += [(text, 6.3, "normal", PALETTE["muted"], "normal") for text in (timing, extra) if text]
+        step = bh / (len(lines) + 0.6)
+        top = y + step * (len(lines) - 1) / 2
+        for i, (text, size, weight, colour, style) in enumerate(lines):
+            ax.text(x, top - i * step, text, ha="center", va="center", fontsize=size, fontweight=weight,
+                    color=colour, style=style, zorder=4)
+    styles = {
+        "requires": {"linestyle": "-", "color": "#37474f", "lw": 1.1},
+        "cached": {"linestyle": (0, (4, 3)), "color": "#00838f", "lw": 1.2},
+        "optional": {"linestyle": (0, (1, 2)), "color": "#8a97a5", "lw": 1.2},
+        "target": {"linestyle": "-", "color": PALETTE["router_edge"], "lw": 1.4},
+        "failover": {"linestyle": (0, (5, 2, 1, 2)), "color": "#8d6e63", "lw": 1.0},
+    }
+    used = set()
+    for name, svc in sc.services.items():
+        x0, y0 = centre[name]
+        for child, kind, label in _children(svc):
+            x1, y1 = centre[child]
+            st = styles[kind]
+            used.add(kind)
+            same_row = abs(y1 - y0) < 1e-9
+            start = (x0 + (bw / 2 if x1 > x0 else -bw / 2), y0) if same_row else (x0, y0 - bh / 2)
+            end = (x1 - (bw / 2 if x1 > x0 else -bw / 2), y1) if same_row else (x1, y1 + bh / 2)
+            skip = not same_row and (y0 - y1) > dy * 1.5
+            arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, linewidth=st["lw"],
+                                    linestyle=st["linestyle"], color=st["color"], zorder=2,
+                                    connectionstyle=f"arc3,rad={0.18 if skip else 0.0}", shrinkA=1, shrinkB=1)
+            ax.add_patch(arrow)
+            if label:
+                t = 0.42
+                lx, ly = start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t
+                ax.text(lx, ly, label, fontsize=6.5, ha="center", va="center", color=st["color"], zorder=5,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+    xs = [c[0] for c in centre.values()]
+    ys = [c[1] for c in centre.values()]
+    ax.set_xlim(min(xs) - bw / 2 - 0.2, max(xs) + bw / 2 + 0.2)
+    ax.set_ylim(min(ys) - bh / 2 - 0.25, max(ys) + bh / 2 + 0.15)
+    ax.set_axis_off()
+    names = {"requires": "requires", "cached": "cached (serve stale)", "optional": "optional",
+             "target": "router target", "failover": "failover needs"}
+    handles = [Line2D([], [], color=styles[k]["color"], linestyle=styles[k]["linestyle"], lw=1.4, label=names[k])
+               for k in names if k in used]
+    handles += [Patch(facecolor=f, edgecolor=e, label=f"in {r}") for r, (f, e) in region_style.items()]
+    if handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(len(handles), 5),
+                  fontsize=7, frameon=False)
+    _title(ax, f"Architecture: {sc.name}")
+    return ax
+
+
+# --- 8. outage timeline ------------------------------------------------------------------------------
+
+
+def representative_outage(results) -> dict | None:
+    """The outage a reader should look at: among the recorded outages of the cause that costs
+    the most downtime, the one whose duration is closest to that cause's median.
+
+    Returns ``{"replica", "start_h", "duration_h", "cause", "median_duration_h", "count", "is_top"}``
+    (``is_top``: the cause is the largest driver; false when that cause has no outage record and the
+    next one with a record was used), or None without outages.
+    """
+    out = results.outages
+    if out is None or not len(out):
+        return None
+    att = results.attribution
+    top = att["cause"].iloc[0] if len(att) else None
+    cause = None
+    for c in att["cause"] if len(att) else []:
+        if (out["cause"] == c).any():
+            cause = c
+            break
+    pool = out[out["cause"] == cause] if cause is not None else out
+    median = float(pool["duration_h"].median())
+    idx = (pool["duration_h"] - median).abs().idxmin()
+    row = pool.loc[idx].to_dict()
+    row["median_duration_h"] = median
+    row["count"] = int(len(pool))
+    row["is_top"] = cause is not None and cause == top
+    return row
+
+
+def _zone_desc(sc, zone: str) -> set[str]:
+    return {z for z in sc.zones if zone in sc.zone_chain(z)}
+
+
+def _levels(sc, cause: str) -> tuple[float | None, float | None, list[tuple[float, str]], str]:
+    """(served fraction of the entry just after the cause, after failovers complete, milestones, what failed).
+
+    A structural evaluation with everything else up (the outage record keeps no level):
+    standby and quorum shards that lose an instance are taken to lose their active one.
+    """
+    down_zones: set[str] = set()
+    lost: dict[str, int] = {}          # service -> instances lost in one shard
+    shard_down: set[str] = set()       # services whose affected shard is in failover
+    what = cause
+    if cause.startswith("zone "):
+        zone = cause[5:]
+        if zone not in sc.zones:
+            return None, None, [], what
+        down_zones = _zone_desc(sc, zone)
+        what = f"zone {zone} goes down"
+    elif cause.endswith(" failover") and cause[:-9] in sc.services:
+        name = cause[:-9]
+        shard_down.add(name)
+        lost[name] = 1
+        what = f"active {name} instance fails"
+    elif cause in sc.services:
+        lost[cause] = 1
+        what = f"a {cause} instance fails"
+    else:
+        return None, None, [], what
+
+    def own(name: str, after: bool) -> float:
+        svc = sc.services[name]
+        if not svc.has_instances:
+            return 1.0
+        n = svc.replicas
+        zones = svc.zones
+        if down_zones and zones:
+            avail = sum(1 for i in range(n) if not (set(sc.zone_chain(zones[i % len(zones)])) & down_zones))
+            affected_shards = svc.shards
+        else:
+            avail = n - lost.get(name, 0)
+            affected_shards = 1 if name in lost else 0
+        if affected_shards == 0 or avail == n:
+            return 1.0
+        if svc.mode == "active":
+            shard = min(1.0, avail / svc.min_healthy)
+        elif svc.mode == "standby":
+            shard = (1.0 if avail >= 1 else 0.0) if after else 0.0
+        else:
+            shard = (1.0 if avail > n / 2 else 0.0) if after else 0.0
+        return ((svc.shards - affected_shards) + affected_shards * shard) / svc.shards
+
+    def served(after: bool) -> float:
+        memo: dict[str, float] = {}
+        for name in sc.topological_order():
+            svc = sc.services[name]
+            value = own(name, after)
+            for d in svc.dependencies:
+                value *= memo[d]
+            if svc.is_router:
+                vals = [memo[t] for t in svc.targets]
+                seen = vals if (after or svc.health_check is None) else [1.0] * len(vals)
+                if svc.route == "failover":
+                    pick = next((i for i, s in enumerate(seen) if s > 0), None)
+                    routed = vals[pick] if pick is not None else 0.0
+                else:
+                    w = svc.weights or [1.0] * len(vals)
+                    live = [(wi, v) for wi, v, s in zip(w, vals, seen) if s > 0]
+                    tot = sum(wi for wi, _ in live)
+                    routed = sum(wi * v for wi, v in live) / tot if tot else 0.0
+                value *= routed
+            memo[name] = value
+        return memo[sc.entry]
+
+    milestones: list[tuple[float, str]] = []
+    affected = set(lost) | {n for n, s in sc.services.items()
+                            if down_zones and any(set(sc.zone_chain(z)) & down_zones for z in s.zones)}
+    for name in sc.topological_order():
+        svc = sc.services[name]
+        if name in affected and svc.mode in ("standby", "quorum") and svc.failover is not None:
+            det, prom = svc.failover.detection, svc.failover.promotion
+            verb = "standby promoted" if svc.mode == "standby" else "leader elected"
+            if det:
+                milestones.append((det, f"{name}: failure detected"))
+            milestones.append((det + prom, f"{name}: {verb}"))
+    return served(False), served(True), milestones, what
+
+
+def _time_unit(hours: float) -> tuple[float, str]:
+    if hours < 2 / 60:
+        return 3600.0, "seconds"
+    if hours < 3:
+        return 60.0, "minutes"
+    return 1.0, "hours"
+
+
+def outage_timeline(results=None, scenario: Scenario | None = None, ax: Axes | None = None, *,
+                    outage: dict | None = None, events: Sequence[tuple[float, str]] | None = None) -> Axes:
+    """The served fraction of the entry through one outage, with its milestones.
+
+    Parameters
+    ----------
+    results : Results, optional
+        The outage drawn is ``outage`` or :func:`representative_outage` of ``results``.
+    scenario : Scenario, optional
+        Used to derive the served level and the milestones (detection, promotion)
+        from the design; defaults to the scenario the results came from.
+    outage : dict, optional
+        ``{"start_h", "duration_h", "cause"}`` (a row of ``results.outages``).
+    events : list of (hours, label), optional
+        Milestones to draw instead, relative to the outage start (an event trace).
+    """
+    ax = _axes(ax, (7.2, 2.9))
+    if scenario is None and results is not None:
+        compiled = getattr(results, "compiled", None)
+        scenario = getattr(compiled, "scenario", None)
+    if outage is None and results is not None:
+        outage = representative_outage(results)
+    if outage is None and not events:
+        ax.text(0.5, 0.5, "no outage in the simulated histories", transform=ax.transAxes, ha="center",
+                color=PALETTE["muted"])
+        ax.set_axis_off()
+        _title(ax, "Timeline of a representative outage")
+        return ax
+    duration = float(outage["duration_h"]) if outage else max(t for t, _ in events)
+    cause = str(outage.get("cause", "")) if outage else ""
+    level0 = level1 = None
+    milestones: list[tuple[float, str]] = []
+    what = cause
+    if scenario is not None and cause:
+        level0, level1, milestones, what = _levels(scenario, cause)
+    if events:
+        milestones = [(float(t), str(label)) for t, label in events]
+    scale, unit = _time_unit(duration)
+    d = duration * scale
+    pad = max(d * 0.18, 1e-6)
+    known = level0 is not None and level0 < 1.0
+    t_switch = max((t for t, _ in milestones if t <= duration), default=None)
+    if known:
+        xs, ys = [-pad, 0.0], [1.0, level0]
+        if level1 is not None and level1 < 1.0 and t_switch is not None and t_switch < duration and level1 != level0:
+            xs.append(t_switch * scale)
+            ys.append(level1)
+        xs += [d, d + pad]
+        ys += [1.0, 1.0]
+        ax.step(xs, ys, where="post", color=PALETTE["primary"], linewidth=2)
+        ax.fill_between(xs[1:-1], ys[1:-1], 1.0, step="post", color=PALETTE["bad"], alpha=0.15, linewidth=0)
+        lost = sum((xs[i + 1] - xs[i]) * (1 - ys[i]) for i in range(1, len(xs) - 2))
+        ax.text(d / 2, (1 + min(ys)) / 2, f"{lost:.3g} {unit} of full service lost", ha="center", va="center",
+                fontsize=8, color=PALETTE["bad"])
+    else:
+        ax.plot([-pad, 0, 0], [1, 1, 0.5], color=PALETTE["primary"], linewidth=2)
+        ax.plot([d, d, d + pad], [0.5, 1, 1], color=PALETTE["primary"], linewidth=2)
+        ax.fill_between([0, d], 0.0, 1.0, color=PALETTE["bad"], alpha=0.12, linewidth=0, hatch="///",
+                        edgecolor=PALETTE["bad"])
+        ax.text(d / 2, 0.5, "served < 100 %\n(level not recorded)", ha="center", va="center", fontsize=8,
+                color=PALETTE["bad"])
+    marks = [(0.0, what or "outage starts")] + [(t, lab) for t, lab in milestones if 0 < t < duration]
+    marks.append((duration, "recovered: 100 % served"))
+    for i, (t, label) in enumerate(marks):
+        x = t * scale
+        ax.axvline(x, color=PALETTE["muted"], linestyle=":", linewidth=0.9)
+        ax.annotate(label, (x, 1.02), xytext=(2, 4 + 11 * (i % 3)), textcoords="offset points", fontsize=7.3,
+                    color=PALETTE["text"], ha="left" if x < d * 0.7 else "right", va="bottom",
+                    annotation_clip=False)
+    ax.set_xlim(-pad, d + pad)
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_yticks([0, 0.5, 1], ["0 %", "50 %", "100 %"])
+    ax.set_ylabel("served", fontsize=9)
+    ax.set_xlabel(f"{unit} since the outage started", fontsize=9)
+    head = f"Outage: {cause}, {format_duration(duration)}"
+    if outage and "replica" in outage:
+        head += f" (replica {int(outage['replica'])}, day {float(outage['start_h']) / 24:.0f})"
+    ax.set_title(head, loc="left", fontsize=10, fontweight="bold", color=PALETTE["text"], pad=44)
+    _tidy(ax, grid="y")
+    return ax

@@ -1,0 +1,688 @@
+"""The architecture-review report: one self-contained HTML file.
+
+:func:`render_report` turns a simulation into a page a review board reads in a
+browser or on paper: the verdict against the SLO, the SLA tiers, the spread of
+yearly downtime, what drives it, what each parameter is worth, the
+architecture, one representative outage, every assumption and how to
+reproduce the run.  Charts are inline SVG, the CSS is inline, there is no
+script and nothing is fetched from the network, so the file opens from disk
+or from an e-mail attachment.
+
+The page comes from the Jinja2 template ``hasim/templates/report.html.j2``;
+:func:`render_comparison_report` uses ``compare.html.j2`` for ``hasim compare``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import io
+import math
+import os
+import platform
+import re
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from ._version import __version__
+from .analytic import TIERS, nines
+from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR, format_duration
+
+__all__ = ["render_report", "write_report", "render_comparison_report", "write_comparison_report", "verdict",
+           "SECTIONS"]
+
+_MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
+_MINUTES_PER_MONTH = HOURS_PER_MONTH * 60.0
+
+#: The report's sections, in order: (id, title).  The ids are stable anchors.
+SECTIONS = (
+    ("verdict", "Verdict"),
+    ("tiers", "SLA tiers"),
+    ("distribution", "Downtime distribution"),
+    ("drivers", "What drives the downtime"),
+    ("sensitivity", "Sensitivity"),
+    ("architecture", "Architecture"),
+    ("timeline", "A representative outage"),
+    ("assumptions", "Assumptions"),
+    ("reproducibility", "Reproducibility"),
+)
+
+
+# --- formatting ---------------------------------------------------------------------------------
+
+
+def _pct(a: float | None, digits: int | None = None) -> str:
+    if a is None or not math.isfinite(a):
+        return "n/a"
+    from .cli import percent
+
+    return percent(a, digits)
+
+
+def _pct_range(lo: float, hi: float) -> str:
+    """'99.9918 – 99.9931 %' (one unit, so that it does not wrap inside a number)."""
+    low, high = _pct(lo), _pct(hi)
+    return f"{low[:-2] if low.endswith(' %') else low} – {high}"
+
+
+def _mins(m: float | None) -> str:
+    if m is None or not math.isfinite(m):
+        return "n/a"
+    from .cli import minutes
+
+    return minutes(max(m, 0.0))
+
+
+def _nines(a: float | None) -> str:
+    if a is None or not math.isfinite(a):
+        return "n/a"
+    n = nines(a)
+    return "∞" if math.isinf(n) else f"{n:.2f}"
+
+
+def _law(dist) -> str:
+    """A distribution in words: 'Weibull k=0.8, mean 30d'."""
+    if dist is None:
+        return "–"
+    mean = format_duration(dist.mean_hours)
+    kind = dist.dist
+    if kind == "exponential":
+        return f"exponential, mean {mean}"
+    if kind == "weibull":
+        return f"Weibull k={dist.shape:g}, mean {mean}"
+    if kind == "lognormal":
+        return f"lognormal median {format_duration(math.exp(dist.mu))}, σ={dist.sigma:g} (mean {mean})"
+    if kind == "fixed":
+        return f"fixed {mean}"
+    if kind == "uniform":
+        return f"uniform {format_duration(dist.low)}–{format_duration(dist.high)}"
+    if kind == "empirical":
+        return f"empirical, {len(dist.samples)} samples (mean {mean})"
+    return f"{kind}, mean {mean}"  # pragma: no cover
+
+
+def _num(x: float, digits: int = 3) -> str:
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:.{digits}g}"
+
+
+# --- the verdict ------------------------------------------------------------------------------------
+
+
+def verdict(results, slo: float | None = None) -> dict:
+    """The SLO verdict from the request availability's 95 % CI.
+
+    Returns ``{"status": "met" | "not-met" | "too-close" | "no-slo", "headline", "detail"}``:
+    ``met`` when the whole interval is at or above the SLO, ``not-met`` when it is
+    all below, ``too-close`` when it straddles the target.
+    """
+    ra = results.metric("request_availability")
+    slo = results.slo if slo is None else slo
+    mean, (lo, hi) = ra["mean"], ra["ci95"]
+    down = results.metric("downtime_minutes_per_year")
+    if slo is None:
+        return {"status": "no-slo", "headline": "No SLO given",
+                "detail": f"The design delivers {_pct(mean)} ({_nines(mean)} nines); add 'slo:' to the scenario "
+                          "to get a verdict."}
+    target = slo / 100.0
+    allowed = (1 - target) * _MINUTES_PER_YEAR
+    spent = f"{_mins(down['mean'])} of downtime a year against {_mins(allowed)} allowed"
+    if lo >= target:
+        return {"status": "met", "headline": f"SLO {slo:g} % met",
+                "detail": f"Even the pessimistic end of the 95 % interval ({_pct(lo)}) is above the target: "
+                          f"{spent}."}
+    if hi < target:
+        return {"status": "not-met", "headline": f"SLO {slo:g} % not met",
+                "detail": f"Even the optimistic end of the 95 % interval ({_pct(hi)}) is below the target: "
+                          f"{spent}."}
+    return {"status": "too-close", "headline": f"SLO {slo:g} %: too close to call",
+            "detail": f"The 95 % interval [{_pct(lo)}, {_pct(hi)}] straddles the target ({spent}). "
+                      "Run more replicas to decide, or treat the design as having no margin."}
+
+
+# --- charts ---------------------------------------------------------------------------------------------
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10.5,
+    "axes.labelcolor": "#1f2933",
+    "svg.hashsalt": "hasim",
+    "svg.fonttype": "path",
+    "figure.dpi": 100,
+}
+
+
+def _svg(draw: Callable[[Any], Any], figsize: tuple[float, float], name: str) -> str:
+    """Run ``draw(ax)`` on a fresh (non-pyplot) figure and return it as inline SVG markup."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=figsize, layout="constrained")
+        ax = fig.add_subplot()
+        draw(ax)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return _inline_svg(buf.getvalue(), name)
+
+
+def _inline_svg(text: str, prefix: str) -> str:
+    """Strip the XML prolog, make the SVG scale with its container and make its ids unique in the page."""
+    text = re.sub(r"^.*?(?=<svg)", "", text, flags=re.S)
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r'(<svg[^>]*?)\s(width|height)="[^"]*"', r"\1", text, count=1)
+    text = re.sub(r'(<svg[^>]*?)\s(width|height)="[^"]*"', r"\1", text, count=1)
+    box = re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+) [\d.]+"', text)
+    cap = f' style="max-width: {float(box.group(1)) * _MAX_SCALE:.0f}px"' if box else ""
+    text = text.replace("<svg ", f'<svg role="img" aria-label="{prefix} chart" class="chart"{cap} ', 1)
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', text)
+    return text
+
+
+#: Width (inches) of a full-width chart: the page shows it at about 1.4x, so 8 pt text reads as ~11 px.
+_WIDE = 9.6
+#: Largest on-screen scale of a chart (px per pt): small diagrams are not blown up.
+_MAX_SCALE = 1.45
+
+
+def _figure_height(n_rows: int, base: float = 0.9, per_row: float = 0.32) -> float:
+    return base + per_row * max(n_rows, 1)
+
+
+# --- sections ----------------------------------------------------------------------------------------------
+
+
+def _metric_row(results, name: str) -> dict:
+    m = results.metric(name)
+    return {"mean": m["mean"], "lo": m["ci95"][0], "hi": m["ci95"][1]}
+
+
+def _verdict_context(results, scenario, analysis) -> dict:
+    ra, ta = _metric_row(results, "request_availability"), _metric_row(results, "time_availability")
+    down = _metric_row(results, "downtime_minutes_per_year")
+    v = verdict(results)
+    slo = results.slo
+    allowed_year = (1 - slo / 100) * _MINUTES_PER_YEAR if slo is not None else None
+    ctx = {
+        **v,
+        "slo": slo,
+        "request": {"value": _pct(ra["mean"]), "ci": _pct_range(ra["lo"], ra["hi"]),
+                    "nines": _nines(ra["mean"])},
+        "time": {"value": _pct(ta["mean"]), "ci": _pct_range(ta["lo"], ta["hi"]),
+                 "nines": _nines(ta["mean"]),
+                 "down_year": _mins((1 - ta["mean"]) * _MINUTES_PER_YEAR)},
+        "down_year": _mins(down["mean"]),
+        "down_year_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
+        "down_month": _mins(down["mean"] / 12),
+        "down_month_ci": f"{_mins(down['lo'] / 12)} – {_mins(down['hi'] / 12)}",
+        "allowed_year": _mins(allowed_year) if allowed_year is not None else None,
+        "allowed_month": _mins(allowed_year / 12) if allowed_year is not None else None,
+        "margin": None,
+        "exact": None,
+    }
+    if allowed_year is not None:
+        margin = allowed_year - down["mean"]
+        ctx["margin"] = ("+" if margin >= 0 else "−") + _mins(abs(margin))
+        ctx["margin_ok"] = margin >= 0
+    if analysis is not None:
+        a = analysis.request_availability
+        inside = ra["lo"] <= a <= ra["hi"]
+        gap = (a - ra["mean"]) * _MINUTES_PER_YEAR
+        ctx["exact"] = {
+            "value": _pct(a), "nines": _nines(a), "down_year": _mins(analysis.downtime_minutes_per_year),
+            "time": _pct(analysis.time_availability),
+            "kind": "exact" if analysis.exact else "first order in the delays",
+            "inside": inside,
+            "gap": f"{abs(gap):.3g} min/year {'less' if gap > 0 else 'more'} downtime than simulated",
+            "notes": list(analysis.notes),
+        }
+    return ctx
+
+
+def _tiers_context(results) -> list[dict]:
+    down = _metric_row(results, "downtime_minutes_per_year")
+    rows = []
+    for t in results.tiers:
+        allowed = t["allowed_minutes_per_year"]
+        rows.append({
+            "tier": f"{t['tier']:g} %",
+            "is_slo": results.slo is not None and math.isclose(t["tier"], results.slo),
+            "allowed_year": _mins(allowed), "allowed_month": _mins(allowed / 12),
+            "design": _mins(down["mean"]), "design_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
+            "margin": ("+" if allowed - down["mean"] >= 0 else "−") + _mins(abs(allowed - down["mean"])),
+            "verdict": t.get("verdict", "met" if t["met"] else "missed"),
+        })
+    # A tier the SLO names but TIERS lacks (e.g. 99.95 %) is shown too.
+    if results.slo is not None and not any(math.isclose(results.slo, t) for t in TIERS):
+        ra = _metric_row(results, "request_availability")
+        target = results.slo / 100
+        allowed = (1 - target) * _MINUTES_PER_YEAR
+        verdict_ = "met" if ra["lo"] >= target else ("missed" if ra["hi"] < target else "uncertain")
+        rows.append({"tier": f"{results.slo:g} %", "is_slo": True, "allowed_year": _mins(allowed),
+                     "allowed_month": _mins(allowed / 12), "design": _mins(down["mean"]),
+                     "design_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
+                     "margin": ("+" if allowed - down["mean"] >= 0 else "−") + _mins(abs(allowed - down["mean"])),
+                     "verdict": verdict_})
+        rows.sort(key=lambda r: float(r["tier"].split()[0]))
+    return rows
+
+
+def _distribution_context(results) -> dict:
+    import numpy as np
+
+    from . import plot
+
+    values = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
+    breach = _metric_row(results, "p_window_breach")
+    per_year = _metric_row(results, "breach_windows_per_year")
+    outages = _metric_row(results, "outages_per_year")
+    mean_outage = _metric_row(results, "mean_outage_minutes")
+    longest = _metric_row(results, "longest_outage_minutes")
+    slo_used = getattr(results, "slo_used", results.slo or 99.9)
+    allowed = (1 - slo_used / 100) * _MINUTES_PER_YEAR
+    window_h = results.to_dict()["window_hours"]
+    q = np.percentile(values, [50, 90, 99]) if values.size else [math.nan] * 3
+    return {
+        "histogram": _svg(lambda ax: plot.downtime_distribution(results, ax=ax), (_WIDE, 3.4), "hist"),
+        "windows": _svg(lambda ax: plot.window_breaches(results, ax=ax), (_WIDE, 3.4), "windows"),
+        "window": plot.window_name(window_h),
+        "slo_used": f"{slo_used:g} %",
+        "slo_assumed": results.slo is None,
+        "p_breach": f"{100 * breach['mean']:.2f} %",
+        "p_breach_ci": f"{100 * max(breach['lo'], 0):.2f} – {100 * breach['hi']:.2f} %",
+        "breaches_per_year": f"{per_year['mean']:.2f}",
+        "breaches_per_year_ci": f"{max(per_year['lo'], 0):.2f} – {per_year['hi']:.2f}",
+        "p_year_over": f"{100 * float((values > allowed).mean()):.1f} %" if values.size else "n/a",
+        "allowed_year": _mins(allowed),
+        "median": _mins(q[0]), "p90": _mins(q[1]), "p99": _mins(q[2]),
+        "outages_per_year": f"{outages['mean']:.3g}",
+        "mean_outage": _mins(mean_outage["mean"]),
+        "longest": _mins(longest["mean"]),
+    }
+
+
+def _drivers_context(results) -> dict:
+    from . import plot
+
+    att = results.attribution
+    total = float(att["downtime_minutes_per_year"].sum()) if len(att) else 0.0
+    rows = [{"cause": r.cause, "kind": r.kind, "stage": getattr(r, "stage", None),
+             "mean": _mins(r.downtime_minutes_per_year),
+             "ci": f"{_mins(max(r.ci_low, 0))} – {_mins(r.ci_high)}",
+             "share": f"{100 * r.share:.1f} %" if math.isfinite(r.share) else "–",
+             "share_value": float(r.share) if math.isfinite(r.share) else 0.0}
+            for r in att.head(15).itertuples()]
+    stages = getattr(results, "stages", None)
+    stage_rows = None
+    if stages is not None and len(stages):
+        stage_rows = [{"stage": r.stage, "mean": _mins(r.downtime_minutes_per_year),
+                       "ci": f"{_mins(max(r.ci_low, 0))} – {_mins(r.ci_high)}",
+                       "share": f"{100 * r.share:.1f} %" if math.isfinite(r.share) else "–",
+                       "share_value": float(r.share) if math.isfinite(r.share) else 0.0}
+                      for r in stages.sort_values("downtime_minutes_per_year", ascending=False).itertuples()]
+    n_cause = min(len(att), 10)
+    top = rows[0] if rows else None
+    return {
+        "causes_chart": _svg(lambda ax: plot.attribution(results, ax=ax, by="cause"),
+                             (7.4, _figure_height(n_cause)), "causes"),
+        "stages_chart": _svg(lambda ax: plot.attribution(results, ax=ax, by="stage"),
+                             (7.4, _figure_height(len(stage_rows) if stage_rows else 3)), "stages"),
+        "rows": rows, "more": max(0, len(att) - len(rows)),
+        "stage_rows": stage_rows,
+        "has_stage_column": "stage" in att.columns,
+        "total": _mins(total),
+        "top": top,
+    }
+
+
+def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas: int | None,
+                         engine: str) -> dict:
+    from . import plot
+
+    ctx: dict[str, Any] = {"status": "off", "note": None}
+    frame = sensitivity
+    if frame is None and compute:
+        from .sensitivity import default_replicas
+        from .sensitivity import sensitivity as run
+
+        n = default_replicas(scenario, replicas)
+        try:
+            frame = run(scenario, replicas=n, seed=results.seed, horizon=results.horizon, engine=engine)
+        except NotImplementedError as exc:
+            ctx.update(status="failed", note=f"not computed: {exc}")
+            return ctx
+    if frame is None:
+        ctx["note"] = "not computed for this report (hasim report --no-sensitivity)."
+        return ctx
+    attrs = frame.attrs
+
+    def side(delta, half, value, unit):
+        if not math.isfinite(delta):
+            return {"text": "–", "cls": "", "value": None}
+        sig = math.isfinite(half) and abs(delta) > half
+        text = f"{delta:+.3g}" + (f" ± {half:.2g}" if math.isfinite(half) else "")
+        cls = ("worse" if delta > 0 else "better") if sig else "ns"
+        return {"text": text, "cls": cls, "value": plot._value_text(value, unit)}
+
+    rows = []
+    for r in frame.head(12).itertuples():
+        rows.append({"parameter": r.parameter, "base": plot._value_text(r.base_value, r.unit),
+                     "low": side(r.downtime_delta_low, r.downtime_delta_low_ci, r.low_value, r.unit),
+                     "high": side(r.downtime_delta_high, r.downtime_delta_high_ci, r.high_value, r.unit),
+                     "note": r.note})
+    skipped = [r.parameter + ": " + r.note for r in frame.itertuples() if r.note]
+    n_rows = min(len(frame[frame["effect"].notna()]), 12)
+    ctx.update(
+        status="ok",
+        chart=_svg(lambda ax: plot.tornado(frame, ax=ax), (_WIDE, _figure_height(n_rows, 1.3, 0.42)), "tornado"),
+        rows=rows, skipped=skipped, n_parameters=len(frame),
+        replicas=attrs.get("replicas"), seed=attrs.get("seed"),
+        main_replicas=results.n_replicas if hasattr(results, "n_replicas") else results.to_dict()["replicas"],
+        baseline=_mins(attrs.get("baseline_downtime", math.nan)),
+        factors=attrs.get("factors", (0.5, 2.0)),
+    )
+    return ctx
+
+
+def _architecture_context(results, scenario, analysis) -> dict:
+    from . import plot
+
+    services = results.services
+    avail = dict(zip(services["service"], services["request_availability"].astype(float)))
+    exact = {s["service"]: s["request_availability"] for s in analysis.services} if analysis is not None else {}
+    rows = []
+    order = {name: i for i, name in enumerate(scenario.services)}
+    services = services.sort_values("service", key=lambda col: col.map(lambda n: order.get(n, len(order))))
+    for r in services.itertuples():
+        rows.append({"service": r.service, "role": r.role, "value": _pct(r.request_availability),
+                     "ci": _pct_range(r.ci_low, r.ci_high),
+                     "exact": _pct(exact[r.service]) if r.service in exact else "–",
+                     "description": scenario.services[r.service].description
+                     if r.service in scenario.services else ""})
+    figsize = plot.architecture_size(scenario)
+    return {"chart": _svg(lambda ax: plot.architecture(scenario, ax=ax, availability=avail), figsize, "arch"),
+            "rows": rows, "has_exact": bool(exact)}
+
+
+def _timeline_context(results, scenario) -> dict:
+    from . import plot
+
+    rep = plot.representative_outage(results)
+    ctx = {"chart": _svg(lambda ax: plot.outage_timeline(results, scenario, ax=ax, outage=rep), (_WIDE, 3.1),
+                         "timeline"), "outage": None}
+    if rep is not None:
+        ctx["outage"] = {"cause": rep["cause"], "duration": format_duration(float(rep["duration_h"])),
+                         "median": format_duration(float(rep["median_duration_h"])), "count": rep["count"],
+                         "replica": int(rep["replica"]), "day": f"{float(rep['start_h']) / 24:.0f}",
+                         "is_top": bool(rep.get("is_top"))}
+    return ctx
+
+
+_DURATION_KEYS = {"detection", "promotion", "manual", "interval", "ttl", "stale_for"}
+
+
+def _service_rows(scenario) -> list[dict]:
+    rows = []
+    for name, svc in scenario.services.items():
+        if svc.is_router:
+            role = f"router ({svc.route})"
+            if svc.weights:
+                role += " weights " + "/".join(f"{w:g}" for w in svc.weights)
+        elif svc.mode == "active":
+            role = "active" + (f", min_healthy {svc.min_healthy}" if svc.min_healthy > 1 else "")
+        elif svc.mode == "standby":
+            role = f"standby ({svc.standby}" + (f", warm ×{svc.warm_factor:g}" if svc.standby == "warm" else "") + ")"
+        else:
+            role = "quorum"
+        if name == scenario.entry:
+            role += " · entry"
+        count = f"{svc.replicas}" + (f" × {svc.shards} shards" if svc.shards > 1 else "")
+        if svc.is_router and not svc.has_instances:
+            count = "–"
+        fo = svc.failover
+        failover = "–"
+        if fo is not None:
+            parts = [f"detect {format_duration(fo.detection)}", f"promote {format_duration(fo.promotion)}"]
+            if fo.success < 1:
+                parts.append(f"success {fo.success:g}")
+            if fo.manual is not None:
+                parts.append(f"manual {format_duration(fo.manual)}")
+            if fo.requires:
+                parts.append("needs " + ", ".join(fo.requires))
+            failover = ", ".join(parts)
+        routing = []
+        if svc.health_check is not None:
+            hc = svc.health_check
+            routing.append(f"probe every {format_duration(hc.interval)}, out after {hc.unhealthy_threshold}, "
+                           f"in after {hc.healthy_threshold}")
+        if svc.retry:
+            routing.append("retry on a healthy instance")
+        if svc.dns is not None:
+            d = svc.dns
+            text = f"DNS TTL {format_duration(d.ttl)}"
+            if d.stale_fraction:
+                text += f", {100 * d.stale_fraction:g} % stale for {format_duration(d.stale_for)}"
+            routing.append(text)
+        deps = []
+        if svc.targets:
+            deps.append("targets " + " → ".join(svc.targets))
+        if svc.requires:
+            deps.append("requires " + ", ".join(svc.requires))
+        for c in svc.cached:
+            deps.append(f"cached {c.service} (TTL {format_duration(c.ttl)})")
+        if svc.optional:
+            deps.append("optional " + ", ".join(svc.optional))
+        rows.append({"name": name, "description": svc.description, "role": role, "count": count,
+                     "zones": ", ".join(svc.zones) or "–", "failure": _law(svc.failure), "repair": _law(svc.repair),
+                     "failover": failover, "routing": "; ".join(routing) or "–", "deps": "; ".join(deps) or "–"})
+    return rows
+
+
+def _assumptions_context(results, scenario, source_text: str | None) -> dict:
+    from . import plot
+    from .io import dump
+
+    zones = []
+    for name, z in scenario.zones.items():
+        placed = [s for s, svc in scenario.services.items() if any(name in scenario.zone_chain(x) for x in svc.zones)]
+        zones.append({"name": name, "within": z.within or "–", "failure": _law(z.failure), "repair": _law(z.repair),
+                      "services": ", ".join(placed) or "–"})
+    settings = [("entry", scenario.entry), ("slo", f"{scenario.slo:g} %" if scenario.slo is not None else "none"),
+                ("horizon", format_duration(scenario.horizon)), ("replicas", str(scenario.replicas)),
+                ("seed", str(scenario.seed)),
+                ("SLO window", f"{format_duration(scenario.window)} (a {plot.window_name(scenario.window)})"
+                 if " " not in plot.window_name(scenario.window) else format_duration(scenario.window))]
+    services = _service_rows(scenario)
+    columns = {key: any(r[key] != "–" for r in services) for key in ("failover", "routing", "deps")}
+    return {"services": services, "columns": columns, "zones": zones, "settings": settings,
+            "text": source_text if source_text is not None else dump(scenario),
+            "text_kind": "scenario file" if source_text is not None else "scenario (hasim.dump)"}
+
+
+def _reproducibility_context(results, scenario, command: str | None, text: str, sensitivity_ctx: dict) -> list:
+    from . import plot
+
+    info = results.to_dict()
+    versions = [f"Python {platform.python_version()}"]
+    for mod in ("numpy", "numba", "pandas", "matplotlib"):
+        m = sys.modules.get(mod)
+        if m is not None and getattr(m, "__version__", None):
+            versions.append(f"{mod} {m.__version__}")
+    rows = [
+        ("hasim", __version__),
+        ("engine", str(info.get("engine"))),
+        ("seed", str(info.get("seed"))),
+        ("replicas", f"{info.get('replicas')} independent histories"),
+        ("horizon", f"{format_duration(info['horizon_hours'])} per history"),
+        ("SLO window", f"{format_duration(info['window_hours'])} ({plot.window_name(info['window_hours'])})"),
+        ("events simulated", f"{info.get('events', 0):,}"),
+        ("run time", f"{info.get('elapsed_seconds', 0):.2f} s"),
+        ("scenario SHA-256", hashlib.sha256(text.encode()).hexdigest()[:16] + "…"),
+        ("command", command or "not recorded (built from Python)"),
+        ("generated", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("software", ", ".join(versions)),
+    ]
+    if sensitivity_ctx.get("status") == "ok":
+        rows.insert(4, ("sensitivity runs", f"{sensitivity_ctx['replicas']} replicas per variant, seed "
+                                            f"{sensitivity_ctx['seed']}"))
+    return rows
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(loader=PackageLoader("hasim", "templates"), autoescape=select_autoescape(["j2", "html"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _markup(text: str):
+    from markupsafe import Markup
+
+    return Markup(text)
+
+
+# --- public API ---------------------------------------------------------------------------------------------
+
+
+def render_report(results, scenario, *, analysis=None, sensitivity=None, command: str | None = None,
+                  source_text: str | None = None, compute_sensitivity: bool = True,
+                  sensitivity_replicas: int | None = None, title: str | None = None) -> str:
+    """The review report of ``results`` (a run of ``scenario``) as one HTML string.
+
+    Parameters
+    ----------
+    results : Results
+        What :func:`hasim.engine.simulate` returned for ``scenario``.
+    scenario : Scenario
+        The design that was run.
+    analysis : Analysis, optional
+        The exact solver's answer, shown next to the simulated one.  Computed
+        with :func:`hasim.analyze` when not given (``False`` skips it); left out
+        if the solver cannot handle the design.
+    sensitivity : DataFrame, optional
+        A :func:`hasim.sensitivity.sensitivity` table.  Computed when not given
+        and ``compute_sensitivity`` is true, with ``sensitivity_replicas``
+        replicas per variant (default ``max(200, scenario.replicas // 4)``).
+    command : str, optional
+        The command line to print under "Reproducibility".
+    source_text : str, optional
+        The scenario file's text (default: ``hasim.dump(scenario)``).
+    title : str, optional
+        Page title (default "Availability review: <name>").
+    """
+    if analysis is None:
+        from .analytic import analyze
+
+        try:
+            analysis = analyze(scenario)
+        except Exception:  # noqa: BLE001 - the cross-check is optional; the simulation stands alone
+            analysis = None
+    elif analysis is False:
+        analysis = None
+    engine = results.to_dict().get("engine", "numba")
+    sens = _sensitivity_context(results, scenario, sensitivity, compute_sensitivity, sensitivity_replicas, engine)
+    assumptions = _assumptions_context(results, scenario, source_text)
+    ctx = {
+        "title": title or f"Availability review: {scenario.name}",
+        "scenario": scenario,
+        "description": scenario.description.strip(),
+        "sections": SECTIONS,
+        "version": __version__,
+        "replicas": results.to_dict()["replicas"],
+        "horizon": format_duration(results.to_dict()["horizon_hours"]),
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d"),
+        "verdict": _verdict_context(results, scenario, analysis),
+        "tiers": _tiers_context(results),
+        "distribution": _distribution_context(results),
+        "drivers": _drivers_context(results),
+        "sensitivity": sens,
+        "architecture": _architecture_context(results, scenario, analysis),
+        "timeline": _timeline_context(results, scenario),
+        "assumptions": assumptions,
+        "reproducibility": _reproducibility_context(results, scenario, command, assumptions["text"], sens),
+    }
+    for key in ("histogram", "windows"):
+        ctx["distribution"][key] = _markup(ctx["distribution"][key])
+    for key in ("causes_chart", "stages_chart"):
+        ctx["drivers"][key] = _markup(ctx["drivers"][key])
+    if sens.get("chart"):
+        sens["chart"] = _markup(sens["chart"])
+    ctx["architecture"]["chart"] = _markup(ctx["architecture"]["chart"])
+    ctx["timeline"]["chart"] = _markup(ctx["timeline"]["chart"])
+    return _environment().get_template("report.html.j2").render(**ctx)
+
+
+def _atomic_write(path: str | os.PathLike, text: str) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def write_report(results, scenario, path: str | os.PathLike, *, analysis=None, sensitivity=None,
+                 command: str | None = None, **kwargs) -> Path:
+    """Write :func:`render_report` to ``path`` (parent folders created, written atomically); return the path."""
+    return _atomic_write(path, render_report(results, scenario, analysis=analysis, sensitivity=sensitivity,
+                                             command=command, **kwargs))
+
+
+def render_comparison_report(comparison, *, command: str | None = None, title: str | None = None) -> str:
+    """A one-page HTML report of a :class:`hasim.compare.Comparison` (``hasim compare --report``)."""
+    from . import plot
+
+    t = comparison.table
+    measures = []
+    for measure in dict.fromkeys(t["measure"]):
+        sub = t[t["measure"] == measure]
+        label, unit = sub["label"].iloc[0], sub["unit"].iloc[0]
+        cells = []
+        for r in sub.itertuples():
+            if unit == "%":
+                fmt = (lambda x: _pct(min(max(x, 0.0), 1.0))) if "availability" in measure \
+                    else (lambda x: f"{100 * max(x, 0.0):.2f} %")
+                dfmt = ((lambda x: f"{x * _MINUTES_PER_YEAR:+.3g} min/y") if "availability" in measure
+                        else (lambda x: f"{100 * x:+.2f} pp"))
+            else:
+                fmt = (lambda x: f"{max(x, 0.0):.3g}")
+                dfmt = (lambda x: f"{x:+.3g}")
+            diff = None
+            if math.isfinite(r.diff):
+                diff = f"{dfmt(r.diff)} [{dfmt(r.diff_ci_low)}, {dfmt(r.diff_ci_high)}]"
+            cells.append({"design": r.design, "mean": fmt(r.mean),
+                          "ci": f"{fmt(r.ci_low)} – {fmt(r.ci_high)}", "diff": diff, "verdict": r.verdict})
+        measures.append({"label": label, "unit": unit, "cells": cells})
+    info = comparison.results[0].to_dict()
+    charts = [
+        _markup(_svg(lambda ax, m=m: plot.comparison(t, ax=ax, measure=m), (7.4, 0.9 + 0.5 * len(comparison.designs)),
+                     f"cmp{i}"))
+        for i, m in enumerate(("downtime_minutes_per_year", "p_window_breach"))
+    ]
+    archs = []
+    for i, sc in enumerate(comparison.scenarios):
+        if sc is None:
+            continue
+        figsize = plot.architecture_size(sc)
+        archs.append({"name": comparison.designs[i], "description": sc.description.strip(),
+                      "chart": _markup(_svg(lambda ax, sc=sc: plot.architecture(sc, ax=ax), figsize, f"arch{i}"))})
+    ctx = {
+        "title": title or "Design comparison: " + " vs ".join(comparison.designs),
+        "designs": comparison.designs, "reference": comparison.designs[0],
+        "sentences": comparison.sentences(), "measures": measures, "charts": charts, "archs": archs,
+        "paired": comparison.paired, "replicas": info["replicas"], "seed": info["seed"],
+        "horizon": format_duration(info["horizon_hours"]), "engine": info["engine"],
+        "version": __version__, "command": command or "not recorded (built from Python)",
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    }
+    return _environment().get_template("compare.html.j2").render(**ctx)
+
+
+def write_comparison_report(comparison, path: str | os.PathLike, *, command: str | None = None) -> Path:
+    """Write :func:`render_comparison_report` to ``path``; return the path."""
+    return _atomic_write(path, render_comparison_report(comparison, command=command))

@@ -1,0 +1,217 @@
+"""hasim.plot: every chart returns its Axes, draws on a given one and draws something."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
+
+from hasim import plot  # noqa: E402
+from hasim.engine import simulate  # noqa: E402
+
+from .conftest import review_design  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def design():
+    return review_design()
+
+
+@pytest.fixture(scope="module")
+def results(design):
+    return simulate(design, replicas=150)
+
+
+def _fresh_ax():
+    fig, ax = plt.subplots()
+    return ax
+
+
+def _top_label(ax) -> str:
+    ticks = ax.get_yticks()
+    return ax.get_yticklabels()[int(np.argmax(ticks))].get_text()
+
+
+def _drawn(ax) -> int:
+    return len(ax.patches) + len(ax.lines) + len(ax.collections) + len(ax.texts)
+
+
+def test_import_hasim_stays_light():
+    code = ("import sys, hasim; heavy = [m for m in ('matplotlib', 'numba', 'pandas', 'jinja2') if m in sys.modules];"
+            "assert not heavy, heavy; assert hasim.plot and hasim.compare and hasim.write_report")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda r, ax: plot.downtime_distribution(r, ax=ax),
+    lambda r, ax: plot.window_breaches(r, ax=ax),
+    lambda r, ax: plot.attribution(r, ax=ax),
+    lambda r, ax: plot.attribution(r, ax=ax, by="stage"),
+    lambda r, ax: plot.attribution(r, ax=ax, by="kind"),
+    lambda r, ax: plot.outage_timeline(r, ax=ax),
+], ids=["distribution", "windows", "attribution", "by-stage", "by-kind", "timeline"])
+def test_results_charts_draw_on_the_given_axes(results, draw):
+    ax = _fresh_ax()
+    assert draw(results, ax) is ax
+    assert _drawn(ax) > 0
+
+
+@pytest.mark.parametrize("draw", [plot.downtime_distribution, plot.window_breaches, plot.attribution,
+                                  plot.outage_timeline])
+def test_results_charts_create_a_figure_without_ax(results, draw):
+    ax = draw(results)
+    assert isinstance(ax, Axes)
+    assert ax.figure is not None
+
+
+def test_distribution_has_one_bar_per_bin_and_the_slo_line(results):
+    ax = plot.downtime_distribution(results, bins=25, log=False)
+    assert len(ax.patches) == 25
+    slo_allowed = (1 - 0.999) * 525600
+    assert any(np.allclose(line.get_xdata(), slo_allowed) for line in ax.lines)
+
+
+def test_attribution_has_one_bar_per_cause(results):
+    ax = plot.attribution(results, top=10)
+    assert len(ax.patches) == min(10, len(results.attribution))
+    assert _top_label(ax) == results.attribution["cause"].iloc[0]  # largest on top
+
+
+def test_attribution_by_stage_falls_back_to_kinds_without_stages(results):
+    ax = plot.attribution(results, by="stage")
+    expected = "Downtime by stage" if getattr(results, "stages", None) is not None else "kind of cause"
+    assert expected in ax.get_title(loc="left")
+    with pytest.raises(ValueError):
+        plot.attribution(results, by="colour")
+
+
+def test_architecture_draws_every_service_and_every_edge(design):
+    ax = plot.architecture(design)
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(boxes) == len(design.services)
+    # edge -> lb, dr-api; lb -> api; api -> db, config (cached), search (optional); db -> coord (failover)
+    assert len(arrows) == 7
+    assert any(a.get_linestyle() not in ("-", "solid") for a in arrows)  # cached / optional / failover dashed
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "edge  ◀ entry" in texts and "primary" in texts and "secondary" in texts
+    assert "3× active · needs 2" in texts and "2× hot standby" in texts and "3× quorum" in texts
+
+
+def test_architecture_layers_put_the_entry_on_top_and_dependencies_below(design):
+    layers = plot._layers(design)
+    assert layers[0] == ["edge"]
+    depth = {name: i for i, layer in enumerate(layers) for name in layer}
+    for name, svc in design.services.items():
+        for child, _, _ in plot._children(svc):
+            assert depth[child] > depth[name]
+
+
+def test_architecture_respects_ax_and_availability(design):
+    ax = _fresh_ax()
+    assert plot.architecture(design, ax=ax, availability={"api": 0.9991}) is ax
+    assert any("A=99.91 %" in t.get_text() for t in ax.texts)
+
+
+def test_representative_outage_is_of_the_top_cause(results):
+    rep = plot.representative_outage(results)
+    if not len(results.outages):
+        assert rep is None
+        return
+    top = results.attribution["cause"].iloc[0]
+    assert rep["cause"] == top
+    durations = results.outages.loc[results.outages["cause"] == top, "duration_h"]
+    assert abs(rep["duration_h"] - durations.median()) == pytest.approx(
+        (durations - durations.median()).abs().min())
+
+
+def test_outage_levels_follow_the_design(design):
+    # A standby failover of db takes the whole stack behind the primary router down (the router has no
+    # health check: it moves to dr-api at once, which serves everything).
+    level0, level1, milestones, what = plot._levels(design, "db failover")
+    assert level0 == 1.0 and level1 == 1.0
+    assert [label for _, label in milestones] == ["db: failure detected", "db: standby promoted"]
+    assert milestones[1][0] == pytest.approx((30 + 60) / 3600)
+    # Losing one api instance of 3 (min_healthy 2) still serves everything.
+    assert plot._levels(design, "api")[0] == 1.0
+    # A whole zone of the primary region: lb and api lose half their instances.
+    lb_only = design.replace({"services.edge.targets": ["lb"]})
+    level0, _, _, what = plot._levels(lb_only, "zone az-a")
+    assert level0 == 0.0  # the standby db and the quorum lose their active/leader at once
+    assert what == "zone az-a goes down"
+
+
+def test_timeline_from_events_and_without_outages(design):
+    ax = plot.outage_timeline(scenario=design, outage={"start_h": 10.0, "duration_h": 0.05, "cause": "db failover"},
+                              events=[(0.01, "detected"), (0.03, "promoted")])
+    labels = [t.get_text() for t in ax.texts]
+    assert "detected" in labels and "promoted" in labels
+    assert "recovered: 100 % served" in labels
+
+    class NoOutages:
+        outages = pd.DataFrame(columns=["replica", "start_h", "duration_h", "cause"])
+        attribution = pd.DataFrame(columns=["cause", "kind", "downtime_minutes_per_year"])
+
+    ax = plot.outage_timeline(NoOutages())
+    assert "no outage" in ax.texts[0].get_text()
+
+
+def _sensitivity_frame():
+    return pd.DataFrame({
+        "parameter": ["db MTTR", "api replicas", "zone a MTBF"], "unit": ["h", "count", "h"],
+        "base_value": [2.0, 3, 8760.0], "low_value": [1.0, 2, 4380.0], "high_value": [4.0, 4, 17520.0],
+        "downtime_delta_low": [-10.0, 30.0, 5.0], "downtime_delta_high": [20.0, -3.0, -2.0],
+        "downtime_delta_low_ci": [2.0, 4.0, 8.0], "downtime_delta_high_ci": [3.0, 1.0, 8.0],
+        "effect": [20.0, 30.0, 5.0], "note": ["", "", ""],
+    })
+
+
+def test_tornado_has_two_bars_per_parameter():
+    frame = _sensitivity_frame()
+    ax = _fresh_ax()
+    assert plot.tornado(frame, ax=ax) is ax
+    assert len(ax.patches) == 2 * len(frame)
+    assert _top_label(ax) == "db MTTR  (1h / 4h)"  # the table's order (sensitivity() sorts by effect)
+    faded = [p for p in ax.patches if p.get_alpha() is not None and p.get_alpha() < 1]
+    assert len(faded) == 2  # zone a MTBF: both changes inside their CI
+
+
+def test_comparison_chart():
+    table = pd.DataFrame({
+        "measure": ["downtime_minutes_per_year"] * 2, "label": ["downtime"] * 2, "unit": ["min/year"] * 2,
+        "design": ["a", "b"], "mean": [50.0, 10.0], "ci_low": [45.0, 8.0], "ci_high": [55.0, 12.0],
+        "diff": [np.nan, -40.0], "diff_ci_low": [np.nan, -43.0], "diff_ci_high": [np.nan, -37.0],
+        "verdict": ["reference", "better"]})
+    ax = _fresh_ax()
+    assert plot.comparison(table, ax=ax) is ax
+    assert len(ax.patches) == 2
+    assert any("Δ -40 ± 3" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError):
+        plot.comparison(table, measure="outages_per_year")
+
+
+def test_sweep_chart():
+    frame = pd.DataFrame({"parameter": "api replicas", "value": [2, 3, 4], "unit": "count",
+                          "request_availability": [0.999, 0.9995, 0.9999],
+                          "request_availability_ci_low": [0.9985, 0.9993, 0.9998],
+                          "request_availability_ci_high": [0.9995, 0.9997, 1.0]})
+    ax = _fresh_ax()
+    assert plot.sweep(frame, ax=ax, slo=99.95) is ax
+    assert len(ax.lines) == 2  # the curve and the SLO line
+    assert len(ax.collections) == 1  # the CI band
+    assert ax.get_xlabel() == "api replicas"
+
+
+def test_window_name():
+    assert plot.window_name(730) == "month"
+    assert plot.window_name(168) == "week"
+    assert plot.window_name(100) == "4.17d window"

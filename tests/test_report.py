@@ -1,0 +1,272 @@
+"""The HTML review report: sections in order, self-contained, well formed, and the verdict wording."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jinja2")
+pytest.importorskip("matplotlib")
+
+from hasim.cli import EXIT_INVALID, EXIT_OK, main  # noqa: E402
+from hasim.engine import simulate  # noqa: E402
+from hasim.report import SECTIONS, render_report, verdict, write_report  # noqa: E402
+
+from .conftest import SCENARIOS, review_design  # noqa: E402
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+@pytest.fixture(scope="module")
+def design():
+    return review_design()
+
+
+@pytest.fixture(scope="module")
+def results(design):
+    return simulate(design, replicas=150)
+
+
+@pytest.fixture(scope="module")
+def page(results, design):
+    # Sensitivity computed by the report itself, with a tiny replica count.
+    return render_report(results, design, command="hasim report review.yaml", sensitivity_replicas=40)
+
+
+class _Structure(HTMLParser):
+    """Checks nesting, collects ids, sections, svg count and every src / href."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: list[str] = []
+        self.sections: list[str] = []
+        self.links: list[str] = []
+        self.tags: dict[str, int] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "section":
+            self.sections.append(attrs.get("id"))
+        for key in ("src", "href", "xlink:href", "action", "data"):
+            if key in attrs:
+                self.links.append(attrs[key])
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        for key in ("src", "href", "xlink:href"):
+            if key in attrs:
+                self.links.append(attrs[key])
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            if tag in self.stack:
+                while self.stack and self.stack.pop() != tag:
+                    pass
+            return
+        self.stack.pop()
+
+
+def _parse(text: str) -> _Structure:
+    parser = _Structure()
+    parser.feed(text)
+    parser.close()
+    return parser
+
+
+def test_template_ships_as_package_data():
+    folder = resources.files("hasim") / "templates"
+    for name in ("report.html.j2", "compare.html.j2", "_style.css.j2"):
+        assert (folder / name).is_file()
+
+
+def test_the_nine_sections_in_order_with_stable_ids(page):
+    parsed = _parse(page)
+    assert parsed.sections == [sid for sid, _ in SECTIONS]
+    assert [sid for sid, _ in SECTIONS] == ["verdict", "tiers", "distribution", "drivers", "sensitivity",
+                                            "architecture", "timeline", "assumptions", "reproducibility"]
+
+
+def test_html_is_well_formed(page):
+    parsed = _parse(page)
+    assert page.startswith("<!DOCTYPE html>")
+    assert not parsed.errors, parsed.errors[:5]
+    assert not parsed.stack, parsed.stack
+    duplicates = {i for i in parsed.ids if parsed.ids.count(i) > 1}
+    assert not duplicates, sorted(duplicates)[:5]
+
+
+def test_self_contained_no_network_no_script(page):
+    parsed = _parse(page)
+    assert all(not re.match(r"\s*(https?:)?//", link) for link in parsed.links), parsed.links
+    assert all(link.startswith("#") for link in parsed.links)  # in-page anchors and SVG references only
+    assert "<script" not in page and "<link" not in page and "<img" not in page
+    assert "@import" not in page and "url(http" not in page
+    # Outside the SVG namespace declarations there is no URL at all.
+    assert not re.search(r"https?://(?!www\.w3\.org/)", page)
+
+
+def test_charts_are_inline_svg(page):
+    parsed = _parse(page)
+    # histogram, windows, causes, stages, tornado, architecture, timeline
+    assert parsed.tags.get("svg", 0) == 7
+    assert page.count('class="chart"') == 7
+
+
+def test_content_of_each_section(page, results, design):
+    text = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)
+    assert "SLO 99.9 %" in text
+    for tier in ("99 %", "99.9 %", "99.99 %", "99.999 %"):
+        assert f"<td>{tier}" in text
+    assert "Cross-check with the exact solver" in text
+    assert "replicas per variant" in text  # the sensitivity is labelled with its replica count
+    assert "hasim report review.yaml" in text
+    assert "20d" in text and "Weibull" not in text  # the assumptions table lists every law
+    assert "min_healthy 2" in text
+    for name in design.services:
+        assert f"<strong>{name}</strong>" in text
+    assert "seed" in text and str(results.seed) in text
+
+
+class _Stub:
+    """Just what verdict() reads."""
+
+    def __init__(self, mean, lo, hi, slo=99.9):
+        self.slo = slo
+        self._m = {"request_availability": {"mean": mean, "ci95": [lo, hi], "std": 0.0},
+                   "downtime_minutes_per_year": {"mean": (1 - mean) * 525600, "ci95": [0, 0], "std": 0.0}}
+
+    def metric(self, name):
+        return self._m[name]
+
+
+def test_verdict_met_not_met_too_close_and_no_slo():
+    met = verdict(_Stub(0.9995, 0.9993, 0.9997))
+    assert met["status"] == "met" and met["headline"] == "SLO 99.9 % met"
+    missed = verdict(_Stub(0.9985, 0.9980, 0.9989))
+    assert missed["status"] == "not-met" and missed["headline"] == "SLO 99.9 % not met"
+    close = verdict(_Stub(0.99905, 0.9989, 0.9992))
+    assert close["status"] == "too-close" and "too close to call" in close["headline"]
+    assert "straddles" in close["detail"]
+    assert verdict(_Stub(0.999, 0.998, 0.9995, slo=None))["status"] == "no-slo"
+
+
+@pytest.mark.parametrize("slo, status", [(90.0, "met"), (99.9999, "not-met")])
+def test_rendered_banner_matches_the_verdict(results, design, slo, status):
+    results.slo = slo  # the banner follows the results' SLO
+    try:
+        html = render_report(results, design.replace(slo=slo), compute_sensitivity=False, analysis=False)
+    finally:
+        results.slo = design.slo
+    assert f'<div class="banner {status}"' in html
+    assert "not computed for this report" in html
+
+
+def test_write_report_creates_folders(tmp_path, results, design):
+    target = tmp_path / "deep" / "er" / "review.html"
+    written = write_report(results, design, target, compute_sensitivity=False)
+    assert written == target and target.read_text().startswith("<!DOCTYPE html>")
+    assert not list(target.parent.glob("*.tmp"))
+
+
+def test_cli_report_and_run_report(tmp_path, capsys, monkeypatch):
+    source = tmp_path / "k-of-n.yaml"
+    source.write_text((SCENARIOS / "k-of-n.yaml").read_text() + "slo: 99.9\n")
+    out = tmp_path / "out" / "r.html"
+    code = main(["report", str(source), "--out", str(out), "--replicas", "100", "--no-sensitivity", "-q"])
+    assert code == EXIT_OK, capsys.readouterr().err
+    html = out.read_text()
+    assert "# k-of-n: three API instances" in html  # the scenario file's own text, comments included
+    assert f"hasim report {source}" in html
+    # Default output: reports/<scenario name>.html under the working directory.
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(source), "--replicas", "50", "--no-sensitivity", "-q"]) == EXIT_OK
+    assert (tmp_path / "reports" / "k-of-n.html").is_file()
+    # run --report for several files: a folder.
+    other = tmp_path / "standby.yaml"
+    other.write_text((SCENARIOS / "standby.yaml").read_text())
+    code = main(["run", str(source), str(other), "--replicas", "50", "-q", "--report", str(tmp_path / "runs")])
+    assert code == EXIT_OK
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["k-of-n.html", "standby.html"]
+    capsys.readouterr()
+
+
+def test_cli_report_errors_and_help(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("entry: api\nservices:\n  api: {replica: 2}\n")
+    assert main(["report", str(bad), "--out", str(tmp_path / "x.html")]) == EXIT_INVALID
+    assert "bad.yaml: services.api" in capsys.readouterr().err
+    assert main(["report", str(bad), "--horizon", "soon"]) == EXIT_INVALID
+    for command in (["report"], ["compare"]):
+        with pytest.raises(SystemExit) as exc:
+            main(command + ["--help"])
+        assert exc.value.code == 0
+        assert "usage: hasim" in capsys.readouterr().out
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no headless Chromium on this machine")
+def test_renders_in_a_headless_browser(tmp_path, page):
+    html = tmp_path / "report.html"
+    html.write_text(page, encoding="utf-8")
+    png = tmp_path / "report.png"
+    subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1280,2400", f"--screenshot={png}", html.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert png.stat().st_size > 50_000
+    image = pytest.importorskip("PIL.Image").open(png).convert("RGB")
+    colours = image.resize((64, 120)).getcolors(maxcolors=64 * 120)
+    assert colours is not None and len(colours) > 50  # text, charts and a coloured banner, not a blank page
+    # The verdict banner's colour is on the first screen.
+    banner = {"met": (232, 245, 233), "not-met": (253, 236, 234), "too-close": (255, 244, 224),
+              "no-slo": (236, 239, 241)}
+    status = re.search(r'<div class="banner ([a-z-]+)"', page).group(1)
+    assert banner[status] in {c for _, c in image.crop((0, 0, 1280, 900)).getcolors(maxcolors=1 << 20)}
+
+
+class _WithStages:
+    """A Results with the per-stage table the engine is gaining (``results.stages``)."""
+
+    def __init__(self, results, stages):
+        self._results, self.stages = results, stages
+
+    def __getattr__(self, name):
+        return getattr(self._results, name)
+
+
+def test_stages_are_shown_when_the_engine_reports_them(results, design):
+    import pandas as pd
+
+    stages = pd.DataFrame({"stage": ["detection", "failover", "repair"],
+                           "downtime_minutes_per_year": [6.0, 3.0, 1.0], "ci_low": [5.0, 2.0, 0.5],
+                           "ci_high": [7.0, 4.0, 1.5], "share": [0.6, 0.3, 0.1]})
+    html = render_report(_WithStages(results, stages), design, compute_sensitivity=False, analysis=False)
+    drivers = html[html.index('<section id="drivers">'):html.index('<section id="sensitivity">')]
+    assert "<td>detection</td>" in drivers and "60.0 %" in drivers
+    assert "does not split downtime by stage" not in drivers
+    assert "Downtime by stage" in drivers  # the chart title (matplotlib keeps each text as an SVG comment)
