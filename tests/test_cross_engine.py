@@ -1,0 +1,374 @@
+"""The numba engine against the SimPy reference engine (issue 5).
+
+(a) Every scenario in ``scenarios/`` runs on both engines at each seed of
+    :data:`SEEDS`; every reported measure must agree in a two-sided z-test,
+    ``|mean_numba - mean_simpy| < 4 * se`` with the combined standard error
+    ``se = s_pooled * sqrt(1/n_numba + 1/n_simpy)`` (under the null both
+    engines draw replicas from one distribution, so the variance is pooled:
+    a reference sample of 40 replicas in which a rare event shows up twice
+    would grossly underestimate its own variance), after a continuity
+    correction of half the range of the values over the reference's replica
+    count (what one replica can change: a fraction of an SE on ordinary
+    measures, and it keeps one rare event from deciding the test):
+    request / time availability, degraded and down fractions, outages per
+    year, longest outage, downtime per year, P(window breach), the request
+    availability of every service and -- once the kernel writes the
+    ``loss[R, cause, stage]`` array of :mod:`hasim._output` -- the downtime
+    charged to every root cause and to every stage.  Both engines run the
+    same horizon (so the start-up transient is the same), the reference with
+    fewer replicas.
+(b) Random small scenarios from a hypothesis strategy (all constructs, every
+    law, short horizons): the same z-test on the same measures.
+(c) Deterministic scenarios (``dist: fixed`` laws only, no health checks --
+    their probe phase is random) where both engines see the same durations:
+    outage logs and every measure equal to ``rtol=1e-12``.
+
+False alarms.  Per comparison, under a normal null, P(|z| > 4) = 6.3e-5 (the
+pooled variance comes from 2000 + 40 replicas, so Student's correction is
+negligible; the skew of rare-event measures in a 40-replica mean is not, and
+makes the real rate somewhat higher).  Counted with the kernel as it is at
+the time of writing (causes and stages not compared yet) for the 16 files of
+``scenarios/`` with their 43 services: (a) 2 seeds x (16 x 8 measures + 43
+services) = 342 comparisons; (b) 15 examples x at most (8 + 4 services) =
+180, and as many again for the delay variant.  By the union bound a correct
+pair of engines fails this module with probability below (342 + 360) x
+6.3e-5 = 4.4 % at a fresh set of seeds.  The seeds and hypothesis examples
+are fixed (``derandomize``), so the outcome is reproducible: a failure means
+look at the printed measure before suspecting chance.
+
+Scenarios with health checks, DNS TTLs or cache TTLs are marked
+``xfail(raises=NotSimulatedError, strict=True)`` at collection when
+:func:`hasim.compile.compile_scenario` still refuses them: the moment the
+numba engine supports them the marker disappears and the test must pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import hasim
+from hasim import Scenario
+from hasim._output import STAGES
+from hasim.compile import NotSimulatedError, compile_scenario
+from hasim.engine import simulate
+from hasim.reference import simulate_reference
+
+from .conftest import SCENARIO_FILES
+
+SIGMAS = 4.0
+SEEDS = (1, 2)
+MINUTES_PER_YEAR = 525600.0
+
+
+def _not_simulated(sc: Scenario) -> bool:
+    try:
+        compile_scenario(sc)
+    except NotSimulatedError:
+        return True
+    return False
+
+
+def _xfail_if_not_simulated(sc: Scenario):
+    return [pytest.mark.xfail(raises=NotSimulatedError, strict=True,
+                              reason="the numba engine does not simulate this delay yet")] \
+        if _not_simulated(sc) else []
+
+
+def measures(out, horizon: float, n_windows: int, services: list[str]) -> dict[str, np.ndarray]:
+    """Per-replica values of every reported measure, by name."""
+    years = horizon / 8760.0
+    m = {
+        "request_availability": out.ra,
+        "time_availability": out.ta,
+        "degraded_fraction": out.degraded,
+        "down_fraction": out.down,
+        "outages_per_year": out.outages / years,
+        "longest_outage_minutes": out.longest * 60.0,
+        "downtime_minutes_per_year": (1.0 - out.ra) * MINUTES_PER_YEAR,
+        "p_window_breach": out.breaches / n_windows,
+    }
+    for v, name in enumerate(services):
+        m[f"service {name}"] = out.svc_ra[:, v]
+    if out.loss.ndim == 3:  # the attribution contract of hasim._output
+        per_year = out.loss * (60.0 / years)
+        for c in range(per_year.shape[1]):
+            m[f"cause {c}"] = per_year[:, c, :].sum(axis=1)
+        for g, stage in enumerate(STAGES):
+            m[f"stage {stage}"] = per_year[:, :, g].sum(axis=1)
+    return m
+
+
+def z_scores(a: dict, b: dict) -> dict[str, tuple[float, float, float]]:
+    """name -> (z, mean a, mean b) over the measures both engines report."""
+    out = {}
+    for name in a:
+        if name not in b:
+            continue
+        x, y = np.asarray(a[name], float), np.asarray(b[name], float)
+        mx, my = x.mean(), y.mean()
+        # Under the null both engines draw replicas from one distribution: pool the variance
+        # (a rare event seen in 2 of 40 reference replicas would make that sample's own variance
+        # a gross underestimate).
+        pooled = ((x.size - 1) * x.var(ddof=1) + (y.size - 1) * y.var(ddof=1)) / (x.size + y.size - 2)
+        se = math.sqrt(pooled * (1.0 / x.size + 1.0 / y.size))
+        # Continuity correction: half of what one replica can move the smaller sample's mean.
+        both = np.concatenate([x, y])
+        half_unit = 0.5 * (both.max() - both.min()) / min(x.size, y.size)
+        gap = max(0.0, abs(mx - my) - half_unit)
+        if gap <= 1e-12 * max(1.0, abs(mx), abs(my)):
+            z = 0.0
+        else:
+            z = math.copysign(gap / se if se > 0 else math.inf, mx - my)
+        out[name] = (z, mx, my)
+    return out
+
+
+def compare(sc: Scenario, *, horizon: float, seed: int, numba_replicas: int, simpy_replicas: int) -> None:
+    res = simulate(sc, replicas=numba_replicas, horizon=horizon, seed=seed)   # raises NotSimulatedError first
+    ref, info = simulate_reference(sc, replicas=simpy_replicas, horizon=horizon, seed=seed)
+    services = sc.topological_order()
+    assert res.n_windows == info["n_windows"]
+    a = measures(res.out, horizon, res.n_windows, services)
+    b = measures(ref, horizon, info["n_windows"], services)
+    zs = z_scores(a, b)
+    bad = {k: v for k, v in zs.items() if not abs(v[0]) < SIGMAS}
+    assert not bad, "engines disagree (z, numba, simpy): " + "; ".join(
+        f"{k}: z={z:+.1f} {x:.6g} vs {y:.6g}" for k, (z, x, y) in bad.items())
+
+
+# --- (a) every shipped scenario ------------------------------------------------------------------
+
+# horizon (hours) per scenario: long enough for events, short enough for the reference (~2 s a run).
+HORIZON = {
+    "cached.yaml": 20 * 8760, "composite-sla.toml": 50 * 8760, "dns-failover.yaml": 20 * 8760,
+    "ebeling.yaml": 4380, "ha-rest-api.yaml": 5 * 8760, "health-check.yaml": 5 * 8760,
+    "k-of-n.yaml": 40 * 8760, "quorum.yaml": 80 * 8760, "standby.yaml": 1.5 * 8760, "zones.yaml": 40 * 8760,
+}
+
+
+def _scenario_params():
+    for path in SCENARIO_FILES:
+        sc = hasim.load(path)
+        for seed in SEEDS:
+            yield pytest.param(path.name, seed, id=f"{path.name}-seed{seed}", marks=_xfail_if_not_simulated(sc))
+
+
+@pytest.mark.parametrize("name, seed", list(_scenario_params()))
+def test_shipped_scenarios_agree(name, seed):
+    path = next(p for p in SCENARIO_FILES if p.name == name)
+    sc = hasim.load(path)
+    compare(sc, horizon=HORIZON.get(name, 10 * 8760), seed=seed, numba_replicas=2000, simpy_replicas=40)
+
+
+# --- (b) random scenarios -------------------------------------------------------------------------
+
+MEANS_UP = [60.0, 100.0, 150.0, 240.0, 400.0]
+MEANS_DOWN = [0.5, 2.0, 5.0, 10.0, 25.0]
+
+
+@st.composite
+def law(draw, means):
+    kind = draw(st.sampled_from(["exponential", "weibull", "lognormal", "uniform", "fixed", "empirical"]))
+    mean = draw(st.sampled_from(means))
+    if kind == "exponential":
+        return {"dist": "exponential", "mean": mean}
+    if kind == "weibull":
+        return {"dist": "weibull", "shape": draw(st.sampled_from([0.7, 1.5, 3.0])), "mean": mean}
+    if kind == "lognormal":
+        return {"dist": "lognormal", "sigma": draw(st.sampled_from([0.3, 1.0])), "mean": mean}
+    if kind == "uniform":
+        low = mean * draw(st.sampled_from([0.0, 0.5, 0.9]))
+        return {"dist": "uniform", "low": low, "high": 2 * mean - low}
+    if kind == "fixed":
+        return {"dist": "fixed", "value": mean}
+    return {"dist": "empirical", "samples": [mean * f for f in draw(st.lists(
+        st.sampled_from([0.1, 0.5, 1.0, 2.0, 3.0]), min_size=1, max_size=4))]}
+
+
+def _subset(draw, items, max_size=None):
+    if not items:
+        return []
+    return draw(st.lists(st.sampled_from(items), unique=True, max_size=max_size or len(items)))
+
+
+@st.composite
+def scenarios(draw, delays: bool = False):
+    """A small valid scenario: 1-4 services (the last one is the entry), zones, every construct."""
+    zones: dict = {}
+    for z in range(draw(st.integers(0, 3))):
+        zone = {"failure": draw(law([300.0, 800.0, 2000.0])), "repair": draw(law([2.0, 8.0, 20.0]))}
+        if zones and draw(st.booleans()):
+            zone["within"] = draw(st.sampled_from(sorted(zones)))
+        zones[f"z{z}"] = zone
+    services: dict = {}
+    n = draw(st.integers(1, 4))
+    for i in range(n):
+        earlier = [f"s{j}" for j in range(i)]
+        if earlier and draw(st.integers(0, 3)) == 0:
+            svc: dict = {"route": draw(st.sampled_from(["failover", "weighted"])),
+                         "targets": draw(st.lists(st.sampled_from(earlier), min_size=1, unique=True))}
+            if svc["route"] == "weighted" and draw(st.booleans()):
+                svc["weights"] = [draw(st.sampled_from([1.0, 2.0, 5.0])) for _ in svc["targets"]]
+            if draw(st.booleans()):          # the router's own instances (the DNS provider)
+                svc.update(failure=draw(law(MEANS_UP)), repair=draw(law(MEANS_DOWN)),
+                           replicas=draw(st.integers(1, 2)))
+                if zones and draw(st.booleans()):
+                    svc["zones"] = _subset(draw, sorted(zones), 2) or [sorted(zones)[0]]
+            if delays and draw(st.booleans()):
+                svc["health_check"] = {"interval": draw(st.sampled_from([0.05, 0.2])),
+                                       "unhealthy_threshold": draw(st.integers(1, 3)),
+                                       "healthy_threshold": draw(st.integers(1, 3))}
+            if delays and draw(st.booleans()):
+                svc["dns"] = {"ttl": draw(st.sampled_from([0.0, 0.1, 0.5]))}
+                if draw(st.booleans()):
+                    svc["dns"].update(stale_fraction=0.1, stale_for=1.0)
+        else:
+            mode = draw(st.sampled_from(["active", "standby", "quorum"]))
+            replicas = draw(st.integers(2 if mode == "standby" else 1, 4))
+            svc = {"mode": mode, "replicas": replicas, "failure": draw(law(MEANS_UP)),
+                   "repair": draw(law(MEANS_DOWN)), "shards": draw(st.integers(1, 2))}
+            if zones and draw(st.booleans()):
+                svc["zones"] = _subset(draw, sorted(zones)) or [sorted(zones)[-1]]
+            if mode == "active":
+                svc["min_healthy"] = draw(st.integers(1, replicas))
+                if delays and draw(st.booleans()):
+                    svc["health_check"] = {"interval": draw(st.sampled_from([0.05, 0.2])),
+                                           "unhealthy_threshold": draw(st.integers(1, 3)),
+                                           "healthy_threshold": draw(st.integers(1, 3))}
+                    svc["retry"] = draw(st.booleans())
+            elif mode == "standby":
+                svc["standby"] = draw(st.sampled_from(["hot", "warm", "cold"]))
+                if svc["standby"] == "warm":
+                    svc["warm_factor"] = draw(st.sampled_from([0.2, 0.5]))
+                if draw(st.booleans()):
+                    fo = {"detection": draw(st.sampled_from([0.0, 0.5])),
+                          "promotion": draw(st.sampled_from([0.0, 1.0])),
+                          "success": draw(st.sampled_from([1.0, 0.7])),
+                          "requires": _subset(draw, earlier, 1)}
+                    if draw(st.booleans()):
+                        fo["manual"] = draw(st.sampled_from([0.5, 3.0]))
+                    svc["failover"] = fo
+            elif draw(st.booleans()):
+                svc["failover"] = {"detection": draw(st.sampled_from([0.0, 0.5])),
+                                   "promotion": draw(st.sampled_from([0.0, 0.5]))}
+        requires = _subset(draw, earlier, 2)
+        if requires:
+            svc["requires"] = requires
+        optional = [s for s in _subset(draw, earlier, 1) if s not in requires]
+        if optional:
+            svc["optional"] = optional
+        if delays:
+            cached = [s for s in _subset(draw, earlier, 1) if s not in requires]
+            if cached:
+                svc["cached"] = [{"service": cached[0], "ttl": draw(st.sampled_from([0.25, 2.0]))}]
+        services[f"s{i}"] = svc
+    return Scenario(name="generated", entry=f"s{n - 1}", zones=zones, services=services, window=500.0)
+
+
+def _has_delay(sc: Scenario) -> bool:
+    return any(s.health_check is not None or (s.dns is not None and (s.dns.ttl > 0 or s.dns.stale_fraction > 0))
+               or any(c.ttl > 0 for c in s.cached) for s in sc.services.values())
+
+
+RANDOM = settings(max_examples=15, deadline=None, derandomize=True, database=None, report_multiple_bugs=False,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@RANDOM
+@given(sc=scenarios())
+def test_random_scenarios_agree(sc):
+    compare(sc, horizon=1500.0, seed=3, numba_replicas=600, simpy_replicas=30)
+
+
+# A representative scenario with every delay construct decides the marker at collection time.
+_DELAYS = Scenario(name="delays", entry="www", services={
+    "www": {"route": "failover", "targets": ["a"], "health_check": {"interval": 0.1}, "dns": {"ttl": 0.1}},
+    "a": {"mtbf": 100, "mttr": 1, "health_check": {"interval": 0.1}, "cached": {"service": "b", "ttl": 1}},
+    "b": {"mtbf": 100, "mttr": 1}})
+
+
+@pytest.mark.parametrize("variant", [pytest.param("delays", marks=_xfail_if_not_simulated(_DELAYS))])
+@RANDOM
+@given(sc=scenarios(delays=True).filter(_has_delay))
+def test_random_scenarios_with_delays_agree(variant, sc):
+    compare(sc, horizon=1500.0, seed=4, numba_replicas=600, simpy_replicas=30)
+
+
+# --- (c) identical durations, identical histories ----------------------------------------------------
+
+
+def fixed(v: float) -> dict:
+    return {"dist": "fixed", "value": v}
+
+
+NEVER = {"failure": fixed(1000), "repair": fixed(1)}
+STANDBY = {"mode": "standby", "standby": "cold", "replicas": 2, "failure": fixed(10), "repair": fixed(100),
+           "failover": {"detection": 1, "promotion": 1}}
+DETERMINISTIC = {
+    "standby failover": ({"db": STANDBY}, {}, "db"),
+    "standby fails during promotion": ({"db": {**STANDBY, "zones": ["a", "b"]}},
+                                       {"a": NEVER, "b": {"failure": fixed(11), "repair": fixed(5)}}, "db"),
+    "failed promotion, manual": ({"db": {**STANDBY, "failover": {"detection": 1, "promotion": 1, "success": 0.0,
+                                                                 "manual": 3}}}, {}, "db"),
+    "failover.requires": ({"db": {**STANDBY, "failover": {"detection": 1, "promotion": 1, "requires": ["s"]}},
+                           "s": {"failure": fixed(9), "repair": fixed(5)}}, {}, "db"),
+    "warm standby": ({"db": {**STANDBY, "standby": "warm", "warm_factor": 0.5}}, {}, "db"),
+    "quorum election": ({"q": {"mode": "quorum", "replicas": 3, "zones": ["a", "b", "b"], "failure": fixed(1000),
+                               "repair": fixed(1), "failover": {"detection": 0.5, "promotion": 0.5}}},
+                        {"a": {"failure": fixed(10), "repair": fixed(5)}, "b": NEVER}, "q"),
+    "nested zones": ({"w": {"failure": fixed(10), "repair": fixed(1), "zones": ["az"], "replicas": 2,
+                            "min_healthy": 2, "requires": ["db"]},
+                      "db": {"failure": fixed(7), "repair": fixed(0.5)}},
+                     {"region": {"failure": fixed(4), "repair": fixed(3)},
+                      "az": {"failure": fixed(13.5), "repair": fixed(2), "within": "region"}}, "w"),
+    "routers": ({"www": {"route": "failover", "targets": ["p", "d"], "requires": ["lb"]},
+                 "lb": {"route": "weighted", "targets": ["p", "d"], "weights": [3, 1]},
+                 "p": {"failure": fixed(10), "repair": fixed(5)}, "d": {"failure": fixed(12), "repair": fixed(1)}},
+                {}, "www"),
+    "shards and capacity": ({"kv": {"replicas": 3, "min_healthy": 2, "shards": 2, "zones": ["a", "b", "c"],
+                                    "failure": fixed(30), "repair": fixed(2)}},
+                            {"a": {"failure": fixed(5), "repair": fixed(1)}, "b": {"failure": fixed(7.5),
+                                                                                    "repair": fixed(2)},
+                             "c": NEVER}, "kv"),
+}
+
+
+@pytest.mark.parametrize("name", list(DETERMINISTIC))
+def test_deterministic_histories_match_exactly(name):
+    services, zones, entry = DETERMINISTIC[name]
+    sc = Scenario(name="t", entry=entry, services=services, zones=zones, window=5.0, slo=95.0)
+    horizon = 40.0
+    res = simulate(sc, replicas=2, horizon=horizon, seed=0)
+    ref, _ = simulate_reference(sc, replicas=2, horizon=horizon, seed=0)
+    a, b = res.out, ref
+    for field in ("ra", "ta", "degraded", "down", "outages", "longest", "svc_ra", "win", "breaches", "worst",
+                  "out_start", "out_dur", "out_cause"):
+        np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12, atol=1e-12, err_msg=field)
+    if a.loss.shape == b.loss.shape:
+        np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12, atol=1e-12, err_msg="loss")
+    assert b.outages[0] >= 1
+
+
+def _simultaneous_return(order: list[str]) -> Scenario:
+    """A cold standby pair in two zones of one region: the region's outages take both instances at once."""
+    return Scenario(name="t", entry="db", zones={
+        "az-a": {**NEVER, "within": "region"}, "az-b": {**NEVER, "within": "region"},
+        "region": {"failure": fixed(4), "repair": fixed(3)}},
+        services={"db": {**STANDBY, "zones": order}})
+
+
+@pytest.mark.xfail(strict=True, reason="known kernel discrepancy: when several instances of a NO_STANDBY shard "
+                                       "come back in one zone event, the kernel activates the first in zone "
+                                       "declaration order, the reference (and the README's promotion rule) the "
+                                       "lowest index, so the kernel's result depends on the order of `zones:`")
+def test_simultaneous_return_does_not_depend_on_zone_declaration_order():
+    sc = _simultaneous_return(["az-b", "az-a"])
+    res = simulate(sc, replicas=1, horizon=60.0, seed=0, keep_outages=20)
+    ref, _ = simulate_reference(sc, replicas=1, horizon=60.0, seed=0, keep_outages=20)
+    for field in ("out_start", "out_dur", "out_cause"):
+        np.testing.assert_allclose(getattr(res.out, field), getattr(ref, field), rtol=1e-12, err_msg=field)
