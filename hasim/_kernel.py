@@ -635,6 +635,18 @@ def _instance_event(m, w, i, now):
 
 
 @_fast
+def _sort_prefix(buf, n):
+    """Insertion sort of ``buf[:n]`` in place (n is the few instances of one zone)."""
+    for a in range(1, n):
+        x = buf[a]
+        b = a - 1
+        while b >= 0 and buf[b] > x:
+            buf[b + 1] = buf[b]
+            b -= 1
+        buf[b + 1] = x
+
+
+@_fast
 def _zone_event(m, w, z, now):
     buf = w.buf
     n = 0
@@ -652,6 +664,7 @@ def _zone_event(m, w, z, now):
                         w.sh_h[m.inst_shard[i]] -= 1
                         buf[n] = i
                         n += 1
+        _sort_prefix(buf, n)
         for a in range(n):
             _lost(m, w, buf[a], now)
     else:
@@ -669,6 +682,8 @@ def _zone_event(m, w, z, now):
                         n += 1
                     else:
                         _set_speed(m, w, i, 1.0, now)  # the repair resumes
+        # Lowest index first: the promotion rule, whatever the order of `zones:`.
+        _sort_prefix(buf, n)
         for a in range(n):
             i = buf[a]
             _gained(m, w, i, now)

@@ -362,10 +362,6 @@ def _simultaneous_return(order: list[str]) -> Scenario:
         services={"db": {**STANDBY, "zones": order}})
 
 
-@pytest.mark.xfail(strict=True, reason="known kernel discrepancy: when several instances of a NO_STANDBY shard "
-                                       "come back in one zone event, the kernel activates the first in zone "
-                                       "declaration order, the reference (and the README's promotion rule) the "
-                                       "lowest index, so the kernel's result depends on the order of `zones:`")
 def test_simultaneous_return_does_not_depend_on_zone_declaration_order():
     sc = _simultaneous_return(["az-b", "az-a"])
     res = simulate(sc, replicas=1, horizon=60.0, seed=0, keep_outages=20)
