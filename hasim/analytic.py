@@ -630,13 +630,18 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
         if svc.health_check is not None and not svc.is_router and svc.mode == "active" and svc.has_instances:
             hc = svc.health_check
             detect = hc.interval * (hc.unhealthy_threshold - 0.5)
+            # The share is lost until the instance is removed or repaired, whichever is first:
+            # E[min(D, R)] with D = (U + unhealthy_threshold - 1) * interval, U uniform.
+            phases = (np.arange(256) + 0.5) / 256
+            routed = float(np.mean([svc.repair.expected_min((u + hc.unhealthy_threshold - 1) * hc.interval)
+                                    for u in phases]))
             n, k = svc.replicas, svc.min_healthy
             before, during = min(1.0, (n - 1) / k), (n - 1) / max(n, k)
             if not svc.retry and n >= 2 and before > during:
                 rate = svc.shards * n / svc.failure.mean_hours
-                add(name, "detection", rate, detect, 1.0 - (before - during) / svc.shards,
-                    f"a failed instance keeps its 1/{n} share for E[D] = {detect * 3600:.0f}s "
-                    f"until {hc.unhealthy_threshold} failed probes")
+                add(name, "detection", rate, routed, 1.0 - (before - during) / svc.shards,
+                    f"a failed instance keeps its 1/{n} share for E[min(D, repair)] = {routed * 3600:.0f}s "
+                    f"(E[D] = {detect * 3600:.0f}s until {hc.unhealthy_threshold} failed probes)")
         if svc.is_router and len(svc.targets) > 1:
             weights = svc.weights or [1.0] * len(svc.targets)
             watched = svc.targets[:1] if svc.route == "failover" else svc.targets

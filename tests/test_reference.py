@@ -330,7 +330,10 @@ def test_health_check_request_loss_is_lambda_times_detection():
     first = exact.downtime_minutes_per_year
     lam, mttr = 1 / svc.failure.mean_hours, svc.repair.mean_hours
     ed = hc.interval * (hc.unhealthy_threshold - 0.5)
-    assert first == pytest.approx(lam * ed * 525600, rel=1e-3)
+    # The exact solver now charges E[min(D, R)] (exponential R, D uniform on its probe window).
+    d = (np.linspace(0, 1, 100001) + hc.unhealthy_threshold - 1) * hc.interval
+    assert first == pytest.approx(lam * float(np.mean(mttr * (1 - np.exp(-d / mttr)))) * 525600, rel=1e-3)
+    assert first < lam * ed * 525600
     ed2 = hc.interval**2 * ((hc.unhealthy_threshold - 1) ** 2 + (hc.unhealthy_threshold - 1) + 1 / 3)
     second = lam * ed2 / (2 * mttr) * 525600
     mean, se = _minutes(out.ra)
