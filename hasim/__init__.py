@@ -9,6 +9,8 @@ from .model import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
 # hasim.compare and hasim.sensitivity are the functions; their modules: `from hasim.compare import ...`.
 from . import plot
 from .compare import compare
+from .engine import simulate
+from .results import Results
 from .report import write_report
 from .sensitivity import sensitivity, sweep
 
@@ -18,6 +20,6 @@ __all__ = [
     "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
     "ScenarioError", "Problem",
     "load", "loads", "dump",
-    "analyze", "Analysis",
+    "analyze", "Analysis", "simulate", "Results",
     "compare", "sensitivity", "sweep", "write_report", "plot",
 ]

@@ -446,6 +446,13 @@ def format_results(result, quiet: bool = False) -> str:
     lines.append("")
     lines.append(table([[f"{t['tier']:g} %", minutes(t["allowed_minutes_per_year"]), minutes(down["mean"]),
                          t["verdict"]] for t in r.tiers], ["SLA tier", "allowed/year", "this design", "verdict"]))
+    stages = getattr(r, "stages", None)
+    if stages is not None and len(stages):
+        lines.append("")
+        shown = stages[stages["downtime_minutes_per_year"] > 0]
+        lines.append(table([[row.stage, f"{row.downtime_minutes_per_year:.3g}",
+                             f"[{row.ci_low:.3g}, {row.ci_high:.3g}]", f"{100 * row.share:.1f} %"]
+                            for row in shown.itertuples()], ["stage", "min/year", "95 % CI", "share"]))
     att = r.attribution.head(8)
     if len(att):
         lines.append("")

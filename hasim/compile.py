@@ -61,7 +61,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._rng import CODE_BY_NAME
 from .model import Scenario
 
 __all__ = [
@@ -203,6 +202,8 @@ class _Dists:
         self.samples: list[float] = []
 
     def add(self, d) -> int:
+        from ._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
+
         code = CODE_BY_NAME[d.dist]
         if d.dist == "exponential":
             p = (d.mean, 0.0)

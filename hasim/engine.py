@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -62,8 +62,9 @@ def simulate(
     replicas, seed, horizon
         Override the scenario's ``replicas``, ``seed`` and ``horizon``
         (a duration: hours or a string such as ``"10y"``).
-    engine : {'numba'}
-        The simulator (the SimPy reference engine is not available yet).
+    engine : {'numba', 'simpy'}
+        The simulator: the numba kernel, or the readable SimPy reference
+        (about 300x slower; it also simulates health checks, DNS and caches).
     progress : bool or callable
         ``True`` shows a tqdm bar on stderr; a callable is called as
         ``progress(done, total)`` after every chunk.
@@ -81,9 +82,11 @@ def simulate(
     hasim.compile.NotSimulatedError
         For health checks, DNS TTLs and cache TTLs (not simulated yet).
     """
-    if engine != "numba":
-        raise ValueError(f"unknown engine {engine!r} (available: 'numba')")
+    if engine not in ("numba", "simpy"):
+        raise ValueError(f"unknown engine {engine!r} (available: 'numba', 'simpy')")
     sc = scenario
+    if engine == "simpy":
+        return _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages)
     replicas = sc.replicas if replicas is None else int(replicas)
     seed = sc.seed if seed is None else int(seed)
     horizon = sc.horizon if horizon is None else parse_duration(horizon)
@@ -132,6 +135,46 @@ def simulate(
     return Results(compiled=compiled, out=out, engine=engine, replicas=replicas, seed=seed,
                    horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
                    elapsed_seconds=elapsed, compile_seconds=compile_seconds)
+
+
+class _Labels(NamedTuple):
+    """What :class:`Results` needs of a compiled model, derived from the scenario alone."""
+
+    scenario: Scenario
+    services: list
+    causes: list
+    cause_kinds: list
+    model: object
+
+
+class _Reach(NamedTuple):
+    svc_reach: np.ndarray
+
+
+def _labels(sc: Scenario) -> _Labels:
+    from ._output import cause_labels
+
+    order = sc.topological_order()
+    reach, todo = set(), [sc.entry]
+    while todo:
+        name = todo.pop()
+        if name not in reach:
+            reach.add(name)
+            svc = sc.services[name]
+            todo.extend(svc.dependencies + list(svc.targets))
+    causes, kinds = cause_labels(sc)
+    return _Labels(sc, order, causes, kinds, _Reach(np.array([int(s in reach) for s in order], dtype=np.int64)))
+
+
+def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:
+    from .reference import simulate_reference
+
+    callback = progress if callable(progress) else None
+    out, info = simulate_reference(sc, replicas=replicas, seed=seed, horizon=horizon, keep_windows=keep_windows,
+                                   keep_outages=keep_outages, progress=callback)
+    return Results(compiled=_labels(sc), out=out, engine="simpy", replicas=info["replicas"], seed=info["seed"],
+                   horizon=float(info["horizon"]), window=float(info["window"]), n_windows=info["n_windows"],
+                   slo=sc.slo, elapsed_seconds=info["elapsed_seconds"])
 
 
 def _rows(out, lo: int, hi: int):

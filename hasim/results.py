@@ -242,7 +242,10 @@ class Results:
     @cached_property
     def _attribution_rows(self) -> list[tuple]:
         """(cause, kind, mean, ci_low, ci_high, std, share), largest first; causes never charged omitted."""
-        loss_min = self.out.loss * (60.0 / self._years)
+        loss = self.out.loss
+        if loss.ndim == 3:  # root cause x stage (the reference engine): by cause here
+            loss = loss.sum(axis=2)
+        loss_min = loss * (60.0 / self._years)
         total = float(loss_min.sum(axis=1).mean()) if self.n_replicas else 0.0
         rows = []
         for c, (name, kind) in enumerate(zip(self.compiled.causes, self.compiled.cause_kinds)):
@@ -253,6 +256,25 @@ class Results:
             rows.append((name, kind, mean, lo, hi, std, mean / total if total > 0 else math.nan))
         rows.sort(key=lambda r: -r[2])
         return rows
+
+    @cached_property
+    def stages(self):
+        """Downtime by stage (detection, failover, dns, ...), minutes per year with CI; None if
+        the engine did not record stages."""
+        import pandas as pd
+
+        from ._output import STAGES
+
+        if self.out.loss.ndim != 3:
+            return None
+        by_stage = self.out.loss.sum(axis=1) * (60.0 / self._years)
+        total = float(by_stage.sum(axis=1).mean()) if self.n_replicas else 0.0
+        rows = []
+        for g, stage in enumerate(STAGES):
+            mean, lo, hi, std = _estimate(by_stage[:, g])
+            rows.append((stage, mean, lo, hi, std, mean / total if total > 0 else math.nan))
+        return pd.DataFrame(rows, columns=["stage", "downtime_minutes_per_year", "ci_low", "ci_high", "std",
+                                          "share"])
 
     @cached_property
     def attribution(self):

@@ -446,3 +446,16 @@ def test_simultaneous_return_activates_the_lowest_index_whatever_the_zone_order(
     # out in region-up time at 16 h; the promotion would end at 18 h, when the region takes instance 1
     # too; instance 1 (cold: unaged) is active from 21 h and fails at 37 h, with nothing left.
     np.testing.assert_allclose(a.out_start[0, :6], [4, 11, 16, 25, 32, 37])
+
+
+def test_simulate_and_cli_run_the_reference_engine(capsys):
+    """engine="simpy" returns the same Results object, with the stage breakdown, for delay scenarios too."""
+    from hasim.cli import main
+
+    res = hasim.simulate(hasim.load(SCENARIOS / "dns-failover.yaml"), replicas=8, seed=1, engine="simpy")
+    assert res.engine == "simpy" and res.n_replicas == 8
+    stages = res.stages.set_index("stage")["downtime_minutes_per_year"]
+    assert stages.sum() == pytest.approx(res.metric("downtime_minutes_per_year")["mean"], rel=1e-9)
+    assert main(["run", "--engine", "simpy", "--replicas", "4", str(SCENARIOS / "dns-failover.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "simpy engine" in out and "stage" in out

@@ -172,7 +172,7 @@ def test_progress_callback_and_bar(capsys):
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="engine"):
-        simulate(SC, engine="simpy")
+        simulate(SC, engine="bogus")
     with pytest.raises(ValueError, match="replicas"):
         simulate(SC, replicas=0)
 
