@@ -90,6 +90,7 @@ from numba import prange
 
 from ._jit import njit, njit_parallel
 from ._rng import EXPONENTIAL, exponential, next_double, sample, seed_state
+from ._output import SimOutput
 from .compile import ACTIVE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY
 
 __all__ = ["KernelOut", "new_output", "simulate_replicas", "BLOCK"]
@@ -127,24 +128,9 @@ _LO = 0        # lowest dirty service index (n_services when clean)
 _FO = 1        # shards of reachable services in a failover / election phase
 
 
-class KernelOut(NamedTuple):
-    """Per-replica results; see the module docstring."""
-
-    ra: np.ndarray
-    ta: np.ndarray
-    degraded: np.ndarray
-    down: np.ndarray
-    outages: np.ndarray
-    longest: np.ndarray
-    events: np.ndarray
-    loss: np.ndarray
-    svc_ra: np.ndarray
-    win: np.ndarray
-    breaches: np.ndarray
-    worst: np.ndarray
-    out_start: np.ndarray
-    out_dur: np.ndarray
-    out_cause: np.ndarray
+#: The output arrays, shared with the SimPy engine (:mod:`hasim._output`); the kernel
+#: still records ``loss`` by cause only (``float64[R, C]``) until it tracks stages.
+KernelOut = SimOutput
 
 
 def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> KernelOut:
@@ -836,6 +822,21 @@ def _reset(m, w, seed, stream):
 
 
 @_fast
+def _record_outage(out, r, keep_o, n_out, longest, start, d, cause):
+    """Count an outage of length ``d`` (zero-length ones are dropped), keep the first ``keep_o``;
+    return the new (count, longest)."""
+    if d > 0.0:
+        if n_out < keep_o:
+            out.out_start[r, n_out] = start
+            out.out_dur[r, n_out] = d
+            out.out_cause[r, n_out] = cause
+        n_out += 1
+        if d > longest:
+            longest = d
+    return n_out, longest
+
+
+@_fast
 def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, threshold):
     _reset(m, w, seed, stream)
     entry = m.entry
@@ -879,15 +880,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                     o_cause = m.src_cause[src]
             elif s_new == 1.0 and in_outage:
                 in_outage = False
-                d = t - o_start
-                if d > 0.0:
-                    if n_out < keep_o:
-                        out.out_start[r, n_out] = o_start
-                        out.out_dur[r, n_out] = d
-                        out.out_cause[r, n_out] = o_cause
-                    n_out += 1
-                    if d > longest:
-                        longest = d
+                n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause)
             s = s_new
         # -- the next event: peek (instance and zone events reschedule in place) -------------
         done = False
@@ -942,15 +935,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         else:  # service timers: reserved (issue 4)
             _qpop(h)
     if in_outage:  # truncated by the horizon
-        d = horizon - o_start
-        if d > 0.0:
-            if n_out < keep_o:
-                out.out_start[r, n_out] = o_start
-                out.out_dur[r, n_out] = d
-                out.out_cause[r, n_out] = o_cause
-            n_out += 1
-            if d > longest:
-                longest = d
+        n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause)
     out.ra[r] = 1.0 - lost / horizon
     out.ta[r] = t_full / horizon
     out.down[r] = t_down / horizon
