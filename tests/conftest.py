@@ -55,3 +55,29 @@ def review_design(name: str = "review", slo: float | None = 99.9, api_replicas: 
             "dr-api": {"replicas": 2, "zones": ["dr"], "mtbf": "20d", "mttr": "1h"},
         },
     )
+
+
+def run_file_without_jit(test_file: str) -> None:
+    """Run a whole test module again in a subprocess with NUMBA_DISABLE_JIT=1 (kernel lines as Python)."""
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(test_file))],
+        cwd=ROOT, env={**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def design():
+    """A small design without delay mechanisms, shared by the plot and report tests."""
+    return review_design()
+
+
+@pytest.fixture(scope="module")
+def results(design):
+    from hasim import simulate
+
+    return simulate(design, replicas=150)

@@ -29,6 +29,7 @@ from hasim._heap import (
     heap_size,
     heap_update,
 )
+from .conftest import run_file_without_jit
 from hasim._jit import JIT_DISABLED, njit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,10 +263,4 @@ def test_heap_is_usable_from_njit_code():
 
 @pytest.mark.skipif(JIT_DISABLED, reason="already running without jit")
 def test_heap_suite_without_jit():
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
-        cwd=ROOT, env={**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout and "failed" not in proc.stdout
+    run_file_without_jit(__file__)

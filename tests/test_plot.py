@@ -21,14 +21,6 @@ from hasim.engine import simulate  # noqa: E402
 from .conftest import review_design  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def design():
-    return review_design()
-
-
-@pytest.fixture(scope="module")
-def results(design):
-    return simulate(design, replicas=150)
 
 
 def _fresh_ax():

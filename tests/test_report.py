@@ -23,14 +23,6 @@ from .conftest import SCENARIOS, review_design  # noqa: E402
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
-@pytest.fixture(scope="module")
-def design():
-    return review_design()
-
-
-@pytest.fixture(scope="module")
-def results(design):
-    return simulate(design, replicas=150)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ from scipy import stats
 from hasim import _rng
 from hasim._jit import JIT_DISABLED
 
+from .conftest import run_file_without_jit
+
 ROOT = Path(__file__).resolve().parents[1]
 M64 = (1 << 64) - 1
 GAMMA = 0x9E3779B97F4A7C15
@@ -368,10 +370,4 @@ def test_pure_python_draws_are_bit_identical():
 
 @no_nested_run
 def test_rng_suite_without_jit():
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(Path(__file__))],
-        cwd=ROOT, env={**os.environ, "NUMBA_DISABLE_JIT": "1", "PYTHONPATH": str(ROOT)},
-        capture_output=True, text=True, timeout=600,
-    )
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert " passed" in proc.stdout and "failed" not in proc.stdout
+    run_file_without_jit(__file__)
