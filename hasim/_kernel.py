@@ -8,32 +8,55 @@ draws only from the xoshiro256** stream ``(seed, first_replica + r)`` of
 kind, seq)`` with ``seq`` restarted per replica, so a replica's result does not
 depend on the thread count or on how replicas are split into calls.
 
+The semantics are the README's "Semantics, precisely"; where it is silent the
+kernel makes the choices listed in :mod:`hasim.reference` (the SimPy engine it
+is tested against), and it processes one instant the same way.
+
 One replica
 -----------
 Everything starts up at time 0.  Pending events live in an indexed 4-ary heap
 (:class:`Queue`, the ordering contract of :mod:`hasim._heap`), one slot per
-event source: instances, zones, one timer
-per shard (failover detection / promotion / manual recovery, quorum election)
-and one timer per service reserved for time-dependent behaviour (health
-checks, DNS, caches: issue 4).  An event changes one component; the kernel
-then updates the affected shards, marks their services dirty and re-evaluates
-dirty services in topological order, propagating to parents only when a
-served fraction actually changed.  The entry's served fraction ``s`` is
-piecewise constant between events, so every measure is integrated exactly
-(no time stepping).  A served fraction that varies between events (DNS TTL
-ramps) would integrate its closed form over the same intervals.
+event source: instances, zones, one timer per shard (failover detection /
+promotion / manual recovery, quorum election) and the auxiliary timers of the
+delays (health probes, DNS ramps, caches).  An event changes one component;
+the kernel then updates the affected shards, marks their services dirty and
+re-evaluates dirty services in topological order (:func:`_sweep`),
+propagating to parents only when something they read changed.  Before a
+service is evaluated, its own mechanisms react to what its dependencies
+became at this instant (a promotion that may start, a cache that starts
+serving stale data, a router that sees a target fail or changes its DNS
+answer), so no service ever sees a transient value of one below it.
 
-Root causes: an outage (maximal interval with s < 1) is attributed to the
-source of the event that started it (instance failure of service X: "X", zone
-Z: "zone Z").  Lost request-hours ``(1 - s) dt`` go to that root cause, except
-while a shard of a service the entry depends on is in a failover or election
-phase (DETECT, WAIT_REQ, PROMOTE, FAILED, ELECT): then they go to
-"<service> failover" (the first such service in topological order).
+Served fractions
+----------------
+Every service has a status (FULL: s = 1, ZERO: s = 0, PARTIAL) known
+structurally, and a value.  Values are constant between events except during
+a DNS ramp, where a router serves ``a + w(t) (m0 - a)`` with ``w`` linear in
+time; a service that multiplies ramps is a polynomial in time.  Such
+*varying* services (PARTIAL ones whose value depends on a ramp) are listed in
+topological order with their polynomial degree, and every measure is
+integrated exactly over each interval between events: constants in closed
+form, varying services by Gauss-Legendre quadrature with enough nodes for
+their degree (:data:`hasim.compile.GAUSS_NODES` nodes: exact to degree 31).
+Nothing is time-stepped.
+
+Root causes and stages
+----------------------
+When a service's status leaves FULL it opens an *episode* whose root cause is
+the source of the event (an instance failure of service X: "X"; zone Z: "zone
+Z"); at a timer (a cache expiring, a router switching) the cause is inherited
+from the dependency whose degradation shows.  An outage of the entry takes its
+episode's cause.  Lost request-hours ``(1 - s) dt`` are charged to that cause
+and to the first stage of ``dns > detection > failover > stale-cache > zone >
+capacity > repair`` that applies to a part the entry depends on
+(:func:`_stage`).
 
 Performance notes: every helper is compiled without reference counting and
 the hot path (instance events of active pools, the re-evaluation sweep, the
 queue) is inlined into the event loop, because a call that passes the model
-and scratch tuples costs about a kilobyte of argument copying.
+and scratch tuples costs about a kilobyte of argument copying.  Health probes
+are simulated only while they can change something (an endpoint whose health
+disagrees with its rotation state, or a running streak).
 
 Clocks
 ------
@@ -57,27 +80,10 @@ majority is regained the lowest-index available instance is elected at once).
 A leader or active instance that becomes unavailable is never reinstated
 without a failover or election (no failback).
 
-Outputs (row ``r`` of each array of :class:`KernelOut` is replica ``first_replica + r``)
----------------------------------------------------------------------------------------
-=============  ====================  ================================================
-field          dtype[shape]          content
-=============  ====================  ================================================
-ra             float64[R]            mean of s over the horizon (request availability)
-ta             float64[R]            fraction of time with s == 1
-degraded       float64[R]            fraction of time with 0 < s < 1
-down           float64[R]            fraction of time with s == 0
-outages        int64[R]              maximal intervals with s < 1 (zero-length ones dropped)
-longest        float64[R]            longest outage, hours
-events         int64[R]              events processed (component state changes and timers)
-loss           float64[R, C]         lost request-hours (1 - s) dt by cause
-svc_ra         float64[R, S]         mean served fraction of every service
-win            float64[R, Wk]        availability of the first Wk windows
-breaches       int64[R]              windows with availability < threshold (all windows)
-worst          float64[R]            lowest window availability
-out_start      float64[R, K]         first K outages: start (hours), NaN if fewer
-out_dur        float64[R, K]         duration (hours)
-out_cause      int64[R, K]           root cause index, -1 if fewer
-=============  ====================  ================================================
+Outputs
+-------
+The arrays of :class:`hasim._output.SimOutput` (row ``r`` is replica
+``first_replica + r``), ``loss`` by root cause and stage.
 """
 
 from __future__ import annotations
@@ -89,9 +95,11 @@ import numpy as np
 from numba import prange
 
 from ._jit import njit, njit_parallel
+from ._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput
+from ._output import new_output as _new_output
 from ._rng import EXPONENTIAL, exponential, next_double, sample, seed_state
-from ._output import SimOutput
-from .compile import ACTIVE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY
+from .compile import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES, NO_ROUTE, QUORUM,
+                      ROUTE_FAILOVER, STANDBY)
 
 __all__ = ["KernelOut", "new_output", "simulate_replicas", "BLOCK"]
 
@@ -111,7 +119,7 @@ _inline = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, inlin
 KIND_ZONE = 0
 KIND_INST = 1
 KIND_TIMER = 2
-KIND_SVC_TIMER = 3
+KIND_AUX = 3
 
 # Shard states.
 UP = 0
@@ -123,74 +131,96 @@ NO_STANDBY = 5
 ELECT = 6
 NO_LEADER = 7
 
+# Service statuses.
+ST_ZERO = 0
+ST_PARTIAL = 1
+ST_FULL = 2
+
+# Cache states.
+FRESH = 0
+SERVING = 1
+EXPIRED = 2
+
 # Slots of Work.ctl.
 _LO = 0        # lowest dirty service index (n_services when clean)
-_FO = 1        # shards of reachable services in a failover / election phase
+_NVAR = 1      # varying services listed in Work.var
+_VARCHG = 2    # 1 if a service became or stopped being varying in the last sweep
+_EVC = 3       # cause of the event being processed (-1: a timer, the cause is inherited)
+_MAXDEG = 4    # highest polynomial degree among the varying services
 
-
-#: The output arrays, shared with the SimPy engine (:mod:`hasim._output`); the kernel
-#: still records ``loss`` by cause only (``float64[R, C]``) until it tracks stages.
+#: The output arrays, shared with the SimPy engine (:mod:`hasim._output`).
 KernelOut = SimOutput
-
-
-def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> KernelOut:
-    """Zeroed output arrays for ``n`` replicas."""
-    return KernelOut(
-        ra=np.zeros(n), ta=np.zeros(n), degraded=np.zeros(n), down=np.zeros(n),
-        outages=np.zeros(n, dtype=np.int64), longest=np.zeros(n), events=np.zeros(n, dtype=np.int64),
-        loss=np.zeros((n, n_causes)), svc_ra=np.zeros((n, n_services)),
-        win=np.full((n, keep_windows), np.nan), breaches=np.zeros(n, dtype=np.int64), worst=np.ones(n),
-        out_start=np.full((n, keep_outages), np.nan), out_dur=np.full((n, keep_outages), np.nan),
-        out_cause=np.full((n, keep_outages), -1, dtype=np.int64),
-    )
+new_output = _new_output
 
 
 class Work(NamedTuple):
     """Scratch state of one replica (allocated once per block, reset per replica)."""
 
     heap: Queue
-    rng: np.ndarray        # uint64[4]
-    inst_up: np.ndarray    # uint8[N]
+    rng: np.ndarray         # uint64[4]
+    inst_up: np.ndarray     # uint8[N]
     inst_speed: np.ndarray  # float64[N]
-    inst_rem: np.ndarray   # float64[N]
-    zone_up: np.ndarray    # uint8[Z]
-    zone_down: np.ndarray  # int64[Z]: down zones in the chain of each zone
-    sh_h: np.ndarray       # int64[H]: available instances
-    sh_state: np.ndarray   # int64[H]
-    sh_active: np.ndarray  # int64[H]: active instance / leader, -1 if none
-    sh_own: np.ndarray     # float64[H]
-    svc_s: np.ndarray      # float64[S]: served fraction
-    svc_dirty: np.ndarray  # uint8[S]
-    svc_nwait: np.ndarray  # int64[S]: shards in WAIT_REQ
-    svc_nfo: np.ndarray    # int64[S]: shards in a failover phase
-    svc_acc: np.ndarray    # float64[S]: integral of s up to svc_t
-    svc_t: np.ndarray      # float64[S]
-    buf: np.ndarray        # int64[N]: instances touched by a zone event
-    ctl: np.ndarray        # int64[2]: see _LO, _FO
+    inst_rem: np.ndarray    # float64[N]
+    inst_routed: np.ndarray  # uint8[N]: in the load balancer's rotation
+    zone_up: np.ndarray     # uint8[Z]
+    zone_down: np.ndarray   # int64[Z]: down zones in the chain of each zone
+    sh_h: np.ndarray        # int64[H]: available instances
+    sh_ru: np.ndarray       # int64[H]: available and routed (health-checked pools)
+    sh_rd: np.ndarray       # int64[H]: unavailable but still routed
+    sh_state: np.ndarray    # int64[H]
+    sh_active: np.ndarray   # int64[H]: active instance / leader, -1 if none
+    sh_own: np.ndarray      # float64[H]
+    svc_s: np.ndarray       # float64[S]: served fraction (varying services: at the last event)
+    svc_st: np.ndarray      # int64[S]: status
+    svc_var: np.ndarray     # uint8[S]: varies between events
+    svc_deg: np.ndarray     # int64[S]: polynomial degree in time while varying
+    svc_own: np.ndarray     # float64[S]: mean over shards of the shards' own fractions
+    svc_ep: np.ndarray      # int64[S]: root cause of the current episode (status not FULL)
+    svc_dirty: np.ndarray   # uint8[S]
+    svc_nwait: np.ndarray   # int64[S]: shards in WAIT_REQ
+    svc_acc: np.ndarray     # float64[S]: integral of s up to svc_t
+    svc_t: np.ndarray       # float64[S]
+    rt_t0: np.ndarray       # float64[S]: routers: time of the current DNS answer
+    rt_mixing: np.ndarray   # uint8[S]: routers: clients still partly on the previous mixture
+    rt_endk: np.ndarray     # int64[S]: routers: ramp ends already passed
+    tg_seen: np.ndarray     # uint8[T]: the router sees the target up
+    tg_ans: np.ndarray      # float64[T]: raw weight in the DNS answer (0: not in it)
+    tg_mix: np.ndarray      # float64[T]: normalised mixture when the answer changed
+    tg_des: np.ndarray      # float64[T]: scratch: the answer the router wants
+    cache_st: np.ndarray    # int64[C]
+    pr_phase: np.ndarray    # float64[A]: health probes: first probe time
+    pr_streak: np.ndarray   # int64[A]: consecutive probes disagreeing with the rotation state
+    pr_done: np.ndarray     # int64[A]: index of the last probe simulated
+    var: np.ndarray         # int64[S]: the varying services, topological order
+    q_acc: np.ndarray       # float64[S]: quadrature accumulator
+    buf: np.ndarray         # int64[N]: instances touched by a zone event
+    ctl: np.ndarray         # int64[5]: see _LO ...
 
 
 @njit
 def _new_work(m):
+    S, H, N, T = m.n_services, m.n_shards, m.n_instances, len(m.svc_tgt)
+    A = max(m.n_sources - (m.n_instances + m.n_zones + m.n_shards), 0)
     return Work(
         _queue_new(max(m.n_sources, 1)),
         np.zeros(4, dtype=np.uint64),
-        np.zeros(m.n_instances, dtype=np.uint8),
-        np.zeros(m.n_instances, dtype=np.float64),
-        np.zeros(m.n_instances, dtype=np.float64),
-        np.zeros(m.n_zones, dtype=np.uint8),
-        np.zeros(m.n_zones, dtype=np.int64),
-        np.zeros(m.n_shards, dtype=np.int64),
-        np.zeros(m.n_shards, dtype=np.int64),
-        np.zeros(m.n_shards, dtype=np.int64),
-        np.zeros(m.n_shards, dtype=np.float64),
-        np.zeros(m.n_services, dtype=np.float64),
-        np.zeros(m.n_services, dtype=np.uint8),
-        np.zeros(m.n_services, dtype=np.int64),
-        np.zeros(m.n_services, dtype=np.int64),
-        np.zeros(m.n_services, dtype=np.float64),
-        np.zeros(m.n_services, dtype=np.float64),
-        np.zeros(max(m.n_instances, 1), dtype=np.int64),
-        np.zeros(2, dtype=np.int64),
+        np.zeros(N, dtype=np.uint8), np.zeros(N, dtype=np.float64), np.zeros(N, dtype=np.float64),
+        np.zeros(N, dtype=np.uint8),
+        np.zeros(m.n_zones, dtype=np.uint8), np.zeros(m.n_zones, dtype=np.int64),
+        np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.int64),
+        np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float64),
+        np.zeros(S, dtype=np.float64), np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.uint8),
+        np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64), np.zeros(S, dtype=np.int64),
+        np.zeros(S, dtype=np.uint8), np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64),
+        np.zeros(S, dtype=np.float64),
+        np.zeros(S, dtype=np.float64), np.zeros(S, dtype=np.uint8), np.zeros(S, dtype=np.int64),
+        np.zeros(T, dtype=np.uint8), np.zeros(T, dtype=np.float64), np.zeros(T, dtype=np.float64),
+        np.zeros(T, dtype=np.float64),
+        np.zeros(len(m.cache_owner), dtype=np.int64),
+        np.zeros(A, dtype=np.float64), np.zeros(A, dtype=np.int64), np.zeros(A, dtype=np.int64),
+        np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64),
+        np.zeros(max(N, 1), dtype=np.int64),
+        np.zeros(5, dtype=np.int64),
     )
 
 
@@ -403,18 +433,18 @@ def _set_state(m, w, sh, new):
         w.svc_nwait[v] -= 1
     if new == WAIT_REQ:
         w.svc_nwait[v] += 1
-    was, now_fo = _in_failover(old), _in_failover(new)
-    if was != now_fo:
-        d = 1 if now_fo else -1
-        w.svc_nfo[v] += d
-        if m.svc_reach[v]:
-            w.ctl[_FO] += d
     w.sh_state[sh] = new
 
 
 @_inline
 def _timer_id(m, sh):
     return m.n_instances + m.n_zones + sh
+
+
+@_inline
+def _aux_base(m):
+    """Source id of the first auxiliary timer."""
+    return m.n_instances + m.n_zones + m.n_shards
 
 
 @_inline
@@ -465,12 +495,22 @@ def _make_active(m, w, sh, j, now):
 
 @_inline
 def _update_own(m, w, sh):
+    """Recompute what shard ``sh``'s own instances serve; mark its service dirty if it changed."""
     v = m.sh_svc[sh]
     mode = m.svc_mode[v]
     if mode == ACTIVE:
-        h = w.sh_h[sh]
         k = m.svc_k[v]
-        own = 1.0 if h >= k else h / k
+        if m.svc_hc_on[v]:
+            # Only healthy routed instances carry requests; without retry a failed instance
+            # still routed takes its share 1 / (routed instances) and fails it.
+            h = w.sh_ru[sh]
+            if m.svc_hc_loss[v]:
+                own = h / max(h + w.sh_rd[sh], k)
+            else:
+                own = 1.0 if h >= k else h / k
+        else:
+            h = w.sh_h[sh]
+            own = 1.0 if h >= k else h / k
     elif mode == STANDBY:
         own = 1.0 if w.sh_state[sh] == UP else 0.0
     else:
@@ -478,6 +518,225 @@ def _update_own(m, w, sh):
     if own != w.sh_own[sh]:
         w.sh_own[sh] = own
         _mark_dirty(m, w, v)
+
+
+# --- health probes ---------------------------------------------------------------------------
+# One probe process per endpoint (an instance of a health-checked pool, a target of a
+# health-checked router), on the grid phase + n * interval with a uniformly random phase.
+# A probe is simulated only while the endpoint's health disagrees with its rotation state or
+# a streak is running: the others could not change anything.
+
+
+@_inline
+def _probe_interval(m, a):
+    """Interval of auxiliary timer ``a`` (counted from the first auxiliary timer), a probe."""
+    if m.aux_kind[a] == AUX_PROBE_INST:
+        return m.svc_hc[m.sh_svc[m.inst_shard[m.aux_obj[a]]], 0]
+    return m.svc_hc[m.tgt_owner[m.aux_obj[a]], 0]
+
+
+@_fast
+def _probe_next(m, w, p, now):
+    """Schedule probe source ``p`` at its first grid point after ``now`` (and after its last probe)."""
+    a = p - _aux_base(m)
+    interval = _probe_interval(m, a)
+    phase = w.pr_phase[a]
+    n = max(w.pr_done[a] + 1, np.int64(math.floor((now - phase) / interval)) + 1)
+    if phase + n * interval <= now:  # (rounding)
+        n += 1
+    w.pr_done[a] = n
+    _qschedule(w.heap, p, phase + n * interval, KIND_AUX)
+
+
+@_inline
+def _probe_poke(m, w, p, healthy, routed, now):
+    """The endpoint of probe ``p`` may disagree with its rotation state: start probing it."""
+    if healthy != routed and w.heap.pos[p] < 0:
+        _probe_next(m, w, p, now)
+
+
+@_inline
+def _probe(m, w, a, v, healthy, routed):
+    """One probe of auxiliary timer ``a`` (service ``v``'s health check); True if the endpoint
+    leaves or re-enters rotation now."""
+    if healthy == routed:
+        w.pr_streak[a] = 0
+        return False
+    n = w.pr_streak[a] + 1
+    if n >= (m.svc_hc[v, 1] if routed else m.svc_hc[v, 2]):
+        w.pr_streak[a] = 0
+        return True
+    w.pr_streak[a] = n
+    return False
+
+
+@_fast
+def _hc_moved(m, w, i, avail, now):
+    """Instance ``i`` of a health-checked pool became available (``avail``) or not."""
+    sh = m.inst_shard[i]
+    routed = w.inst_routed[i] != 0
+    if routed:
+        d = 1 if avail else -1
+        w.sh_ru[sh] += d
+        w.sh_rd[sh] -= d
+    _probe_poke(m, w, m.inst_probe[i], avail, routed, now)
+
+
+# --- routers and DNS -------------------------------------------------------------------------
+
+
+@_inline
+def _ramp_weight(m, w, v, t):
+    """Share of router ``v``'s clients still on the previous mixture at ``t`` (right-continuous)."""
+    tau = t - w.rt_t0[v]
+    ttl = m.svc_dns[v, 0]
+    stale = m.svc_dns[v, 1]
+    wt = 0.0
+    if ttl > 0.0:
+        wt = (1.0 - stale) * max(0.0, 1.0 - tau / ttl)
+    if tau < m.svc_dns[v, 2]:
+        wt += stale
+    return wt
+
+
+@_fast
+def _router_value(m, w, v, vals, t):
+    """What router ``v``'s clients get at ``t``: the answer's weighted mean of the targets,
+    moved towards the previous mixture's by the share of clients still on it."""
+    p0 = m.svc_tgt_ptr[v]
+    p1 = m.svc_tgt_ptr[v + 1]
+    num = 0.0
+    den = 0.0
+    for a in range(p0, p1):
+        x = w.tg_ans[a]
+        if x > 0.0:
+            num += x * vals[m.svc_tgt[a]]
+            den += x
+    avg = num / den if den > 0.0 else 0.0
+    if w.rt_mixing[v]:
+        wt = _ramp_weight(m, w, v, t)
+        if wt != 0.0:
+            num = 0.0
+            den = 0.0
+            for a in range(p0, p1):
+                x = w.tg_mix[a]
+                if x > 0.0:
+                    num += x * vals[m.svc_tgt[a]]
+                    den += x
+            avg0 = num / den if den > 0.0 else 0.0
+            avg = avg + wt * (avg0 - avg)
+    return avg
+
+
+@_fast
+def _answer_for(m, w, v):
+    """Fill ``tg_des`` with the DNS answer router ``v`` gives for the targets it sees up: failover,
+    the first seen up (none: the first, as Route 53 treats all records healthy then); weighted,
+    those seen up by weight (none: all of them)."""
+    p0 = m.svc_tgt_ptr[v]
+    p1 = m.svc_tgt_ptr[v + 1]
+    if m.svc_route[v] == ROUTE_FAILOVER:
+        first = p0
+        for a in range(p0, p1):
+            if w.tg_seen[a]:
+                first = a
+                break
+        for a in range(p0, p1):
+            w.tg_des[a] = 1.0 if a == first else 0.0
+    else:
+        seen = False
+        for a in range(p0, p1):
+            if w.tg_seen[a]:
+                seen = True
+        for a in range(p0, p1):
+            w.tg_des[a] = m.svc_tgt_w[a] if (w.tg_seen[a] or not seen) else 0.0
+
+
+@_fast
+def _router_react(m, w, v, now):
+    """Router ``v`` looks at its targets (settled at this instant): without a health check it sees
+    their state at once, with one its probes start counting; a new answer starts a DNS ramp from
+    the clients' current mixture (a ramp in progress included)."""
+    p0 = m.svc_tgt_ptr[v]
+    p1 = m.svc_tgt_ptr[v + 1]
+    for a in range(p0, p1):
+        healthy = w.svc_st[m.svc_tgt[a]] != ST_ZERO
+        p = m.tgt_probe[a]
+        if p < 0:
+            w.tg_seen[a] = 1 if healthy else 0
+        else:
+            _probe_poke(m, w, p, healthy, w.tg_seen[a] != 0, now)
+    _answer_for(m, w, v)
+    same = True
+    for a in range(p0, p1):
+        if w.tg_des[a] != w.tg_ans[a]:
+            same = False
+            break
+    if same:
+        return
+    e0 = m.svc_end_ptr[v]
+    if m.svc_end_ptr[v + 1] > e0:
+        total = 0.0
+        for a in range(p0, p1):
+            total += w.tg_ans[a]
+        wt = _ramp_weight(m, w, v, now) if w.rt_mixing[v] else 0.0
+        for a in range(p0, p1):
+            x = w.tg_ans[a] / total
+            w.tg_mix[a] = x if wt == 0.0 else (1.0 - wt) * x + wt * w.tg_mix[a]
+        w.rt_mixing[v] = 1
+        w.rt_endk[v] = 0
+        _qschedule(w.heap, m.svc_ramp[v], now + m.svc_end[e0], KIND_AUX)
+    for a in range(p0, p1):
+        w.tg_ans[a] = w.tg_des[a]
+    w.rt_t0[v] = now
+
+
+@_fast
+def _router_status(m, w, v, now):
+    """(status, varying, degree) of router ``v``'s mixture over the targets clients use now."""
+    p0 = m.svc_tgt_ptr[v]
+    p1 = m.svc_tgt_ptr[v + 1]
+    ramp = False
+    linear = False
+    if w.rt_mixing[v]:
+        ramp = _ramp_weight(m, w, v, now) > 0.0
+        ttl = m.svc_dns[v, 0]
+        linear = ramp and ttl > 0.0 and now - w.rt_t0[v] < ttl
+    full = True
+    zero = True
+    var = linear
+    deg = 0
+    for a in range(p0, p1):
+        if w.tg_ans[a] > 0.0 or (ramp and w.tg_mix[a] > 0.0):
+            u = m.svc_tgt[a]
+            st = w.svc_st[u]
+            full = full and st == ST_FULL
+            zero = zero and st == ST_ZERO
+            if w.svc_var[u]:
+                var = True
+                deg = max(deg, w.svc_deg[u])
+    status = ST_FULL if full else (ST_ZERO if zero else ST_PARTIAL)
+    return status, var, deg + (1 if linear else 0)
+
+
+# --- caches ----------------------------------------------------------------------------------
+
+
+@_fast
+def _cache_react(m, w, v, now):
+    """Service ``v``'s caches: one starts serving stale data when its service drops below 1, for
+    ``ttl``; it is fresh again once the service is fully back."""
+    for x in range(m.svc_cache_ptr[v], m.svc_cache_ptr[v + 1]):
+        c = m.svc_cache[x]
+        full = w.svc_st[m.cache_dep[c]] == ST_FULL
+        st = w.cache_st[c]
+        if st == FRESH and not full:
+            w.cache_st[c] = SERVING
+            _qschedule(w.heap, m.cache_aux[c], now + m.cache_ttl[c], KIND_AUX)
+        elif st != FRESH and full:
+            if st == SERVING:
+                _qremove(w.heap, m.cache_aux[c])
+            w.cache_st[c] = FRESH
 
 
 # --- standby and quorum logic ----------------------------------------------------------------
@@ -556,6 +815,8 @@ def _lost(m, w, i, now):
         elif w.sh_state[sh] == ELECT and w.sh_h[sh] < k:
             _qremove(w.heap, _timer_id(m, sh))
             _set_state(m, w, sh, NO_LEADER)
+    elif m.svc_hc_on[v]:
+        _hc_moved(m, w, i, False, now)
     _update_own(m, w, sh)
 
 
@@ -575,6 +836,8 @@ def _gained(m, w, i, now):
     elif mode == QUORUM:
         if w.sh_state[sh] == NO_LEADER and w.sh_h[sh] >= m.svc_k[v]:
             _elect(m, w, sh)
+    elif m.svc_hc_on[v]:
+        _hc_moved(m, w, i, True, now)
     _update_own(m, w, sh)
 
 
@@ -594,6 +857,8 @@ def _instance_event(m, w, i, now):
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
         _qreplace_top(w.heap, now + _draw(m, w, row))
+        if m.svc_hc_on[v]:
+            _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
         return
     # Standby and quorum: roles, and idle standbys whose life clock runs slower.
@@ -701,27 +966,115 @@ def _timer_event(m, w, sh, now):
         _update_own(m, w, sh)
 
 
+@_fast
+def _aux_event(m, w, p, now):
+    """Auxiliary timer ``p`` (already popped) fires: a probe, the end of a piece of a DNS ramp, or
+    a cache whose ttl ran out."""
+    a = p - _aux_base(m)
+    kind = m.aux_kind[a]
+    obj = m.aux_obj[a]
+    if kind == AUX_PROBE_INST:
+        i = obj
+        sh = m.inst_shard[i]
+        healthy = _available(m, w, i)
+        routed = w.inst_routed[i] != 0
+        if _probe(m, w, a, m.sh_svc[sh], healthy, routed):
+            routed = not routed
+            w.inst_routed[i] = 1 if routed else 0
+            d = 1 if routed else -1
+            if healthy:
+                w.sh_ru[sh] += d
+            else:
+                w.sh_rd[sh] += d
+            _update_own(m, w, sh)
+        if w.pr_streak[a] > 0 or healthy != routed:
+            _probe_next(m, w, p, now)
+    elif kind == AUX_PROBE_TGT:
+        v = m.tgt_owner[obj]
+        healthy = w.svc_st[m.svc_tgt[obj]] != ST_ZERO
+        routed = w.tg_seen[obj] != 0
+        if _probe(m, w, a, v, healthy, routed):
+            routed = not routed
+            w.tg_seen[obj] = 1 if routed else 0
+            _mark_dirty(m, w, v)
+        if w.pr_streak[a] > 0 or healthy != routed:
+            _probe_next(m, w, p, now)
+    elif kind == AUX_RAMP:
+        v = obj
+        k = w.rt_endk[v] + 1
+        w.rt_endk[v] = k
+        e0 = m.svc_end_ptr[v]
+        if e0 + k >= m.svc_end_ptr[v + 1]:
+            w.rt_mixing[v] = 0  # every client is on the current answer
+        else:
+            _qschedule(w.heap, p, w.rt_t0[v] + m.svc_end[e0 + k], KIND_AUX)
+        _mark_dirty(m, w, v)
+    else:  # AUX_CACHE: the stale data is too old, the outage shows
+        w.cache_st[obj] = EXPIRED
+        _mark_dirty(m, w, m.cache_owner[obj])
+
+
 # --- re-evaluation -------------------------------------------------------------------------
+
+
+@_fast
+def _inherit(m, w, v):
+    """Root cause of a drop of ``v`` at a timer: the episode of the dependency whose degradation shows."""
+    if m.svc_route[v] != NO_ROUTE:
+        for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+            u = m.svc_tgt[a]
+            if w.tg_ans[a] > 0.0 and w.svc_st[u] != ST_FULL:
+                return w.svc_ep[u]
+    for a in range(m.svc_dep_ptr[v], m.svc_dep_ptr[v + 1]):
+        c = m.dep_cache[a]
+        if c >= 0 and w.cache_st[c] == SERVING:
+            continue
+        d = m.svc_dep[a]
+        if w.svc_st[d] != ST_FULL:
+            return w.svc_ep[d]
+    return m.svc_cause[v]
+
+
+@_fast
+def _value_at(m, w, v, t):
+    """Served fraction of ``v`` at ``t`` from its dependencies' current values (``svc_s``)."""
+    val = w.svc_own[v]
+    if m.svc_route[v] != NO_ROUTE:
+        val *= _router_value(m, w, v, w.svc_s, t)
+    for a in range(m.svc_dep_ptr[v], m.svc_dep_ptr[v + 1]):
+        c = m.dep_cache[a]
+        if c >= 0 and w.cache_st[c] == SERVING:
+            continue
+        val *= w.svc_s[m.svc_dep[a]]
+    return val
 
 
 @_inline
 def _sweep(m, w, now):
-    """Re-evaluate dirty services in topological order; parents only when s changed."""
+    """Re-evaluate dirty services in topological order; parents only when something they read
+    (value, status, whether and how it varies) changed."""
     S = m.n_services
     v = w.ctl[_LO]
     while v < S:
         if w.svc_dirty[v]:
+            # -- the service's own mechanisms react to its dependencies (settled at this instant)
             if w.svc_nwait[v] > 0:
                 ok = True
                 for a in range(m.svc_req_ptr[v], m.svc_req_ptr[v + 1]):
-                    if w.svc_s[m.svc_req[a]] <= 0.0:
+                    if w.svc_st[m.svc_req[a]] == ST_ZERO:
                         ok = False
                         break
                 if ok:
                     for sh in range(m.svc_shard_ptr[v], m.svc_shard_ptr[v + 1]):
                         if w.sh_state[sh] == WAIT_REQ:
                             _start_promotion(m, w, sh, now)
+            if m.svc_cache_ptr[v + 1] > m.svc_cache_ptr[v]:
+                _cache_react(m, w, v, now)
+            route = m.svc_route[v]
+            if route != NO_ROUTE:
+                _router_react(m, w, v, now)
             w.svc_dirty[v] = 0
+            # -- its value: own shards x the router's mixture x every unmasked dependency
             p0 = m.svc_shard_ptr[v]
             p1 = m.svc_shard_ptr[v + 1]
             if p1 - p0 == 1:
@@ -736,30 +1089,52 @@ def _sweep(m, w, now):
                     if w.sh_own[sh] != 1.0:
                         full = False
                 val = 1.0 if full else total / (p1 - p0)
-            route = m.svc_route[v]
-            if route == ROUTE_FAILOVER:
-                r = 0.0
-                for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
-                    x = w.svc_s[m.svc_tgt[a]]
-                    if x > 0.0:
-                        r = x
-                        break
-                val *= r
-            elif route == ROUTE_WEIGHTED:
-                num = 0.0
-                den = 0.0
-                for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
-                    x = w.svc_s[m.svc_tgt[a]]
-                    if x > 0.0:
-                        num += m.svc_tgt_w[a] * x
-                        den += m.svc_tgt_w[a]
-                val *= num / den if den > 0.0 else 0.0
+            w.svc_own[v] = val
+            full = val == 1.0
+            zero = val == 0.0
+            var = False
+            deg = 0
+            if route != NO_ROUTE:
+                val *= _router_value(m, w, v, w.svc_s, now)
+                rst, var, deg = _router_status(m, w, v, now)
+                full = full and rst == ST_FULL
+                zero = zero or rst == ST_ZERO
             for a in range(m.svc_dep_ptr[v], m.svc_dep_ptr[v + 1]):
-                val *= w.svc_s[m.svc_dep[a]]
-            if val != w.svc_s[v]:
+                c = m.dep_cache[a]
+                if c >= 0 and w.cache_st[c] == SERVING:
+                    continue
+                d = m.svc_dep[a]
+                val *= w.svc_s[d]
+                sd = w.svc_st[d]
+                full = full and sd == ST_FULL
+                zero = zero or sd == ST_ZERO
+                if w.svc_var[d]:
+                    var = True
+                    deg += w.svc_deg[d]
+            if zero:
+                st = ST_ZERO
+                val = 0.0
+            elif full:
+                st = ST_FULL
+                val = 1.0
+            else:
+                st = ST_PARTIAL
+            if st != ST_PARTIAL:  # exactly 0 or 1 whatever the ramps
+                var = False
+                deg = 0
+            old = w.svc_st[v]
+            if val != w.svc_s[v] or st != old or var != (w.svc_var[v] != 0) or deg != w.svc_deg[v]:
+                if old == ST_FULL and st != ST_FULL:  # a new episode
+                    evc = w.ctl[_EVC]
+                    w.svc_ep[v] = evc if evc >= 0 else _inherit(m, w, v)
+                if var != (w.svc_var[v] != 0):
+                    w.ctl[_VARCHG] = 1
                 w.svc_acc[v] += w.svc_s[v] * (now - w.svc_t[v])
                 w.svc_t[v] = now
                 w.svc_s[v] = val
+                w.svc_st[v] = st
+                w.svc_var[v] = 1 if var else 0
+                w.svc_deg[v] = deg
                 for a in range(m.svc_par_ptr[v], m.svc_par_ptr[v + 1]):
                     w.svc_dirty[m.svc_par[a]] = 1
         v += 1
@@ -767,13 +1142,80 @@ def _sweep(m, w, now):
 
 
 @_fast
-def _charge_cause(m, w, outage_cause):
-    """Cause charged for loss right now: a failover phase of a reachable service, else the outage's."""
-    if w.ctl[_FO] > 0:
-        for v in range(m.n_services):
-            if w.svc_nfo[v] > 0 and m.svc_reach[v]:
-                return m.svc_fo_cause[v]
-    return outage_cause
+def _list_varying(m, w):
+    """Rebuild the list of varying services (topological order) and their highest degree."""
+    n = 0
+    deg = 0
+    for v in range(m.n_services):
+        if w.svc_var[v]:
+            w.var[n] = v
+            n += 1
+            deg = max(deg, w.svc_deg[v])
+    w.ctl[_NVAR] = n
+    w.ctl[_MAXDEG] = deg
+    w.ctl[_VARCHG] = 0
+
+
+@_fast
+def _integrate_varying(m, w, a, b):
+    """Integrate every varying service over ``[a, b]`` (Gauss-Legendre, exact for its degree)
+    into ``svc_acc``; leave ``svc_s`` at the values at ``b``.  Return the entry's integral."""
+    nv = w.ctl[_NVAR]
+    n = min(w.ctl[_MAXDEG] // 2 + 1, GAUSS_NODES)
+    half = 0.5 * (b - a)
+    mid = 0.5 * (a + b)
+    for j in range(nv):
+        w.q_acc[w.var[j]] = 0.0
+    for g in range(n):
+        t = mid + half * m.gl_x[n - 1, g]
+        wg = m.gl_w[n - 1, g]
+        for j in range(nv):  # dependencies first: each sees the others at the same t
+            v = w.var[j]
+            x = _value_at(m, w, v, t)
+            w.svc_s[v] = x
+            w.q_acc[v] += wg * x
+    for j in range(nv):
+        v = w.var[j]
+        w.svc_acc[v] += half * w.q_acc[v]
+        w.svc_t[v] = b
+        w.svc_s[v] = _value_at(m, w, v, b)
+    return half * w.q_acc[m.entry]
+
+
+@_fast
+def _stage(m, w, now):
+    """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
+    failover > stale-cache > zone > capacity > repair that applies to a part the entry can
+    depend on (the SimPy engine's rule)."""
+    for x in range(len(m.st_router)):  # clients on a stale answer pointing to a target serving 0
+        v = m.st_router[x]
+        if w.rt_mixing[v] and _ramp_weight(m, w, v, now) > 0.0:
+            for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+                if w.tg_mix[a] > 0.0 and w.tg_ans[a] == 0.0 and w.svc_st[m.svc_tgt[a]] == ST_ZERO:
+                    return DNS
+    for x in range(len(m.st_router)):  # a router that has not noticed its target serves 0
+        v = m.st_router[x]
+        for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+            if w.tg_ans[a] > 0.0 and w.tg_seen[a] and w.svc_st[m.svc_tgt[a]] == ST_ZERO:
+                return DETECTION
+    for x in range(len(m.st_hc_sh)):  # failed but still routed
+        if w.sh_rd[m.st_hc_sh[x]] > 0:
+            return DETECTION
+    for x in range(len(m.st_fo_sh)):
+        if _in_failover(w.sh_state[m.st_fo_sh[x]]):
+            return FAILOVER
+    for x in range(len(m.st_cache)):
+        if w.cache_st[m.st_cache[x]] == EXPIRED:
+            return STALE_CACHE
+    for x in range(len(m.st_zone)):
+        if not w.zone_up[m.st_zone[x]]:
+            return ZONE
+    for x in range(len(m.st_cap_sh)):
+        sh = m.st_cap_sh[x]
+        h = w.sh_h[sh]
+        if 0 < h < m.svc_k[m.sh_svc[sh]]:
+            return CAPACITY
+    return REPAIR
 
 
 # --- one replica -----------------------------------------------------------------------------
@@ -793,17 +1235,39 @@ def _reset(m, w, seed, stream):
     seed_state(seed, stream, w.rng)
     _qclear(w.heap)
     w.ctl[_LO] = 0
-    w.ctl[_FO] = 0
+    w.ctl[_NVAR] = 0
+    w.ctl[_VARCHG] = 0
+    w.ctl[_EVC] = -1
+    w.ctl[_MAXDEG] = 0
     for v in range(m.n_services):
         w.svc_s[v] = -1.0  # forces the first evaluation to record every service
+        w.svc_st[v] = -1
+        w.svc_var[v] = 0
+        w.svc_deg[v] = 0
+        w.svc_own[v] = 1.0
+        w.svc_ep[v] = m.svc_cause[v]
         w.svc_dirty[v] = 1
         w.svc_nwait[v] = 0
-        w.svc_nfo[v] = 0
         w.svc_acc[v] = 0.0
         w.svc_t[v] = 0.0
+        w.rt_t0[v] = 0.0
+        w.rt_mixing[v] = 0
+        w.rt_endk[v] = 0
+    for a in range(len(m.svc_tgt)):
+        w.tg_seen[a] = 1
+        w.tg_mix[a] = 0.0
+    for v in range(m.n_services):
+        if m.svc_route[v] != NO_ROUTE:
+            _answer_for(m, w, v)
+            for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+                w.tg_ans[a] = w.tg_des[a]
+    for c in range(len(m.cache_owner)):
+        w.cache_st[c] = FRESH
     for sh in range(m.n_shards):
         v = m.sh_svc[sh]
         w.sh_h[sh] = m.sh_inst_ptr[sh + 1] - m.sh_inst_ptr[sh]
+        w.sh_ru[sh] = w.sh_h[sh]
+        w.sh_rd[sh] = 0
         w.sh_state[sh] = UP
         w.sh_active[sh] = m.sh_inst_ptr[sh] if m.svc_mode[v] != ACTIVE else -1
         w.sh_own[sh] = -1.0
@@ -814,9 +1278,16 @@ def _reset(m, w, seed, stream):
     for i in range(m.n_instances):
         sh = m.inst_shard[i]
         w.inst_up[i] = 1
+        w.inst_routed[i] = 1
         w.inst_speed[i] = 0.0
         w.inst_rem[i] = _draw(m, w, m.svc_fail[m.sh_svc[sh]])
         _set_speed(m, w, i, _life_speed(m, w, i), 0.0)
+    # Probe phases are drawn last, so a scenario without health checks draws what it always did.
+    for a in range(len(m.aux_kind)):
+        if m.aux_kind[a] == AUX_PROBE_INST or m.aux_kind[a] == AUX_PROBE_TGT:
+            w.pr_phase[a] = next_double(w.rng) * _probe_interval(m, a)
+            w.pr_streak[a] = 0
+            w.pr_done[a] = -1
     for sh in range(m.n_shards):
         _update_own(m, w, sh)
 
@@ -845,11 +1316,11 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     loss = out.loss[r]
     h = w.heap
 
-    s = 1.0  # the initial evaluation below opens an outage if the entry starts below 1
+    s = 1.0      # the entry's served fraction (at the last event if it varies)
+    est = ST_FULL  # its status: the initial evaluation opens an outage if it starts below 1
+    stage = -1   # stage of the current loss, computed when first needed after an event
     t = 0.0
     t_last = 0.0
-    src = -1  # source of the event just processed (-1: the initial state)
-    kind = -1
     lost = 0.0  # integral of 1 - s
     t_full = 0.0
     t_down = 0.0
@@ -871,17 +1342,20 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     while True:
         # -- re-evaluate what the last event changed; outage bookkeeping ----------------------
         _sweep(m, w, t)
-        s_new = w.svc_s[entry]
-        if s_new != s:
-            if s_new < 1.0 and not in_outage:
+        if w.ctl[_VARCHG]:
+            _list_varying(m, w)
+        st = w.svc_st[entry]
+        if st != est:
+            if st != ST_FULL and not in_outage:
                 in_outage = True
                 o_start = t
-                if src >= 0:  # the root cause: the component whose event started the outage
-                    o_cause = m.src_cause[src]
-            elif s_new == 1.0 and in_outage:
+                o_cause = w.svc_ep[entry]
+            elif st == ST_FULL and in_outage:
                 in_outage = False
                 n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause)
-            s = s_new
+            est = st
+        s = w.svc_s[entry]
+        stage = -1
         # -- the next event: peek (instance and zone events reschedule in place) -------------
         done = False
         src = h.ids[0] if h.meta[0] > 0 else -1
@@ -890,32 +1364,49 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         if src < 0 or t >= horizon:
             t = horizon
             done = True
-        # -- integrate [t_last, t) at the constant s ---------------------------------------
-        dt = t - t_last
-        if s == 1.0:
-            t_full += dt
+        # -- integrate [t_last, t) with the state as it stands ------------------------------
+        if w.ctl[_NVAR] == 0 and t <= win_end:
+            # The common case: every served fraction constant, inside one window.
+            if est != ST_FULL:
+                dt = t - t_last
+                q = (1.0 - s) * dt
+                lost += q
+                win_lost += q
+                if est == ST_ZERO:
+                    t_down += dt
+                stage = _stage(m, w, t_last)
+                loss[o_cause, stage] += q
+            else:
+                t_full += t - t_last
         else:
-            q = (1.0 - s) * dt
-            lost += q
-            if s == 0.0:
-                t_down += dt
-            loss[_charge_cause(m, w, o_cause)] += q
-        if t > win_end:  # crosses window boundaries
-            t0 = t_last
-            while t > win_end:
-                win_lost += (1.0 - s) * (win_end - t0)
+            a0 = t_last
+            while True:
+                b0 = min(t, win_end)
+                if b0 > a0:
+                    ent = _integrate_varying(m, w, a0, b0) if w.ctl[_NVAR] > 0 else 0.0
+                    piece = b0 - a0
+                    if est == ST_FULL:
+                        t_full += piece
+                    else:
+                        q = piece - ent if w.svc_var[entry] else (1.0 - s) * piece
+                        lost += q
+                        win_lost += q
+                        if est == ST_ZERO:
+                            t_down += piece
+                        if stage < 0:
+                            stage = _stage(m, w, a0)
+                        loss[o_cause, stage] += q
+                if t <= win_end:
+                    break
                 a = _close_window(out, r, k_win, win_lost, win_end - win_start, keep_w)
                 if a < threshold:
                     breaches += 1
                 worst = min(worst, a)
                 k_win += 1
-                t0 = win_end
+                a0 = win_end
                 win_start = win_end
                 win_end = horizon if k_win >= n_windows - 1 else (k_win + 1) * window
                 win_lost = 0.0
-            win_lost += (1.0 - s) * (t - t0)
-        elif s != 1.0:
-            win_lost += (1.0 - s) * dt
         t_last = t
         if done:
             a = _close_window(out, r, k_win, win_lost, horizon - win_start, keep_w)
@@ -926,14 +1417,19 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         # -- the event ----------------------------------------------------------------------
         n_events += 1
         if kind == KIND_INST:
+            w.ctl[_EVC] = m.src_cause[src]
             _instance_event(m, w, src, t)
         elif kind == KIND_ZONE:
+            w.ctl[_EVC] = m.src_cause[src]
             _zone_event(m, w, src - m.n_instances, t)
         elif kind == KIND_TIMER:
+            w.ctl[_EVC] = -1
             _qpop(h)
             _timer_event(m, w, src - m.n_instances - m.n_zones, t)
-        else:  # service timers: reserved (issue 4)
+        else:
+            w.ctl[_EVC] = -1
             _qpop(h)
+            _aux_event(m, w, src, t)
     if in_outage:  # truncated by the horizon
         n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause)
     out.ra[r] = 1.0 - lost / horizon

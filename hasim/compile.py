@@ -32,7 +32,27 @@ svc_req_ptr/_req  int64               failover.requires
 svc_par_ptr/_par  int64               direct parents: services that read this one's state
 svc_anc_ptr/_anc  int64               all ancestors in topological order (re-evaluation set)
 svc_cause         int64[S]            cause index of an instance failure of the service
-svc_fo_cause      int64[S]            cause index "<service> failover"
+svc_hc            float64[S, 3]       health check: interval, unhealthy / healthy threshold
+svc_hc_on         int64[S]            1 if the service's instances are probed (a pool's health_check)
+svc_hc_loss       int64[S]            1 if a failed-but-routed instance loses its share (pool, no retry)
+svc_dns           float64[S, 3]       router: ttl, stale_fraction, stale_for (0 if no stale share)
+svc_end_ptr/_end  int64 / float64     router: the distinct positive ends of a DNS ramp, ascending
+svc_ramp          int64[S]            router: auxiliary timer of its DNS ramp (-1: instant switch)
+svc_cache_ptr/_   int64               caches owned by the service
+tgt_owner         int64[T]            router of each target slot (``T = len(svc_tgt)``)
+tgt_probe         int64[T]            auxiliary timer probing the target (-1: no health_check)
+dep_cache         int64[P]            cache masking each dependency slot (-1: none)
+cache_owner/_dep  int64[C]            owner and cached service of each ``cached`` entry with a ttl
+cache_ttl         float64[C]
+cache_aux         int64[C]            its auxiliary timer
+inst_probe        int64[N]            auxiliary timer probing the instance (-1: no health_check)
+aux_kind/_obj     int64[A]            AUX_PROBE_INST / AUX_PROBE_TGT / AUX_RAMP / AUX_CACHE and the
+                                      instance, target slot, router or cache it belongs to
+st_router ...     int64               what the stage rule looks at (reachable parts only):
+                                      routers, health-checked shards without retry, standby /
+                                      quorum shards, caches, zones holding reachable instances,
+                                      active shards with min_healthy > 1
+gl_x, gl_w        float64[G, G]       Gauss-Legendre nodes and weights, row n - 1: n nodes
 sh_svc            int64[H]            service of each shard
 sh_inst_ptr       int64[H + 1]        instances of each shard (instance order = index order)
 inst_shard        int64[N]            shard of each instance
@@ -46,11 +66,18 @@ src_cause         int64[E]            cause index of each event source (see belo
 ================  ==================  ===================================================
 
 Event sources (ids of the kernel's heap) are numbered instances first, then
-zones, then one timer per shard (failover / election), then one timer per
-service reserved for time-dependent behaviour (health checks, DNS, caches)::
+zones, then one timer per shard (failover / election), then the auxiliary
+timers (one health probe per health-checked instance and per target of a
+health-checked router, one DNS ramp per router with a TTL or stale share, one
+per cache with a ttl)::
 
     [0, N) instances, [N, N + Z) zones, [N + Z, N + Z + H) shard timers,
-    [N + Z + H, E) service timers, E = N + Z + H + S.
+    [N + Z + H, E) auxiliary timers, E = N + Z + H + A.
+
+Causes are those of :func:`hasim._output.cause_labels`: every service, then
+every zone.  Only instance and zone events carry a cause (``src_cause``);
+timers carry -1 and the kernel inherits the cause from the dependency whose
+degradation shows.
 """
 
 from __future__ import annotations
@@ -64,8 +91,9 @@ import numpy as np
 from .model import Scenario
 
 __all__ = [
-    "NotSimulatedError", "CompiledModel", "Compiled", "compile_scenario",
+    "CompiledModel", "Compiled", "compile_scenario",
     "ACTIVE", "STANDBY", "QUORUM", "NO_ROUTE", "ROUTE_FAILOVER", "ROUTE_WEIGHTED",
+    "AUX_PROBE_INST", "AUX_PROBE_TGT", "AUX_RAMP", "AUX_CACHE", "GAUSS_NODES",
 ]
 
 ACTIVE = 0
@@ -78,9 +106,16 @@ ROUTE_FAILOVER = 1
 ROUTE_WEIGHTED = 2
 _ROUTE = {None: NO_ROUTE, "failover": ROUTE_FAILOVER, "weighted": ROUTE_WEIGHTED}
 
+# Kinds of auxiliary timers.
+AUX_PROBE_INST = 0
+AUX_PROBE_TGT = 1
+AUX_RAMP = 2
+AUX_CACHE = 3
 
-class NotSimulatedError(NotImplementedError):
-    """A scenario feature the numba engine does not simulate yet (its message names the key)."""
+#: Most Gauss-Legendre nodes used to integrate a served fraction that varies between events.
+#: n nodes integrate a polynomial of degree 2n - 1 exactly; a DNS ramp is linear, so this is
+#: exact up to 31 ramps multiplied along one path (products of ramps are polynomials).
+GAUSS_NODES = 16
 
 
 class CompiledModel(NamedTuple):
@@ -118,7 +153,33 @@ class CompiledModel(NamedTuple):
     svc_anc_ptr: np.ndarray
     svc_anc: np.ndarray
     svc_cause: np.ndarray
-    svc_fo_cause: np.ndarray
+    svc_hc: np.ndarray
+    svc_hc_on: np.ndarray
+    svc_hc_loss: np.ndarray
+    svc_dns: np.ndarray
+    svc_end_ptr: np.ndarray
+    svc_end: np.ndarray
+    svc_ramp: np.ndarray
+    svc_cache_ptr: np.ndarray
+    svc_cache: np.ndarray
+    tgt_owner: np.ndarray
+    tgt_probe: np.ndarray
+    dep_cache: np.ndarray
+    cache_owner: np.ndarray
+    cache_dep: np.ndarray
+    cache_ttl: np.ndarray
+    cache_aux: np.ndarray
+    inst_probe: np.ndarray
+    aux_kind: np.ndarray
+    aux_obj: np.ndarray
+    st_router: np.ndarray
+    st_hc_sh: np.ndarray
+    st_fo_sh: np.ndarray
+    st_cache: np.ndarray
+    st_zone: np.ndarray
+    st_cap_sh: np.ndarray
+    gl_x: np.ndarray
+    gl_w: np.ndarray
     sh_svc: np.ndarray
     sh_inst_ptr: np.ndarray
     inst_shard: np.ndarray
@@ -150,10 +211,10 @@ class Compiled:
     zones : list of str
         Zone names in kernel order.
     causes : list of str
-        Cause names by cause index: every service (instance failures), every
-        zone (``"zone <name>"``), then ``"<service> failover"`` for every service.
+        Cause names by cause index: every service (instance failures), then
+        every zone (``"zone <name>"``); see :func:`hasim._output.cause_labels`.
     cause_kinds : list of str
-        ``"instance"``, ``"zone"`` or ``"failover"`` per cause.
+        ``"instance"`` or ``"zone"`` per cause.
     """
 
     model: CompiledModel
@@ -176,22 +237,6 @@ def _csr(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
         ptr[i + 1] = ptr[i] + len(row)
     flat = np.array([x for row in rows for x in row], dtype=np.int64)
     return ptr, flat
-
-
-def _check_supported(sc: Scenario) -> None:
-    """Raise :class:`NotSimulatedError` for the delays of issue 4 (health checks, DNS, cache TTLs)."""
-    for name, svc in sc.services.items():
-        where = f"services.{name}"
-        if svc.health_check is not None:
-            raise NotSimulatedError(f"{where}.health_check: not simulated yet by the numba engine "
-                                    "(load-balancer and router health checks come with issue 4)")
-        if svc.dns is not None and (svc.dns.ttl > 0 or svc.dns.stale_fraction > 0):
-            raise NotSimulatedError(f"{where}.dns: not simulated yet by the numba engine "
-                                    "(DNS TTL delays come with issue 4)")
-        for i, cache in enumerate(svc.cached):
-            if cache.ttl > 0:
-                raise NotSimulatedError(f"{where}.cached.{i}.ttl: not simulated yet by the numba engine "
-                                        "(cache TTL masking comes with issue 4)")
 
 
 class _Dists:
@@ -225,17 +270,8 @@ class _Dists:
 
 
 def compile_scenario(scenario: Scenario) -> Compiled:
-    """Flatten ``scenario`` for the kernel.
-
-    Raises
-    ------
-    NotSimulatedError
-        For health checks, DNS TTLs and cache TTLs (not simulated yet); the
-        message starts with the key path, e.g.
-        ``services.api.health_check: not simulated yet by the numba engine``.
-    """
+    """Flatten ``scenario`` for the kernel (the model is already valid: nothing can fail here)."""
     sc = scenario
-    _check_supported(sc)
     order = sc.topological_order()
     sidx = {name: i for i, name in enumerate(order)}
     zones = list(sc.zones)
@@ -329,19 +365,103 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     desc = [[d for d in range(Z) if z in chains[d]] for z in range(Z)]
     zone_inst = [[i for i, zi in enumerate(inst_zone) if zi == z] for z in range(Z)]
 
-    # Causes: services, zones, failovers.
-    causes = list(order) + [f"zone {z}" for z in zones] + [f"{s} failover" for s in order]
-    kinds = ["instance"] * S + ["zone"] * Z + ["failover"] * S
+    # Causes: services, then zones (the SimPy engine's labels).
+    from ._output import cause_labels
+
+    causes, kinds = cause_labels(sc)
     svc_cause = np.arange(S, dtype=np.int64)
     zone_cause = np.arange(S, S + Z, dtype=np.int64)
-    svc_fo_cause = np.arange(S + Z, 2 * S + Z, dtype=np.int64)
     N, H = len(inst_shard), len(sh_svc)
+
+    # Delays: health checks, DNS ramps, caches; each gets auxiliary timers numbered from 0.
+    aux_kind: list[int] = []
+    aux_obj: list[int] = []
+
+    def aux(kind: int, obj: int) -> int:
+        aux_kind.append(kind)
+        aux_obj.append(obj)
+        return N + Z + H + len(aux_kind) - 1
+
+    svc_hc = np.zeros((S, 3), dtype=np.float64)
+    svc_hc_on = np.zeros(S, dtype=np.int64)
+    svc_hc_loss = np.zeros(S, dtype=np.int64)
+    svc_dns = np.zeros((S, 3), dtype=np.float64)
+    svc_ramp = np.full(S, -1, dtype=np.int64)
+    end_rows: list[list[float]] = []
+    inst_probe = np.full(N, -1, dtype=np.int64)
+    tgt_owner = np.array([v for v in range(S) for _ in tgt_rows[v]], dtype=np.int64)
+    tgt_probe = np.full(len(tgt_owner), -1, dtype=np.int64)
+    cache_rows: list[list[int]] = []
+    cache_owner, cache_dep, cache_ttl, cache_aux = [], [], [], []
+    dep_cache: list[int] = []
+    tgt_at = 0
+    for v, name in enumerate(order):
+        svc = sc.services[name]
+        hc = svc.health_check
+        ends: list[float] = []
+        if hc is not None:
+            svc_hc[v] = (hc.interval, hc.unhealthy_threshold, hc.healthy_threshold)
+            svc_hc_on[v] = int(not svc.is_router)  # a router's own instances are not probed
+            svc_hc_loss[v] = int(not svc.is_router and not svc.retry)
+            if svc.is_router:
+                for a in range(tgt_at, tgt_at + len(tgt_rows[v])):
+                    tgt_probe[a] = aux(AUX_PROBE_TGT, a)
+            else:
+                for sh in shard_rows[v]:
+                    for i in sh_inst[sh]:
+                        inst_probe[i] = aux(AUX_PROBE_INST, i)
+        tgt_at += len(tgt_rows[v])
+        if svc.is_router and svc.dns is not None:
+            stale = svc.dns.stale_fraction
+            stale_for = svc.dns.stale_for if stale > 0 else 0.0
+            svc_dns[v] = (svc.dns.ttl, stale, stale_for)
+            ends = sorted({e for e in (svc.dns.ttl, stale_for) if e > 0})
+            if ends:
+                svc_ramp[v] = aux(AUX_RAMP, v)
+        end_rows.append(ends)
+        ttl_of = {c.service: c.ttl for c in svc.cached if c.ttl > 0}
+        mine = []
+        for d in svc.dependencies:
+            if d in ttl_of:
+                c = len(cache_owner)
+                cache_owner.append(v)
+                cache_dep.append(sidx[d])
+                cache_ttl.append(float(ttl_of[d]))
+                cache_aux.append(aux(AUX_CACHE, c))
+                mine.append(c)
+                dep_cache.append(c)
+            else:
+                dep_cache.append(-1)
+        cache_rows.append(mine)
+
+    # What the stage rule looks at (the SimPy engine's `_stage`): reachable parts only.
+    def shards_where(pred) -> np.ndarray:
+        return np.array([sh for v in range(S) if reach[v] and pred(v) for sh in shard_rows[v]], dtype=np.int64)
+
+    st_router = np.array([v for v in range(S) if reach[v] and svc_route[v] != NO_ROUTE], dtype=np.int64)
+    st_hc_sh = shards_where(lambda v: svc_hc_loss[v] == 1)
+    st_fo_sh = shards_where(lambda v: svc_mode[v] != ACTIVE)
+    st_cap_sh = shards_where(lambda v: svc_mode[v] == ACTIVE and svc_k[v] > 1)
+    st_cache = np.array([c for c, v in enumerate(cache_owner) if reach[v]], dtype=np.int64)
+    zone_matters = [False] * Z
+    for i, z in enumerate(inst_zone):
+        if z >= 0 and reach[sh_svc[inst_shard[i]]]:
+            for c in chains[z]:
+                zone_matters[c] = True
+    st_zone = np.array([z for z in range(Z) if zone_matters[z]], dtype=np.int64)
+
+    gl_x = np.zeros((GAUSS_NODES, GAUSS_NODES), dtype=np.float64)
+    gl_w = np.zeros((GAUSS_NODES, GAUSS_NODES), dtype=np.float64)
+    for n in range(1, GAUSS_NODES + 1):
+        x, wts = np.polynomial.legendre.leggauss(n)
+        gl_x[n - 1, :n] = x
+        gl_w[n - 1, :n] = wts
+
     src_cause = np.concatenate([
         svc_cause[np.asarray(sh_svc, dtype=np.int64)[np.asarray(inst_shard, dtype=np.int64)]] if N else
         np.zeros(0, dtype=np.int64),
         zone_cause,
-        svc_fo_cause[np.asarray(sh_svc, dtype=np.int64)] if H else np.zeros(0, dtype=np.int64),
-        svc_cause,
+        np.full(H + len(aux_kind), -1, dtype=np.int64),  # timers: the cause is inherited
     ]).astype(np.int64)
 
     svc_dep_ptr, svc_dep = _csr(dep_rows)
@@ -356,10 +476,15 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     zone_chain_ptr, zone_chain = _csr(chains)
     zone_desc_ptr, zone_desc = _csr(desc)
     zone_inst_ptr, zone_inst_flat = _csr(zone_inst)
+    svc_cache_ptr, svc_cache = _csr(cache_rows)
+    svc_end_ptr = np.zeros(S + 1, dtype=np.int64)
+    for v in range(S):
+        svc_end_ptr[v + 1] = svc_end_ptr[v] + len(end_rows[v])
+    i64 = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
 
     model = CompiledModel(
         n_services=S, n_shards=H, n_instances=N, n_zones=Z, n_causes=len(causes),
-        n_sources=N + Z + H + S, entry=entry,
+        n_sources=N + Z + H + len(aux_kind), entry=entry,
         dist=np.ascontiguousarray(np.array(dists.rows, dtype=np.float64).reshape(-1, 4)),
         dist_code=np.array([int(r[0]) for r in dists.rows], dtype=np.int64),
         samples=np.array(dists.samples if dists.samples else [0.0], dtype=np.float64),
@@ -368,7 +493,14 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         svc_shard_ptr=svc_shard_ptr, svc_dep_ptr=svc_dep_ptr, svc_dep=svc_dep,
         svc_tgt_ptr=svc_tgt_ptr, svc_tgt=svc_tgt, svc_tgt_w=np.array(tgt_w, dtype=np.float64),
         svc_req_ptr=svc_req_ptr, svc_req=svc_req, svc_par_ptr=svc_par_ptr, svc_par=svc_par,
-        svc_anc_ptr=svc_anc_ptr, svc_anc=svc_anc, svc_cause=svc_cause, svc_fo_cause=svc_fo_cause,
+        svc_anc_ptr=svc_anc_ptr, svc_anc=svc_anc, svc_cause=svc_cause,
+        svc_hc=svc_hc, svc_hc_on=svc_hc_on, svc_hc_loss=svc_hc_loss, svc_dns=svc_dns, svc_end_ptr=svc_end_ptr,
+        svc_end=np.array([e for row in end_rows for e in row], dtype=np.float64), svc_ramp=svc_ramp,
+        svc_cache_ptr=svc_cache_ptr, svc_cache=svc_cache, tgt_owner=tgt_owner, tgt_probe=tgt_probe,
+        dep_cache=i64(dep_cache), cache_owner=i64(cache_owner), cache_dep=i64(cache_dep),
+        cache_ttl=np.array(cache_ttl, dtype=np.float64), cache_aux=i64(cache_aux), inst_probe=inst_probe,
+        aux_kind=i64(aux_kind), aux_obj=i64(aux_obj), st_router=st_router, st_hc_sh=st_hc_sh, st_fo_sh=st_fo_sh,
+        st_cache=st_cache, st_zone=st_zone, st_cap_sh=st_cap_sh, gl_x=gl_x, gl_w=gl_w,
         sh_svc=np.array(sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
         inst_shard=np.array(inst_shard, dtype=np.int64), inst_zone=np.array(inst_zone, dtype=np.int64),
         zone_fail=zone_fail, zone_rep=zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,

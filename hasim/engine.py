@@ -64,7 +64,7 @@ def simulate(
         (a duration: hours or a string such as ``"10y"``).
     engine : {'numba', 'simpy'}
         The simulator: the numba kernel, or the readable SimPy reference
-        (about 300x slower; it also simulates health checks, DNS and caches).
+        engine (about 300x slower, same semantics, independent code).
     progress : bool or callable
         ``True`` shows a tqdm bar on stderr; a callable is called as
         ``progress(done, total)`` after every chunk.
@@ -76,11 +76,6 @@ def simulate(
         values).  Breach statistics always use every window.
     keep_outages : int
         Outage records kept per replica for ``Results.outages`` (the first ones).
-
-    Raises
-    ------
-    hasim.compile.NotSimulatedError
-        For health checks, DNS TTLs and cache TTLs (not simulated yet).
     """
     if engine not in ("numba", "simpy"):
         raise ValueError(f"unknown engine {engine!r} (available: 'numba', 'simpy')")

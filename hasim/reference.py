@@ -424,6 +424,7 @@ class _Replica:
         self.events += 1
         self.event_cause = ev.cause
         self._advance(self.env.now)
+        self.stage_now = None   # any event may change the stage (a zone going down under a failed instance)
 
     def _soon(self, priority: int, fn: Callable) -> None:
         ev = simpy.Event(self.env)

@@ -12,16 +12,17 @@
     measures, and it keeps one rare event from deciding the test):
     request / time availability, degraded and down fractions, outages per
     year, longest outage, downtime per year, P(window breach), the request
-    availability of every service and -- once the kernel writes the
-    ``loss[R, cause, stage]`` array of :mod:`hasim._output` -- the downtime
-    charged to every root cause and to every stage.  Both engines run the
+    availability of every service, and the downtime charged to every root
+    cause and to every stage (the ``loss[R, cause, stage]`` array of
+    :mod:`hasim._output`).  Both engines run the
     same horizon (so the start-up transient is the same), the reference with
     fewer replicas.
 (b) Random small scenarios from a hypothesis strategy (all constructs, every
     law, short horizons): the same z-test on the same measures.
 (c) Deterministic scenarios (``dist: fixed`` laws only, no health checks --
-    their probe phase is random) where both engines see the same durations:
-    outage logs and every measure equal to ``rtol=1e-12``.
+    their probe phase is random -- but DNS ramps and caches) where both
+    engines see the same durations: outage logs and every measure, loss by
+    cause and stage included, equal to ``rtol=1e-12``.
 
 False alarms.  Per comparison, under a normal null, P(|z| > 4) = 6.3e-5 (the
 pooled variance comes from 2000 + 40 replicas, so Student's correction is
@@ -35,11 +36,6 @@ pair of engines fails this module with probability below (342 + 360) x
 6.3e-5 = 4.4 % at a fresh set of seeds.  The seeds and hypothesis examples
 are fixed (``derandomize``), so the outcome is reproducible: a failure means
 look at the printed measure before suspecting chance.
-
-Scenarios with health checks, DNS TTLs or cache TTLs are marked
-``xfail(raises=NotSimulatedError, strict=True)`` at collection when
-:func:`hasim.compile.compile_scenario` still refuses them: the moment the
-numba engine supports them the marker disappears and the test must pass.
 """
 
 from __future__ import annotations
@@ -54,7 +50,6 @@ from hypothesis import strategies as st
 import hasim
 from hasim import Scenario
 from hasim._output import STAGES
-from hasim.compile import NotSimulatedError, compile_scenario
 from hasim.engine import simulate
 from hasim.reference import simulate_reference
 
@@ -63,20 +58,6 @@ from .conftest import SCENARIO_FILES
 SIGMAS = 4.0
 SEEDS = (1, 2)
 MINUTES_PER_YEAR = 525600.0
-
-
-def _not_simulated(sc: Scenario) -> bool:
-    try:
-        compile_scenario(sc)
-    except NotSimulatedError:
-        return True
-    return False
-
-
-def _xfail_if_not_simulated(sc: Scenario):
-    return [pytest.mark.xfail(raises=NotSimulatedError, strict=True,
-                              reason="the numba engine does not simulate this delay yet")] \
-        if _not_simulated(sc) else []
 
 
 def measures(out, horizon: float, n_windows: int, services: list[str]) -> dict[str, np.ndarray]:
@@ -129,7 +110,7 @@ def z_scores(a: dict, b: dict) -> dict[str, tuple[float, float, float]]:
 
 
 def compare(sc: Scenario, *, horizon: float, seed: int, numba_replicas: int, simpy_replicas: int) -> None:
-    res = simulate(sc, replicas=numba_replicas, horizon=horizon, seed=seed)   # raises NotSimulatedError first
+    res = simulate(sc, replicas=numba_replicas, horizon=horizon, seed=seed)
     ref, info = simulate_reference(sc, replicas=simpy_replicas, horizon=horizon, seed=seed)
     services = sc.topological_order()
     assert res.n_windows == info["n_windows"]
@@ -153,9 +134,8 @@ HORIZON = {
 
 def _scenario_params():
     for path in SCENARIO_FILES:
-        sc = hasim.load(path)
         for seed in SEEDS:
-            yield pytest.param(path.name, seed, id=f"{path.name}-seed{seed}", marks=_xfail_if_not_simulated(sc))
+            yield pytest.param(path.name, seed, id=f"{path.name}-seed{seed}")
 
 
 @pytest.mark.parametrize("name, seed", list(_scenario_params()))
@@ -285,17 +265,9 @@ def test_random_scenarios_agree(sc):
     compare(sc, horizon=1500.0, seed=3, numba_replicas=600, simpy_replicas=30)
 
 
-# A representative scenario with every delay construct decides the marker at collection time.
-_DELAYS = Scenario(name="delays", entry="www", services={
-    "www": {"route": "failover", "targets": ["a"], "health_check": {"interval": 0.1}, "dns": {"ttl": 0.1}},
-    "a": {"mtbf": 100, "mttr": 1, "health_check": {"interval": 0.1}, "cached": {"service": "b", "ttl": 1}},
-    "b": {"mtbf": 100, "mttr": 1}})
-
-
-@pytest.mark.parametrize("variant", [pytest.param("delays", marks=_xfail_if_not_simulated(_DELAYS))])
 @RANDOM
 @given(sc=scenarios(delays=True).filter(_has_delay))
-def test_random_scenarios_with_delays_agree(variant, sc):
+def test_random_scenarios_with_delays_agree(sc):
     compare(sc, horizon=1500.0, seed=4, numba_replicas=600, simpy_replicas=30)
 
 
@@ -335,6 +307,23 @@ DETERMINISTIC = {
                             {"a": {"failure": fixed(5), "repair": fixed(1)}, "b": {"failure": fixed(7.5),
                                                                                     "repair": fixed(2)},
                              "c": NEVER}, "kv"),
+    "dns ramp and stale resolvers": ({"www": {"route": "failover", "targets": ["p", "d"],
+                                              "dns": {"ttl": 1.5, "stale_fraction": 0.1, "stale_for": 2.5}},
+                                      "p": {"failure": fixed(10), "repair": fixed(5)},
+                                      "d": {"failure": fixed(12), "repair": fixed(1)}}, {}, "www"),
+    "weighted ramp change during a ramp": ({"www": {"route": "weighted", "targets": ["p", "d"], "weights": [3, 1],
+                                                    "dns": {"ttl": 2}},
+                                            "p": {"failure": fixed(10), "repair": fixed(0.5)},
+                                            "d": {"failure": fixed(9.75), "repair": fixed(3)}}, {}, "www"),
+    "nested ramps": ({"www": {"route": "failover", "targets": ["r1", "r2"], "dns": {"ttl": 1}},
+                      "r1": {"route": "failover", "targets": ["p", "d"], "dns": {"ttl": 2}},
+                      "r2": {"route": "weighted", "targets": ["p", "d"], "dns": {"ttl": 3}},
+                      "p": {"failure": fixed(10), "repair": fixed(5)},
+                      "d": {"replicas": 2, "min_healthy": 2, "failure": fixed(11), "repair": fixed(2)}}, {}, "www"),
+    "cache": ({"app": {"failure": fixed(1000), "repair": fixed(1), "cached": {"service": "db", "ttl": 1.5},
+                       "requires": ["s"]},
+               "db": {"failure": fixed(6), "repair": fixed(2.5)},
+               "s": {"failure": fixed(17), "repair": fixed(1)}}, {}, "app"),
 }
 
 
@@ -349,8 +338,7 @@ def test_deterministic_histories_match_exactly(name):
     for field in ("ra", "ta", "degraded", "down", "outages", "longest", "svc_ra", "win", "breaches", "worst",
                   "out_start", "out_dur", "out_cause"):
         np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12, atol=1e-12, err_msg=field)
-    if a.loss.shape == b.loss.shape:
-        np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12, atol=1e-12, err_msg="loss")
+    np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12, atol=1e-12, err_msg="loss")
     assert b.outages[0] >= 1
 
 
