@@ -237,7 +237,7 @@ def _by(results, column: str) -> dict[str, float] | None:
             return att.groupby("stage")["downtime_minutes_per_year"].sum().astype(float).to_dict()
         return None
     att = results.attribution
-    names = {"instance": "{} instance failures", "zone": "{} outages", "failover": "{}"}
+    names = {"instance": "{} instance failures", "zone": "{} outages"}
     return {names.get(kind, "{}").format(cause): float(v)
             for cause, kind, v in zip(att["cause"], att["kind"], att["downtime_minutes_per_year"])}
 

@@ -710,11 +710,6 @@ def _levels(sc, cause: str) -> tuple[float | None, float | None, list[tuple[floa
             return None, None, [], what
         down_zones = _zone_desc(sc, zone)
         what = f"zone {zone} goes down"
-    elif cause.endswith(" failover") and cause[:-9] in sc.services:
-        name = cause[:-9]
-        shard_down.add(name)
-        lost[name] = 1
-        what = f"active {name} instance fails"
     elif cause in sc.services:
         lost[cause] = 1
         what = f"a {cause} instance fails"

@@ -12,7 +12,8 @@ from hasim import Scenario
 from hasim._rng import CODE_BY_NAME
 from hasim.engine import simulate
 from hasim.compile import (
-    ACTIVE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY, CompiledModel, NotSimulatedError, compile_scenario,
+    ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY,
+    CompiledModel, compile_scenario,
 )
 
 
@@ -121,33 +122,40 @@ def test_shards_instances_and_zones(compiled):
 
 def test_causes_and_event_sources(compiled):
     m = compiled.model
-    assert len(compiled.causes) == m.n_causes == 2 * m.n_services + m.n_zones
-    assert compiled.causes[m.svc_fo_cause[compiled.services.index("db")]] == "db failover"
+    assert len(compiled.causes) == m.n_causes == m.n_services + m.n_zones
     assert compiled.causes[m.zone_cause[compiled.zones.index("a")]] == "zone a"
-    assert m.n_sources == m.n_instances + m.n_zones + m.n_shards + m.n_services == m.src_cause.size
+    assert m.n_sources == m.n_instances + m.n_zones + m.n_shards + len(m.aux_kind) == m.src_cause.size
     assert compiled.causes[m.src_cause[0]] == compiled.services[m.sh_svc[m.inst_shard[0]]]
+    assert (m.src_cause[m.n_instances + m.n_zones:] == -1).all()  # timers inherit their cause
 
 
-@pytest.mark.parametrize("extra, key", [
-    ({"health_check": {"interval": "10s"}}, "services.api.health_check"),
-    ({"cached": {"service": "db", "ttl": "1m"}}, "services.api.cached.0.ttl"),
-])
-def test_delays_of_issue_4_are_refused_by_key(extra, key):
-    sc = Scenario(name="x", entry="api", services={
-        "api": {"failure": {"mtbf": 10}, "repair": {"mttr": 1}, **extra},
-        "db": {"failure": {"mtbf": 10}, "repair": {"mttr": 1}}})
-    with pytest.raises(NotSimulatedError, match=f"^{key}: not simulated yet by the numba engine"):
-        compile_scenario(sc)
-    with pytest.raises(NotImplementedError):
-        simulate(sc, replicas=1)
-
-
-def test_dns_ttl_is_refused():
+def test_delays_get_their_timers():
     sc = Scenario(name="x", entry="www", services={
-        "www": {"route": "failover", "targets": ["a"], "dns": {"ttl": "60s"}},
-        "a": {"failure": {"mtbf": 10}, "repair": {"mttr": 1}}})
-    with pytest.raises(NotSimulatedError, match=r"^services\.www\.dns: "):
-        compile_scenario(sc)
+        "www": {"route": "failover", "targets": ["api", "b"], "health_check": {"interval": "10s"},
+                "dns": {"ttl": "60s", "stale_fraction": 0.1, "stale_for": "30s"}},
+        "api": {"replicas": 2, "failure": {"mtbf": 10}, "repair": {"mttr": 1}, "health_check": {"interval": "5s"},
+                "cached": {"service": "db", "ttl": "1m"}},
+        "b": {"failure": {"mtbf": 10}, "repair": {"mttr": 1}},
+        "db": {"failure": {"mtbf": 10}, "repair": {"mttr": 1}}})
+    c = compile_scenario(sc)
+    m = c.model
+    www, api, db = (c.services.index(n) for n in ("www", "api", "db"))
+    base = m.n_instances + m.n_zones + m.n_shards
+    kinds = sorted(m.aux_kind.tolist())
+    assert kinds == sorted([AUX_PROBE_INST] * 2 + [AUX_PROBE_TGT] * 2 + [AUX_RAMP, AUX_CACHE])
+    assert m.svc_hc_on[api] == 1 and m.svc_hc_on[www] == 0 and m.svc_hc_loss[api] == 1
+    np.testing.assert_allclose(m.svc_hc[api], [5 / 3600, 3, 2])
+    assert (m.inst_probe >= base).sum() == 2 and (m.tgt_probe >= base).all()
+    np.testing.assert_allclose(m.svc_dns[www], [60 / 3600, 0.1, 30 / 3600])
+    np.testing.assert_allclose(rows(m.svc_end_ptr, m.svc_end, www), [30 / 3600, 60 / 3600])  # ascending
+    assert m.aux_kind[m.svc_ramp[www] - base] == AUX_RAMP
+    assert m.cache_owner.tolist() == [api] and m.cache_dep.tolist() == [db]
+    assert m.dep_cache[m.svc_dep_ptr[api]:m.svc_dep_ptr[api + 1]].tolist() == [0]
+    assert m.st_router.tolist() == [www] and m.st_cache.tolist() == [0]
+    # Gauss-Legendre rows integrate x^(2n-1) exactly.
+    for n in (1, 4, 16):
+        x, wts = m.gl_x[n - 1, :n], m.gl_w[n - 1, :n]
+        assert (wts * x ** (2 * n - 2)).sum() == pytest.approx(2 / (2 * n - 1))
 
 
 def test_import_hasim_compiles_nothing():
