@@ -702,7 +702,6 @@ def _levels(sc, cause: str) -> tuple[float | None, float | None, list[tuple[floa
     """
     down_zones: set[str] = set()
     lost: dict[str, int] = {}          # service -> instances lost in one shard
-    shard_down: set[str] = set()       # services whose affected shard is in failover
     what = cause
     if cause.startswith("zone "):
         zone = cause[5:]

@@ -127,10 +127,10 @@ def test_representative_outage_is_of_the_top_cause(results):
 
 
 def test_outage_levels_follow_the_design(design):
-    # A standby failover of db takes the whole stack behind the primary router down (the router has no
-    # health check: it moves to dr-api at once, which serves everything).
-    level0, level1, milestones, what = plot._levels(design, "db failover")
-    assert level0 == 1.0 and level1 == 1.0
+    # A failure of the active db starts a failover that takes the whole stack behind the primary router
+    # down (the router has no health check: it moves to dr-api at once, which serves everything).
+    level0, level1, milestones, what = plot._levels(design, "db")
+    assert level0 == 1.0 and level1 == 1.0 and what == "a db instance fails"
     assert [label for _, label in milestones] == ["db: failure detected", "db: standby promoted"]
     assert milestones[1][0] == pytest.approx((30 + 60) / 3600)
     # Losing one api instance of 3 (min_healthy 2) still serves everything.
