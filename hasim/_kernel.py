@@ -55,8 +55,8 @@ Performance notes: every helper is compiled without reference counting and
 the hot path (instance events of active pools, the re-evaluation sweep, the
 queue) is inlined into the event loop, because a call that passes the model
 and scratch tuples costs about a kilobyte of argument copying.  Health probes
-are simulated only while they can change something (an endpoint whose health
-disagrees with its rotation state, or a running streak).
+cost one event per change of rotation state, not one per probe (see "health
+probes" below).
 
 Clocks
 ------
@@ -189,8 +189,8 @@ class Work(NamedTuple):
     tg_des: np.ndarray      # float64[T]: scratch: the answer the router wants
     cache_st: np.ndarray    # int64[C]
     pr_phase: np.ndarray    # float64[A]: health probes: first probe time
-    pr_streak: np.ndarray   # int64[A]: consecutive probes disagreeing with the rotation state
-    pr_done: np.ndarray     # int64[A]: index of the last probe simulated
+    pr_run0: np.ndarray     # int64[A]: first probe of the current run of disagreeing probes
+    pr_end: np.ndarray      # int64[A]: the probe that ends a run interrupted without a flip (-1: none)
     var: np.ndarray         # int64[S]: the varying services, topological order
     q_acc: np.ndarray       # float64[S]: quadrature accumulator
     buf: np.ndarray         # int64[N]: instances touched by a zone event
@@ -521,10 +521,15 @@ def _update_own(m, w, sh):
 
 
 # --- health probes ---------------------------------------------------------------------------
-# One probe process per endpoint (an instance of a health-checked pool, a target of a
-# health-checked router), on the grid phase + n * interval with a uniformly random phase.
-# A probe is simulated only while the endpoint's health disagrees with its rotation state or
-# a streak is running: the others could not change anything.
+# One probe sequence per endpoint (an instance of a health-checked pool, a target of a
+# health-checked router) on the grid phase + n * interval, with a uniformly random phase.
+# Probes are not simulated one by one: while the endpoint's health disagrees with its
+# rotation state, consecutive probes form a *run*, and the endpoint flips at the run's
+# threshold-th probe, whose time is known when the run starts.  So one timer per flip is
+# scheduled, and cancelled if the endpoint agrees again first.  A run that ends without a
+# flip is continued if the endpoint disagrees again before the next probe (no probe saw it
+# agree, so no streak was reset) -- the same outcome as probing every interval, as the SimPy
+# engine does.
 
 
 @_inline
@@ -535,39 +540,45 @@ def _probe_interval(m, a):
     return m.svc_hc[m.tgt_owner[m.aux_obj[a]], 0]
 
 
-@_fast
-def _probe_next(m, w, p, now):
-    """Schedule probe source ``p`` at its first grid point after ``now`` (and after its last probe)."""
-    a = p - _aux_base(m)
-    interval = _probe_interval(m, a)
-    phase = w.pr_phase[a]
-    n = max(w.pr_done[a] + 1, np.int64(math.floor((now - phase) / interval)) + 1)
+@_inline
+def _probe_threshold(m, a, routed):
+    """Consecutive probes that take the endpoint out of (routed) or back into rotation."""
+    if m.aux_kind[a] == AUX_PROBE_INST:
+        v = m.sh_svc[m.inst_shard[m.aux_obj[a]]]
+    else:
+        v = m.tgt_owner[m.aux_obj[a]]
+    return np.int64(m.svc_hc[v, 1] if routed else m.svc_hc[v, 2])
+
+
+@_inline
+def _grid_after(phase, interval, now):
+    """Index of the first probe strictly after ``now``."""
+    n = np.int64(math.floor((now - phase) / interval)) + 1
     if phase + n * interval <= now:  # (rounding)
         n += 1
-    w.pr_done[a] = n
-    _qschedule(w.heap, p, phase + n * interval, KIND_AUX)
+    elif n > 0 and phase + (n - 1) * interval > now:
+        n -= 1
+    return max(n, np.int64(0))
 
 
-@_inline
-def _probe_poke(m, w, p, healthy, routed, now):
-    """The endpoint of probe ``p`` may disagree with its rotation state: start probing it."""
-    if healthy != routed and w.heap.pos[p] < 0:
-        _probe_next(m, w, p, now)
-
-
-@_inline
-def _probe(m, w, a, v, healthy, routed):
-    """One probe of auxiliary timer ``a`` (service ``v``'s health check); True if the endpoint
-    leaves or re-enters rotation now."""
-    if healthy == routed:
-        w.pr_streak[a] = 0
-        return False
-    n = w.pr_streak[a] + 1
-    if n >= (m.svc_hc[v, 1] if routed else m.svc_hc[v, 2]):
-        w.pr_streak[a] = 0
-        return True
-    w.pr_streak[a] = n
-    return False
+@_fast
+def _probe_changed(m, w, p, healthy, routed, now):
+    """The endpoint of probe source ``p`` may have changed health or rotation state at ``now``."""
+    a = p - _aux_base(m)
+    pending = w.heap.pos[p] >= 0
+    if (healthy != routed) == pending:
+        return  # a run goes on, or none is needed
+    interval = _probe_interval(m, a)
+    phase = w.pr_phase[a]
+    n = _grid_after(phase, interval, now)
+    if pending:  # agrees again: the next probe (at n) resets the streak unless it disagrees again first
+        _qremove(w.heap, p)
+        w.pr_end[a] = n
+        return
+    if n != w.pr_end[a]:  # a probe saw it agree since the last run (or there was none): a new run
+        w.pr_run0[a] = n
+    flip = w.pr_run0[a] + _probe_threshold(m, a, routed) - 1
+    _qschedule(w.heap, p, phase + flip * interval, KIND_AUX)
 
 
 @_fast
@@ -579,7 +590,7 @@ def _hc_moved(m, w, i, avail, now):
         d = 1 if avail else -1
         w.sh_ru[sh] += d
         w.sh_rd[sh] -= d
-    _probe_poke(m, w, m.inst_probe[i], avail, routed, now)
+    _probe_changed(m, w, m.inst_probe[i], avail, routed, now)
 
 
 # --- routers and DNS -------------------------------------------------------------------------
@@ -665,7 +676,7 @@ def _router_react(m, w, v, now):
         if p < 0:
             w.tg_seen[a] = 1 if healthy else 0
         else:
-            _probe_poke(m, w, p, healthy, w.tg_seen[a] != 0, now)
+            _probe_changed(m, w, p, healthy, w.tg_seen[a] != 0, now)
     _answer_for(m, w, v)
     same = True
     for a in range(p0, p1):
@@ -968,37 +979,28 @@ def _timer_event(m, w, sh, now):
 
 @_fast
 def _aux_event(m, w, p, now):
-    """Auxiliary timer ``p`` (already popped) fires: a probe, the end of a piece of a DNS ramp, or
-    a cache whose ttl ran out."""
+    """Auxiliary timer ``p`` (already popped) fires: an endpoint flips in or out of rotation, a
+    piece of a DNS ramp ends, or a cache's ttl runs out."""
     a = p - _aux_base(m)
     kind = m.aux_kind[a]
     obj = m.aux_obj[a]
-    if kind == AUX_PROBE_INST:
+    if kind == AUX_PROBE_INST:  # the run's threshold-th probe: out of / back into rotation
         i = obj
         sh = m.inst_shard[i]
-        healthy = _available(m, w, i)
-        routed = w.inst_routed[i] != 0
-        if _probe(m, w, a, m.sh_svc[sh], healthy, routed):
-            routed = not routed
-            w.inst_routed[i] = 1 if routed else 0
-            d = 1 if routed else -1
-            if healthy:
-                w.sh_ru[sh] += d
-            else:
-                w.sh_rd[sh] += d
-            _update_own(m, w, sh)
-        if w.pr_streak[a] > 0 or healthy != routed:
-            _probe_next(m, w, p, now)
+        routed = w.inst_routed[i] == 0
+        w.inst_routed[i] = 1 if routed else 0
+        d = 1 if routed else -1
+        if _available(m, w, i):
+            w.sh_ru[sh] += d
+        else:
+            w.sh_rd[sh] += d
+        w.pr_end[a] = -1  # the streak restarts from zero
+        _update_own(m, w, sh)
     elif kind == AUX_PROBE_TGT:
         v = m.tgt_owner[obj]
-        healthy = w.svc_st[m.svc_tgt[obj]] != ST_ZERO
-        routed = w.tg_seen[obj] != 0
-        if _probe(m, w, a, v, healthy, routed):
-            routed = not routed
-            w.tg_seen[obj] = 1 if routed else 0
-            _mark_dirty(m, w, v)
-        if w.pr_streak[a] > 0 or healthy != routed:
-            _probe_next(m, w, p, now)
+        w.tg_seen[obj] = 1 - w.tg_seen[obj]
+        w.pr_end[a] = -1
+        _mark_dirty(m, w, v)
     elif kind == AUX_RAMP:
         v = obj
         k = w.rt_endk[v] + 1
@@ -1286,8 +1288,8 @@ def _reset(m, w, seed, stream):
     for a in range(len(m.aux_kind)):
         if m.aux_kind[a] == AUX_PROBE_INST or m.aux_kind[a] == AUX_PROBE_TGT:
             w.pr_phase[a] = next_double(w.rng) * _probe_interval(m, a)
-            w.pr_streak[a] = 0
-            w.pr_done[a] = -1
+            w.pr_run0[a] = -1
+            w.pr_end[a] = -1
     for sh in range(m.n_shards):
         _update_own(m, w, sh)
 
