@@ -1,19 +1,21 @@
-"""The SimPy reference engine: hand-solved cases, the exact solver, the first-order delay terms.
+"""The SimPy reference engine: hand-solved cases, the exact solver, invariants.
 
 1. Semantics with deterministic laws (``dist: fixed``), where the answer is
    known by hand to the last bit: failover timing, a standby failing during
    promotion, a failed promotion, failover.requires, elections, nested-zone
-   clock suspension, warm standbys, DNS ramps, cache masking, health-check
-   detection, windows, outage records and the attribution of each lost hour
-   to a root cause and a stage.
+   clock suspension, warm standbys, a DNS answer changing during a ramp,
+   weighted routers, windows, outage records and the attribution of each
+   lost hour to a root cause and a stage.
 2. Steady state against :func:`hasim.analytic.analyze` for the teaching
    scenarios without delays: within 4 standard errors, and with power (a 20 %
    error in the dominant MTTR would lie beyond 4 SE), except zones.yaml whose
    answer is dominated by region outages too rare for a short run to resolve.
-3. Each first-order delay term of the README within 4 SE plus its own
-   documented second-order error.
-4. Invariants (the loss table sums to the lost request-hours, time splits
+3. Invariants (the loss table sums to the lost request-hours, time splits
    into full / degraded / down, ...) on random scenarios with every construct.
+
+The first-order delay formulas (health checks, DNS failover, caches, standby
+failover), with their exact fixed-law cases, are in tests/test_delays.py, run
+on both engines.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 
 import hasim
 from hasim import Scenario
-from hasim._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STAGES, STALE_CACHE, ZONE, cause_labels
+from hasim._output import CAPACITY, FAILOVER, REPAIR, STAGES, ZONE, cause_labels
 from hasim.analytic import analyze
 from hasim.reference import simulate_reference, trace
 
@@ -146,25 +148,6 @@ ROUTER = {"www": {"route": "failover", "targets": ["p", "d"]},
           "p": {"failure": fixed(10), "repair": fixed(5)}, "d": NEVER}
 
 
-def test_dns_ramp_loses_exactly_ttl_over_two():
-    svcs = {**ROUTER, "www": {**ROUTER["www"], "dns": {"ttl": 1}}}
-    out, sc = one(svcs, "www")
-    assert lost_hours(out) == pytest.approx(0.5, abs=1e-12)        # integral of the linear ramp
-    assert out.degraded[0] * 20 == pytest.approx(1.0, abs=1e-12)   # 0 < s < 1 for the whole TTL
-    assert out.down[0] == 0.0
-    assert out.out_dur[0, 0] == pytest.approx(1.0, abs=1e-12)
-    assert charged(out, sc, "p", DNS) == pytest.approx(0.5, abs=1e-12)
-    # Switching back at 15 h (both targets serve 1) loses nothing.
-    assert out.outages[0] == 1
-
-
-def test_dns_stale_resolvers():
-    svcs = {**ROUTER, "www": {**ROUTER["www"], "dns": {"ttl": 1, "stale_fraction": 0.1, "stale_for": 2}}}
-    out, _ = one(svcs, "www")
-    assert lost_hours(out) == pytest.approx(0.9 * 0.5 + 0.1 * 2, abs=1e-12)
-    assert out.out_dur[0, 0] == pytest.approx(2.0, abs=1e-12)
-
-
 def test_dns_change_during_a_ramp_starts_from_the_current_mixture():
     # d fails at 10.5 h (mid-ramp, clients 50/50): the router answers p again... which is down too,
     # so it sees no target up and answers its first (p).  Everyone is lost until p is back at 15 h.
@@ -183,17 +166,6 @@ def test_weighted_router_spreads_over_healthy_targets():
     out, _ = one(svcs, "lb", zones={"z": {"failure": fixed(10), "repair": fixed(4)}, "y": NEVER})
     # a degraded to 1/2 (still up for the router): s = (3 * 0.5 + 1 * 1) / 4 for 4 h.
     assert lost_hours(out) == pytest.approx(4 * (1 - 2.5 / 4), abs=1e-12)
-
-
-def test_cache_masks_exactly_ttl():
-    svcs = {"cat": {**NEVER, "cached": {"service": "db", "ttl": 2}}, "db": {"failure": fixed(10), "repair": fixed(5)}}
-    out, sc = one(svcs, "cat")
-    assert lost_hours(out) == pytest.approx(3.0, abs=1e-12)
-    assert out.out_start[0, 0] == pytest.approx(12.0)
-    assert charged(out, sc, "db", STALE_CACHE) == pytest.approx(3.0, abs=1e-12)
-    short = {**svcs, "db": {"failure": fixed(10), "repair": fixed(1.5)}}
-    out, _ = one(short, "cat")
-    assert out.ra[0] == 1.0 and out.outages[0] == 0
 
 
 def test_optional_dependency_is_reported_not_counted():
@@ -222,28 +194,6 @@ def test_windows_and_breaches():
     # Windows 0-5, 5-10, 10-15, 15-20: the 2 h failover falls in the third (availability 0.6).
     np.testing.assert_allclose(out.win[0], [1.0, 1.0, 0.6, 1.0])
     assert out.breaches[0] == 1 and out.worst[0] == pytest.approx(0.6)
-
-
-HC = {"interval": 0.1, "unhealthy_threshold": 3, "healthy_threshold": 2}
-
-
-@pytest.mark.parametrize("retry", [False, True])
-def test_health_check_detection_between_bounds(retry):
-    # The instance in zone a fails at 10 h for 5 h; the LB removes it at its 3rd failed probe:
-    # after D in (0.2, 0.3] h, during which it keeps its 1/2 share (lost unless retry).
-    svcs = {"api": {"replicas": 2, "zones": ["a", "b"], "failure": fixed(1000), "repair": fixed(1),
-                    "health_check": HC, "retry": retry}}
-    zones = {"a": {"failure": fixed(10), "repair": fixed(5)}, "b": NEVER}
-    sc = Scenario(name="t", entry="api", services=svcs, zones=zones)
-    out, _ = simulate_reference(sc, replicas=30, horizon=20, seed=1)
-    lost = (1 - out.ra) * 20
-    if retry:
-        assert np.all(lost == 0.0)
-        return
-    assert np.all((lost > 0.5 * 0.2 - 1e-12) & (lost <= 0.5 * 0.3 + 1e-12))
-    assert lost.mean() == pytest.approx(0.5 * 0.25, abs=0.5 * 0.1 / math.sqrt(12 * 30) * SIGMAS)
-    names, _ = cause_labels(sc)
-    np.testing.assert_allclose(out.loss[:, names.index("zone a"), DETECTION], lost, rtol=1e-12)
 
 
 def test_trace_and_reproducibility():
@@ -304,112 +254,7 @@ def test_steady_state_against_the_exact_solver(name):
             assert abs(getattr(wrong, metric) - want) > SIGMAS * se, f"{metric}: no power"
 
 
-# --- 3. first-order delay terms ---------------------------------------------------------------------
-
-
-def _minutes(values: np.ndarray) -> tuple[float, float]:
-    """Mean and SE of (1 - ra) in minutes per year."""
-    x = (1.0 - values) * 525600.0
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
-
-
-def test_health_check_request_loss_is_lambda_times_detection():
-    """health-check.yaml: request loss = (n lambda) (1/n) E[D] = lambda E[D], E[D] = I/2 + (U - 1) I.
-
-    Second order (documented): an instance repaired before it is removed loses
-    only min(D, repair): E[D] - E[min(D, R)] ~ E[D^2] / (2 MTTR) per failure for
-    exponential repairs (2.1 % here); two instances failed at once add their
-    shares (no correction).  Time degraded = n lambda E[D] with the same
-    correction.
-    """
-    sc = hasim.load(SCENARIOS / "health-check.yaml")
-    svc = sc.services["api"]
-    hc, n = svc.health_check, svc.replicas
-    out, _ = simulate_reference(sc, replicas=20, horizon=10 * 8760, seed=3)
-    exact = analyze(sc, cut_sets=False)
-    first = exact.downtime_minutes_per_year
-    lam, mttr = 1 / svc.failure.mean_hours, svc.repair.mean_hours
-    ed = hc.interval * (hc.unhealthy_threshold - 0.5)
-    # The exact solver now charges E[min(D, R)] (exponential R, D uniform on its probe window).
-    d = (np.linspace(0, 1, 100001) + hc.unhealthy_threshold - 1) * hc.interval
-    assert first == pytest.approx(lam * float(np.mean(mttr * (1 - np.exp(-d / mttr)))) * 525600, rel=1e-3)
-    assert first < lam * ed * 525600
-    ed2 = hc.interval**2 * ((hc.unhealthy_threshold - 1) ** 2 + (hc.unhealthy_threshold - 1) + 1 / 3)
-    second = lam * ed2 / (2 * mttr) * 525600
-    mean, se = _minutes(out.ra)
-    assert abs(mean - first) <= SIGMAS * se + second, (mean, se, first, second)
-    assert first > 10 * (SIGMAS * se)
-    degraded = out.degraded * 525600
-    want = n * lam * ed * 525600
-    assert abs(degraded.mean() - want) <= SIGMAS * degraded.std(ddof=1) / math.sqrt(20) + n * second
-    # retry: true makes it vanish while a healthy instance remains.
-    retry, _ = simulate_reference(sc.replace({"services.api.retry": True}), replicas=5, horizon=10 * 8760, seed=3)
-    assert _minutes(retry.ra)[0] < 0.01 * first
-
-
-def test_dns_failover_detection_plus_half_ttl():
-    """dns-failover.yaml: per primary outage the router's detection E[D] is fully lost, then TTL/2.
-
-    Second order: both regions down at once is in the exact structural part;
-    a primary outage shorter than D + TTL (4 h mean zone outages, ~0.1 %) is
-    neglected; bounded here by 2 % of the delay term.
-    """
-    sc = hasim.load(SCENARIOS / "dns-failover.yaml")
-    out, _ = simulate_reference(sc, replicas=40, horizon=40 * 8760, seed=4)
-    exact = analyze(sc, cut_sets=False)
-    delays = exact.delays
-    term = float(delays.minutes_per_year.sum())
-    assert set(delays.stage) == {"detection", "dns"}
-    mean, se = _minutes(out.ra)
-    assert abs(mean - exact.downtime_minutes_per_year) <= SIGMAS * se + 0.02 * term
-    assert term > 3 * SIGMAS * se
-    names, _ = cause_labels(sc)
-    stage_minutes = out.loss.sum(axis=1).mean(axis=0) * 60 / 40
-    # The DNS stage gets about TTL/2 of every switch, detection E[D]: the 2:1 split of the README.
-    dns_term = float(delays.loc[delays.stage == "dns", "minutes_per_year"].sum())
-    assert stage_minutes[DNS] == pytest.approx(dns_term, rel=0.2)
-
-
-def test_cached_dependency_shows_m_exp_minus_ttl_over_m():
-    """cached.yaml: an exponential outage of mean m shows m exp(-ttl/m) beyond the TTL.
-
-    Exact for a single-instance dependency; second order: catalogue outages
-    overlapping the database's (products of two small unavailabilities).
-    """
-    sc = hasim.load(SCENARIOS / "cached.yaml")
-    out, _ = simulate_reference(sc, replicas=30, horizon=20 * 8760, seed=5)
-    exact = analyze(sc, cut_sets=False)
-    db = sc.services["db"]
-    m, ttl = db.repair.mean_hours, sc.services["catalogue"].cached[0].ttl
-    shown = 8760 / (db.failure.mean_hours + m) * m * math.exp(-ttl / m) * 60
-    mean, se = _minutes(out.ra)
-    assert abs(mean - exact.downtime_minutes_per_year) <= SIGMAS * se + 0.01 * shown
-    names, _ = cause_labels(sc)
-    stale = out.loss[:, names.index("db"), STALE_CACHE] * 60 / 20
-    assert abs(stale.mean() - shown) <= SIGMAS * stale.std(ddof=1) / math.sqrt(30) + 0.01 * shown
-
-
-def test_standby_detection_plus_promotion_first_order():
-    """Detection + promotion per failure of the active (the bound of tests/test_engine.py)."""
-    mtbf, mttr, detection, promotion = 200.0, 2.0, 0.5, 0.5
-    sc = Scenario(name="t", entry="db", services={"db": {
-        "mode": "standby", "replicas": 2, "failure": {"mtbf": mtbf}, "repair": {"mttr": mttr},
-        "failover": {"detection": detection, "promotion": promotion}}})
-    out, _ = simulate_reference(sc, replicas=20, horizon=4e4, seed=3)
-    exact = analyze(sc, cut_sets=False)
-    delay = detection + promotion
-    q = mttr / (mtbf + mttr)
-    rate = (1 / mtbf) * (1 - q)
-    second = rate * delay * (2 * q + delay / mtbf)
-    term = exact.structural_request_availability - exact.request_availability
-    mean, se = out.ra.mean(), out.ra.std(ddof=1) / math.sqrt(out.ra.size)
-    assert abs(mean - exact.request_availability) <= SIGMAS * se + second
-    assert term > 3 * (SIGMAS * se + second)
-    names, _ = cause_labels(sc)
-    assert out.loss[:, 0, FAILOVER].sum() > 0.9 * out.loss.sum()
-
-
-# --- 4. invariants on random scenarios with every construct ----------------------------------------------
+# --- 3. invariants on random scenarios with every construct ----------------------------------------------
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,

@@ -20,6 +20,8 @@ ANSWERS = {
     "ebeling.yaml": ("request_availability", 0.4444, 5e-5),
     "health-check.yaml": ("downtime_minutes_per_year", 4.96, 0.01),
     "dns-failover.yaml": ("downtime_minutes_per_year", 7.9, 0.05),
+    "dns-ttl-300s.yaml": ("downtime_minutes_per_year", 8.43, 0.005),
+    "dns-ttl-30s.yaml": ("downtime_minutes_per_year", 4.02, 0.005),
 }
 
 
