@@ -588,9 +588,9 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
             a = params.instance[name]
             shard_down = 1.0 - 1.0 / svc.shards
             if svc.mode == "standby":
-                # The active fails while a healthy standby exists.
+                # The active fails (it is up: a) while a healthy standby exists.
                 S, n = svc.shards, svc.replicas
-                rate = S / svc.failure.mean_hours * (1.0 - (1.0 - a) ** (n - 1))
+                rate = S / svc.failure.mean_hours * a * (1.0 - (1.0 - a) ** (n - 1))
                 delay = fo.detection + fo.promotion
                 add(name, "failover", rate, delay, shard_down,
                     f"detection {fo.detection * 3600:.0f}s + promotion {fo.promotion * 3600:.0f}s per failure "
@@ -623,8 +623,8 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
                         f"intervention or repair")
             else:
                 n, need = svc.replicas, svc.replicas // 2 + 1
-                # The leader is lost while the others still hold a majority.
-                rate = svc.shards * lam * sum(_binomial(n - 1, a)[need:])
+                # The leader (up: a) is lost while the others still hold a majority.
+                rate = svc.shards * lam * a * sum(_binomial(n - 1, a)[need:])
                 add(name, "failover", rate, fo.detection + fo.promotion, shard_down,
                     "leader election (detection + promotion) per loss of the leader")
         if svc.health_check is not None and not svc.is_router and svc.mode == "active" and svc.has_instances:

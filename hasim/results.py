@@ -31,13 +31,17 @@ _MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
 
 
 def _estimate(values: np.ndarray) -> tuple[float, float, float, float]:
-    """(mean, ci_low, ci_high, std) of per-replica values."""
+    """(mean, ci_low, ci_high, std) of per-replica values: a normal 95 % interval, whose lower end
+    is clipped at 0 for measures that cannot be negative (a rare cause seen in a few replicas)."""
     x = np.asarray(values, dtype=np.float64)
     n = x.size
     mean = float(x.mean()) if n else math.nan
     std = float(x.std(ddof=1)) if n > 1 else 0.0
     half = Z95 * std / math.sqrt(n) if n else math.nan
-    return mean, mean - half, mean + half, std
+    low = mean - half
+    if n and low < 0.0 <= float(x.min()):
+        low = 0.0
+    return mean, low, mean + half, std
 
 
 def _ratio_estimate(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:

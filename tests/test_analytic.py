@@ -157,8 +157,8 @@ def test_standby_failover_delay_first_order():
     av = 1000 / 1010
     structural = 1 - (1 - av) ** 2
     per_failure = 120 / 3600
-    # The active fails at 1/MTTF; a healthy standby is there with probability av.
-    expected = structural - (1 / 1000) * av * per_failure
+    # The active fails at 1/MTTF while it is up (av) and a healthy standby is there (av).
+    expected = structural - (1 / 1000) * av * av * per_failure
     assert not a.exact
     assert a.request_availability == pytest.approx(expected, rel=1e-12)
 

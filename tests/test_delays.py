@@ -56,13 +56,14 @@ the detection time E[D] computed without the "- 1", 40 % high).
    (m / horizon = 1.1e-6 relative).  The naive "m - ttl" per outage is 7 % low:
    within reach of the numba case (4 SE ~ 0.6 %), not of the SimPy one (5-6 %).
 4. Standby pair (hot, MTBF 100 h, MTTR 30 min, detection 6 min, promotion
-   9 min).  Per failure of the active with a healthy standby (rate a/MTBF, a
-   the instance availability): detection + promotion, stage ``failover``.
-   Both instances down (q^2) is the exact structural part.  B: the instances
-   are independent alternating renewals, so the shard is down on the union of
-   the both-down periods and the failover windows, which start at rate
-   (1 - 2q)/MTBF (both up) rather than (1 - q)/MTBF, and overlap a both-down
-   period only if the standby being promoted fails within the window:
+   9 min).  Per failure of the active while both instances are up (rate
+   a^2/MTBF, a = 1 - q the instance availability): detection + promotion,
+   stage ``failover``.  Both instances down (q^2) is the exact structural
+   part.  B: the instances are independent alternating renewals, so the shard
+   is down on the union of the both-down periods and the failover windows,
+   which overlap a both-down period only if the standby being promoted fails
+   within the window (delay / MTBF), and the active is not always the
+   instance that was up longest (order q):
    B = rate * delay * (q + delay / MTBF) = 0.75 % of the term.
 5. The pitfall "ignoring DNS TTL" (scenarios/dns-ttl-300s.yaml and
    dns-ttl-30s.yaml, the same design but for the TTL): the simulated downtime,
@@ -446,7 +447,7 @@ def _standby_formula(sc: Scenario) -> dict[str, float]:
     mtbf, mttr = db.failure.mean_hours, db.repair.mean_hours
     delay = db.failover.detection + db.failover.promotion
     q = mttr / (mtbf + mttr)
-    rate = (1 - q) / mtbf                   # the active fails while the standby is available
+    rate = (1 - q) ** 2 / mtbf              # the active fails while both instances are up
     term = rate * delay * MIN_PER_YEAR
     return {"q": q, "rate": rate, "delay": delay, "term": term, "structural": q * q * MIN_PER_YEAR,
             "bound": term * (q + delay / mtbf)}
