@@ -1184,7 +1184,7 @@ def _integrate_varying(m, w, a, b):
     return half * w.q_acc[m.entry]
 
 
-@_fast
+@_inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
     failover > stale-cache > zone > capacity > repair that applies to a part the entry can
