@@ -351,11 +351,7 @@ def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas
         from .sensitivity import sensitivity as run
 
         n = default_replicas(scenario, replicas)
-        try:
-            frame = run(scenario, replicas=n, seed=results.seed, horizon=results.horizon, engine=engine)
-        except NotImplementedError as exc:
-            ctx.update(status="failed", note=f"not computed: {exc}")
-            return ctx
+        frame = run(scenario, replicas=n, seed=results.seed, horizon=results.horizon, engine=engine)
     if frame is None:
         ctx["note"] = "not computed for this report (hasim report --no-sensitivity)."
         return ctx
