@@ -3,10 +3,20 @@
 :func:`simulate_replicas` runs replicas ``first_replica .. first_replica +
 n_replicas - 1`` of a compiled scenario in parallel (``prange`` over blocks of
 replicas; each block allocates its scratch once and reuses it).  Replica ``r``
-draws only from the xoshiro256** stream ``(seed, first_replica + r)`` of
-:mod:`hasim._rng`, and every tie in the event queue is broken by ``(time,
-kind, seq)`` with ``seq`` restarted per replica, so a replica's result does not
-depend on the thread count or on how replicas are split into calls.
+draws only from streams derived from the xoshiro256** stream ``(seed,
+first_replica + r)`` of :mod:`hasim._rng`, and every tie in the event queue is
+broken by ``(time, kind, seq)`` with ``seq`` restarted per replica, so a
+replica's result does not depend on the thread count or on how replicas are
+split into calls.
+
+Within a replica every component (each instance, zone, shard's promotion draws,
+health probe) has its own stream, seeded from the replica's first word and the
+component's stable key (``src_key``: service, shard and replica number, ...).  A component's durations therefore depend only on its
+own laws: halving one service's MTBF changes that service's history and what
+follows from it, and leaves every other component's draws exactly as they
+were.  That is what makes common random numbers work in sensitivity runs,
+comparisons and sweeps (a single stream per replica would hand the same
+numbers to different components as soon as one event moved).
 
 The semantics are the README's "Semantics, precisely"; where it is silent the
 kernel makes the choices listed in :mod:`hasim.reference` (the SimPy engine it
@@ -157,7 +167,8 @@ class Work(NamedTuple):
     """Scratch state of one replica (allocated once per block, reset per replica)."""
 
     heap: Queue
-    rng: np.ndarray         # uint64[4]
+    rng: np.ndarray         # uint64[E, 4]: the random stream of every component (event source)
+    seedbuf: np.ndarray     # uint64[4]: the replica's stream, from which the components' are seeded
     inst_up: np.ndarray     # uint8[N]
     inst_speed: np.ndarray  # float64[N]
     inst_rem: np.ndarray    # float64[N]
@@ -203,6 +214,7 @@ def _new_work(m):
     A = max(m.n_sources - (m.n_instances + m.n_zones + m.n_shards), 0)
     return Work(
         _queue_new(max(m.n_sources, 1)),
+        np.zeros((max(m.n_sources, 1), 4), dtype=np.uint64),
         np.zeros(4, dtype=np.uint64),
         np.zeros(N, dtype=np.uint8), np.zeros(N, dtype=np.float64), np.zeros(N, dtype=np.float64),
         np.zeros(N, dtype=np.uint8),
@@ -400,12 +412,13 @@ def _qremove(q, i):
 
 
 @_inline
-def _draw(m, w, row):
-    """One draw from distribution ``row`` of ``m.dist`` (exponential inlined: the hot path)."""
+def _draw(m, w, row, c):
+    """One draw from distribution ``row`` of ``m.dist`` on component ``c``'s stream (exponential
+    inlined: the hot path)."""
     code = m.dist_code[row]
     if code == EXPONENTIAL:
-        return exponential(w.rng, m.dist[row, 1])
-    return sample(w.rng, code, m.dist[row, 1], m.dist[row, 2], m.dist[row, 3], m.samples)
+        return exponential(w.rng[c], m.dist[row, 1])
+    return sample(w.rng[c], code, m.dist[row, 1], m.dist[row, 2], m.dist[row, 3], m.samples)
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -759,7 +772,7 @@ def _complete_promotion(m, w, sh, now):
     success = m.svc_fo[v, 2]
     ok = True
     if success < 1.0:
-        ok = next_double(w.rng) < success
+        ok = next_double(w.rng[_timer_id(m, sh)]) < success
     if ok:
         j = _lowest_available(m, w, sh)
         if j >= 0:
@@ -867,7 +880,7 @@ def _instance_event(m, w, i, now):
         row = m.svc_rep[v] if up else m.svc_fail[v]
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
-        _qreplace_top(w.heap, now + _draw(m, w, row))
+        _qreplace_top(w.heap, now + _draw(m, w, row, i))
         if m.svc_hc_on[v]:
             _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
@@ -876,12 +889,12 @@ def _instance_event(m, w, i, now):
     if w.inst_up[i]:
         w.inst_up[i] = 0
         w.inst_speed[i] = 1.0
-        _qreplace_top(w.heap, now + _draw(m, w, m.svc_rep[v]))
+        _qreplace_top(w.heap, now + _draw(m, w, m.svc_rep[v], i))
         w.sh_h[sh] -= 1
         _lost(m, w, i, now)
     else:
         w.inst_up[i] = 1
-        life = _draw(m, w, m.svc_fail[v])
+        life = _draw(m, w, m.svc_fail[v], i)
         w.sh_h[sh] += 1
         if m.svc_idle[v] == 1.0:
             w.inst_speed[i] = 1.0
@@ -914,7 +927,7 @@ def _zone_event(m, w, z, now):
     n = 0
     if w.zone_up[z]:
         w.zone_up[z] = 0
-        _qreplace_top(w.heap, now + _draw(m, w, m.zone_rep[z]))
+        _qreplace_top(w.heap, now + _draw(m, w, m.zone_rep[z], m.n_instances + z))
         for a in range(m.zone_desc_ptr[z], m.zone_desc_ptr[z + 1]):
             d = m.zone_desc[a]
             w.zone_down[d] += 1
@@ -931,7 +944,7 @@ def _zone_event(m, w, z, now):
             _lost(m, w, buf[a], now)
     else:
         w.zone_up[z] = 1
-        _qreplace_top(w.heap, now + _draw(m, w, m.zone_fail[z]))
+        _qreplace_top(w.heap, now + _draw(m, w, m.zone_fail[z], m.n_instances + z))
         for a in range(m.zone_desc_ptr[z], m.zone_desc_ptr[z + 1]):
             d = m.zone_desc[a]
             w.zone_down[d] -= 1
@@ -1234,7 +1247,11 @@ def _close_window(out, r, k, lost, length, keep):
 
 @_fast
 def _reset(m, w, seed, stream):
-    seed_state(seed, stream, w.rng)
+    # One stream per component (event source) of the replica, so a component's draws do not
+    # depend on anything else: changing one parameter leaves every other history unchanged.
+    seed_state(seed, stream, w.seedbuf)
+    for c in range(m.n_sources):
+        seed_state(w.seedbuf[0], np.uint64(m.src_key[c]), w.rng[c])
     _qclear(w.heap)
     w.ctl[_LO] = 0
     w.ctl[_NVAR] = 0
@@ -1276,18 +1293,18 @@ def _reset(m, w, seed, stream):
     for z in range(m.n_zones):
         w.zone_up[z] = 1
         w.zone_down[z] = 0
-        _qschedule(w.heap, m.n_instances + z, _draw(m, w, m.zone_fail[z]), KIND_ZONE)
+        _qschedule(w.heap, m.n_instances + z, _draw(m, w, m.zone_fail[z], m.n_instances + z), KIND_ZONE)
     for i in range(m.n_instances):
         sh = m.inst_shard[i]
         w.inst_up[i] = 1
         w.inst_routed[i] = 1
         w.inst_speed[i] = 0.0
-        w.inst_rem[i] = _draw(m, w, m.svc_fail[m.sh_svc[sh]])
+        w.inst_rem[i] = _draw(m, w, m.svc_fail[m.sh_svc[sh]], i)
         _set_speed(m, w, i, _life_speed(m, w, i), 0.0)
     # Probe phases are drawn last, so a scenario without health checks draws what it always did.
     for a in range(len(m.aux_kind)):
         if m.aux_kind[a] == AUX_PROBE_INST or m.aux_kind[a] == AUX_PROBE_TGT:
-            w.pr_phase[a] = next_double(w.rng) * _probe_interval(m, a)
+            w.pr_phase[a] = next_double(w.rng[_aux_base(m) + a]) * _probe_interval(m, a)
             w.pr_run0[a] = -1
             w.pr_end[a] = -1
     for sh in range(m.n_shards):

@@ -63,6 +63,8 @@ zone_desc_ptr/_   int64               each zone and every zone nested in it (aff
 zone_inst_ptr/_   int64               instances whose innermost zone is this one
 zone_cause        int64[Z]            cause index "zone <name>"
 src_cause         int64[E]            cause index of each event source (see below)
+src_key           int64[E]            random-stream key of each event source: stable under changes
+                                      of replica counts elsewhere (see below)
 ================  ==================  ===================================================
 
 Event sources (ids of the kernel's heap) are numbered instances first, then
@@ -73,6 +75,10 @@ per cache with a ttl)::
 
     [0, N) instances, [N, N + Z) zones, [N + Z, N + Z + H) shard timers,
     [N + Z + H, E) auxiliary timers, E = N + Z + H + A.
+
+Every source draws from its own random stream, keyed by what it *is* rather
+than by its id (service, shard and replica number; zone; ...), so that adding
+a replica to one service leaves every other component's draws unchanged.
 
 Causes are those of :func:`hasim._output.cause_labels`: every service, then
 every zone.  Only instance and zone events carry a cause (``src_cause``);
@@ -194,6 +200,7 @@ class CompiledModel(NamedTuple):
     zone_inst: np.ndarray
     zone_cause: np.ndarray
     src_cause: np.ndarray
+    src_key: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -395,6 +402,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     cache_owner, cache_dep, cache_ttl, cache_aux = [], [], [], []
     dep_cache: list[int] = []
     tgt_at = 0
+    svc_tgt_ptr_rows = np.cumsum([0] + [len(r) for r in tgt_rows])
     for v, name in enumerate(order):
         svc = sc.services[name]
         hc = svc.health_check
@@ -457,6 +465,23 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         gl_x[n - 1, :n] = x
         gl_w[n - 1, :n] = wts
 
+    # Stream keys: a tag in the top bits, then the component's stable coordinates.
+    inst_key: list[int] = []
+    for v in range(S):
+        for k, sh in enumerate(shard_rows[v]):
+            inst_key.extend((1 << 60) | (v << 36) | (k << 20) | j for j in range(len(sh_inst[sh])))
+    shard_key = [(3 << 60) | (v << 36) | (k << 20) for v in range(S) for k in range(len(shard_rows[v]))]
+    aux_key = []
+    for kind, obj in zip(aux_kind, aux_obj):
+        if kind == AUX_PROBE_INST:
+            aux_key.append(inst_key[obj] | (1 << 58))
+        elif kind == AUX_PROBE_TGT:
+            router = int(tgt_owner[obj])
+            aux_key.append((4 << 60) | (router << 36) | (obj - int(svc_tgt_ptr_rows[router])))
+        else:  # DNS ramps and caches draw nothing; any distinct key
+            aux_key.append((5 << 60) | (kind << 40) | obj)
+    src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
+
     src_cause = np.concatenate([
         svc_cause[np.asarray(sh_svc, dtype=np.int64)[np.asarray(inst_shard, dtype=np.int64)]] if N else
         np.zeros(0, dtype=np.int64),
@@ -505,6 +530,6 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         inst_shard=np.array(inst_shard, dtype=np.int64), inst_zone=np.array(inst_zone, dtype=np.int64),
         zone_fail=zone_fail, zone_rep=zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
-        zone_cause=zone_cause, src_cause=src_cause,
+        zone_cause=zone_cause, src_cause=src_cause, src_key=src_key,
     )
     return Compiled(model=model, scenario=sc, services=list(order), zones=zones, causes=causes, cause_kinds=kinds)
