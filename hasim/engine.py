@@ -4,6 +4,13 @@ The numba kernel is imported inside :func:`simulate`, so ``import hasim``
 compiles nothing.  Replicas run in chunks (a progress bar or callback is
 updated after each chunk); replica ``i`` always draws from the random stream
 ``(seed, i)``, so neither the chunk size nor the thread count changes a result.
+
+The same holds on a Dask cluster (``client=``): each chunk is a task
+(:func:`hasim.cluster.run_chunk`) and its rows are placed by index, so a Dask
+run is bit-identical to a local one.  With ``precision=`` the run grows in
+batches of replicas ``0 .. n - 1`` until the 95 % interval of the
+unavailability is tight enough, so it equals a fixed run of the ``n`` it
+stopped at.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 
 from .compile import compile_scenario
 from .durations import parse_duration
+from ._output import SimOutput, new_output
 from .model import Scenario
 from .results import DEFAULT_SLO, Results
 
@@ -41,6 +49,28 @@ def _chunk_size(replicas: int) -> int:
     return int(min(4096, max(256, replicas // 20)))
 
 
+def _dask_chunk_size(replicas: int, threads: int) -> int:
+    """About 8 tasks per worker thread, 256..16384 replicas each."""
+    return int(min(16384, max(256, math.ceil(replicas / (8 * max(1, threads))))))
+
+
+def _keep_windows(keep_windows: int | None, windows: int, replicas: int) -> int:
+    if keep_windows is None:
+        keep_windows = min(windows, max(1, _MAX_WINDOW_VALUES // replicas))
+    return max(0, min(int(keep_windows), windows))
+
+
+def _relative_half_width(ra: np.ndarray) -> tuple[float, float, float]:
+    """(mean, 95 % half-width, half-width / mean) of the unavailability ``1 - ra``."""
+    from .results import Z95
+
+    u = 1.0 - np.asarray(ra, dtype=np.float64)
+    n = u.size
+    mean = float(u.mean())
+    half = Z95 * float(u.std(ddof=1)) / math.sqrt(n) if n > 1 else math.inf
+    return mean, half, (half / mean if mean > 0 else math.inf)
+
+
 def simulate(
     scenario: Scenario,
     replicas: int | None = None,
@@ -52,6 +82,9 @@ def simulate(
     chunk_size: int | None = None,
     keep_windows: int | None = None,
     keep_outages: int = 8,
+    client=None,
+    precision: float | None = None,
+    max_replicas: int | None = None,
 ) -> Results:
     """Simulate ``scenario`` and return :class:`~hasim.results.Results`.
 
@@ -61,26 +94,74 @@ def simulate(
         The design.
     replicas, seed, horizon
         Override the scenario's ``replicas``, ``seed`` and ``horizon``
-        (a duration: hours or a string such as ``"10y"``).
+        (a duration: hours or a string such as ``"10y"``).  With
+        ``precision``, ``replicas`` is the size of the first batch.
     engine : {'numba', 'simpy'}
         The simulator: the numba kernel, or the readable SimPy reference
-        engine (about 300x slower, same semantics, independent code).
+        engine (about 300x slower, same semantics, independent code).  The
+        SimPy engine runs locally only: with ``client`` or ``precision`` it
+        raises ``ValueError``.
     progress : bool or callable
         ``True`` shows a tqdm bar on stderr; a callable is called as
-        ``progress(done, total)`` after every chunk.
+        ``progress(done, total)`` after every chunk (with ``precision``,
+        ``total`` is the size the run is currently growing to).
     chunk_size : int, optional
-        Replicas per kernel call (default 256..4096); does not change results.
+        Replicas per kernel call, or per Dask task with ``client`` (default
+        256..4096 locally; with ``client`` about 8 tasks per worker thread,
+        256..16384 replicas each).  Does not change results.
     keep_windows : int, optional
         Window availabilities stored per replica for ``Results.windows``
         (default: all windows, capped so that the run keeps at most 4 million
         values).  Breach statistics always use every window.
     keep_outages : int
         Outage records kept per replica for ``Results.outages`` (the first ones).
+    client : distributed.Client, optional
+        Run the replicas on a Dask cluster (numba engine): each chunk of
+        replicas ``[lo, hi)`` is one task (:func:`hasim.cluster.run_chunk`,
+        submitted with ``retries=3`` under a key derived from its inputs)
+        and its rows are placed by index.  The scenario is sent once per run
+        and compiled on a worker.  Replica ``i`` draws from the stream
+        ``(seed, i)``, so the result is bit-identical to a local run with
+        the same seed whatever the number of workers or the chunk size, and
+        a worker lost mid-run only costs the recomputation of its chunks.
+        See :func:`hasim.cluster.connect`.
+    precision : float, optional
+        Target for the 95 % confidence half-width of the unavailability
+        ``u = 1 - request availability``, relative to its mean (``0.05``:
+        within 5 %).  Replicas run in batches: first ``replicas`` (or the
+        scenario's count), then the run grows, to the size the current
+        spread predicts plus 10 %, at least 1.25x and at most 4x the current
+        size, until ``1.96 * std(u) / sqrt(n) <= precision * mean(u)`` or
+        ``max_replicas`` is reached.  The replicas are always ``0 .. n - 1``,
+        so a run that stops at ``n`` replicas equals a fixed run of ``n``
+        replicas bit for bit.  When ``u`` is 0 in every replica the relative
+        precision is undefined and the run stops after its first batch.
+        ``Results.precision_target``, ``precision_reached``, ``stop_reason``
+        and ``relative_half_width`` record the outcome.
+    max_replicas : int, optional
+        Cap on the replicas of a ``precision`` run (default 100x the first
+        batch, at most 10 million, at least the first batch).  Ignored
+        without ``precision``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown engine, non-positive replicas, horizon, precision or
+        max_replicas, or ``client`` / ``precision`` with the SimPy engine.
     """
     if engine not in ("numba", "simpy"):
         raise ValueError(f"unknown engine {engine!r} (available: 'numba', 'simpy')")
     sc = scenario
+    if precision is not None:
+        precision = float(precision)
+        if not (precision > 0 and math.isfinite(precision)):
+            raise ValueError(f"precision must be a positive relative half-width such as 0.05, got {precision!r}")
     if engine == "simpy":
+        if client is not None:
+            raise ValueError("client= (Dask) runs the numba engine only; use engine='numba' "
+                             "(the SimPy reference engine runs locally)")
+        if precision is not None:
+            raise ValueError("precision= needs engine='numba' (the SimPy reference engine runs a fixed count)")
         return _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages)
     replicas = sc.replicas if replicas is None else int(replicas)
     seed = sc.seed if seed is None else int(seed)
@@ -89,47 +170,201 @@ def simulate(
         raise ValueError("replicas must be at least 1")
     if not horizon > 0:
         raise ValueError("horizon must be positive")
+    if precision is not None:
+        cap = max(replicas, min(100 * replicas, 10_000_000)) if max_replicas is None else int(max_replicas)
+        if cap < replicas:
+            raise ValueError(f"max_replicas ({cap}) must be at least the first batch ({replicas} replicas)")
     compiled = compile_scenario(sc)
     m = compiled.model
     window = float(sc.window)
     windows = n_windows(horizon, window)
     slo = sc.slo if sc.slo is not None else DEFAULT_SLO
     threshold = slo / 100.0
-    if keep_windows is None:
-        keep_windows = min(windows, max(1, _MAX_WINDOW_VALUES // replicas))
-    keep_windows = max(0, min(int(keep_windows), windows))
-    chunk = _chunk_size(replicas) if chunk_size is None else max(1, int(chunk_size))
+    keep_o = max(0, int(keep_outages))
+    seed64 = seed & _MASK64
+    args = (float(horizon), window, int(windows), float(threshold))
 
-    from . import _kernel  # lazy: importing hasim compiles nothing
+    if client is not None:
+        runner = _DaskRunner(client, sc, seed64, args, keep_o, chunk_size, m)
+        compile_seconds = math.nan  # the kernel loads on the workers
+    else:
+        from . import _kernel  # lazy: importing hasim compiles nothing
 
-    out = _kernel.new_output(replicas, m.n_causes, m.n_services, keep_windows, max(0, int(keep_outages)))
-    seed64 = np.uint64(seed & _MASK64)
-    args = (float(horizon), window, np.int64(windows), float(threshold))
+        runner = _LocalRunner(m, seed64, args, keep_o, chunk_size)
+        if progress is True and not _kernel.simulate_replicas.signatures:
+            from ._jit import is_cached
 
-    # Compile (or load from the cache) outside the timed region: zero replicas.
-    started = time.perf_counter()
-    _kernel.simulate_replicas(m, seed64, np.int64(0), np.int64(0), *args, _rows(out, 0, 0))
-    compile_seconds = time.perf_counter() - started
+            if not is_cached(_kernel.simulate_replicas):
+                print("hasim: compiling the simulation kernel; the first run on this machine takes a few "
+                      "minutes, later runs load it from the cache", file=sys.stderr, flush=True)
+        # Compile (or load from the cache) outside the timed region: zero replicas.
+        started = time.perf_counter()
+        _kernel.simulate_replicas(m, np.uint64(seed64), np.int64(0), np.int64(0), *_kargs(args),
+                                  _rows(_kernel.new_output(0, m.n_causes, m.n_services, 0, 0), 0, 0))
+        compile_seconds = time.perf_counter() - started
 
     bar = None
     if progress is True:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=replicas, unit="replica", file=sys.stderr, desc=sc.name, leave=False)
-    started = time.perf_counter()
-    for lo in range(0, replicas, chunk):
-        hi = min(lo + chunk, replicas)
-        _kernel.simulate_replicas(m, seed64, np.int64(lo), np.int64(hi - lo), *args, _rows(out, lo, hi))
+    state = {"done": 0, "total": replicas}
+
+    def advance(k: int) -> None:
+        state["done"] += k
         if bar is not None:
-            bar.update(hi - lo)
+            bar.update(k)
         elif callable(progress):
-            progress(hi, replicas)
+            progress(state["done"], state["total"])
+
+    def grow(total: int) -> None:
+        state["total"] = total
+        if bar is not None:
+            bar.total = total
+            bar.refresh()
+
+    info = None
+    started = time.perf_counter()
+    try:
+        if precision is None:
+            out = runner.run(0, replicas, _keep_windows(keep_windows, windows, replicas), advance)
+        else:
+            out, info = _run_to_precision(runner, replicas, cap, precision, keep_windows, windows, advance, grow)
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.close()
     elapsed = time.perf_counter() - started
-    if bar is not None:
-        bar.close()
-    return Results(compiled=compiled, out=out, engine=engine, replicas=replicas, seed=seed,
+    n = int(out.ra.shape[0])
+    return Results(compiled=compiled, out=out, engine=engine, replicas=n, seed=seed,
                    horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
-                   elapsed_seconds=elapsed, compile_seconds=compile_seconds)
+                   elapsed_seconds=elapsed, compile_seconds=compile_seconds, precision=info)
+
+
+def _run_to_precision(runner, first: int, cap: int, precision: float, keep_windows, windows: int,
+                      advance, grow):
+    """Grow the run ``0 .. n - 1`` until the relative half-width of ``1 - ra`` meets ``precision``."""
+    parts = []
+    n = 0
+    target = first
+    batches = []
+    while True:
+        parts.append(runner.run(n, target, _keep_windows(keep_windows, windows, target), advance))
+        n = target
+        ra = np.concatenate([p.ra for p in parts])
+        mean, half, rel = _relative_half_width(ra)
+        batches.append({"replicas": n, "unavailability": mean, "half_width": half,
+                        "relative_half_width": rel if math.isfinite(rel) else None})
+        if mean == 0.0:
+            reason, reached = "zero_unavailability", False
+            break
+        if n > 1 and half <= precision * mean:
+            reason, reached = "precision_reached", True
+            break
+        if n >= cap:
+            reason, reached = "max_replicas", False
+            break
+        if n > 1 and math.isfinite(rel):
+            predicted = math.ceil(1.1 * n * (rel / precision) ** 2)
+        else:
+            predicted = 2 * n
+        target = min(cap, 4 * n, max(predicted, n + max(1, n // 4)))
+        grow(target)
+    kw = _keep_windows(keep_windows, windows, n)
+    out = SimOutput(*(np.concatenate([(a[:, :kw] if name == "win" else a) for a in arrays])
+                      for name, arrays in zip(SimOutput._fields, zip(*parts))))
+    info = {"target": precision, "reached": reached, "stop_reason": reason, "max_replicas": cap,
+            "relative_half_width": batches[-1]["relative_half_width"], "batches": batches}
+    return out, info
+
+
+def _kargs(args):
+    horizon, window, windows, threshold = args
+    return horizon, window, np.int64(windows), threshold
+
+
+class _LocalRunner:
+    """Replicas ``lo .. hi - 1`` in this process, in chunks of the numba kernel."""
+
+    def __init__(self, m, seed64, args, keep_outages, chunk_size):
+        self.m, self.seed, self.args = m, np.uint64(seed64), args
+        self.keep_o, self.chunk_size = keep_outages, chunk_size
+
+    def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
+        from . import _kernel
+
+        m = self.m
+        n = hi - lo
+        chunk = _chunk_size(n) if self.chunk_size is None else max(1, int(self.chunk_size))
+        out = _kernel.new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o)
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            _kernel.simulate_replicas(m, self.seed, np.int64(lo + a), np.int64(b - a), *_kargs(self.args),
+                                      _rows(out, a, b))
+            advance(b - a)
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+class _DaskRunner:
+    """Replicas ``lo .. hi - 1`` as Dask tasks (:func:`hasim.cluster.run_chunk`), placed by row."""
+
+    def __init__(self, client, scenario, seed64, args, keep_outages, chunk_size, m):
+        from dask.base import tokenize
+
+        from .cluster import compile_model
+
+        self.client, self.seed, self.args, self.keep_o, self.chunk_size, self.m = (
+            client, seed64, args, keep_outages, chunk_size, m)
+        # The scenario goes to the cluster once; one worker compiles it and the others fetch the
+        # (small) compiled arrays.  A task rather than scatter: it has lineage, so the model is
+        # recomputed if every worker that held it is lost.
+        try:
+            content = scenario.model_dump_json()
+        except Exception:  # not serialisable: a key unique to this run (no reuse, still correct)
+            import uuid
+
+            content = uuid.uuid4().hex
+        self.token = tokenize(content, seed64, args, keep_outages)
+        self.model = client.submit(compile_model, scenario, key=f"hasim-model-{self.token}", retries=3)
+
+    def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
+        from distributed import as_completed
+
+        from .cluster import run_chunk
+
+        n = hi - lo
+        if self.chunk_size is not None:
+            chunk = max(1, int(self.chunk_size))
+        else:
+            threads = sum(self.client.nthreads().values()) or 1
+            chunk = _dask_chunk_size(n, threads)
+        horizon, window, windows, threshold = self.args
+        rows = {}
+        for a in range(lo, hi, chunk):
+            b = min(a + chunk, hi)
+            fut = self.client.submit(run_chunk, self.model, self.seed, a, b, horizon, window, windows, threshold,
+                                     keep_windows, self.keep_o, key=f"hasim-chunk-{self.token}-{keep_windows}-{a}-{b}",
+                                     retries=3)
+            rows[fut.key] = (fut, a, b)
+        m = self.m
+        out = new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o)
+        try:
+            for fut, part in as_completed([f for f, _, _ in rows.values()], with_results=True):
+                _, a, b = rows[fut.key]
+                for dst, src in zip(_rows(out, a - lo, b - lo), part):
+                    dst[...] = src
+                fut.release()
+                advance(b - a)
+        finally:
+            for fut, _, _ in rows.values():
+                fut.release()
+        return out
+
+    def close(self) -> None:
+        self.model.release()
 
 
 class _Labels(NamedTuple):

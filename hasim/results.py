@@ -77,11 +77,30 @@ class Results:
         Request availability of every service (optional dependencies included).
     tiers : list of dict
         The SLA tiers met, with a verdict that accounts for the CI.
+    precision_target : float or None
+        The ``simulate(precision=...)`` target (relative 95 % half-width of
+        the unavailability ``1 - request availability``); None for a run of a
+        fixed number of replicas.
+    precision_reached : bool or None
+        Whether the target was met when the run stopped (None: fixed run).
+    stop_reason : str
+        Why the run stopped: ``"replicas"`` (a fixed count),
+        ``"precision_reached"``, ``"max_replicas"`` (the cap was hit first)
+        or ``"zero_unavailability"`` (no replica lost anything: the relative
+        precision is undefined).
+    relative_half_width : float or None
+        The achieved 95 % half-width of the unavailability over its mean
+        (None when the unavailability is 0 or with one replica).
+    precision_info : dict or None
+        For a precision run: ``target``, ``reached``, ``stop_reason``,
+        ``max_replicas``, ``relative_half_width`` and ``batches`` (one
+        ``{replicas, unavailability, half_width, relative_half_width}`` per
+        batch); the ``"precision"`` object of :meth:`to_dict`.
     """
 
     def __init__(self, *, compiled, out, engine: str, replicas: int, seed: int, horizon: float,
                  window: float, n_windows: int, slo: float | None, elapsed_seconds: float,
-                 compile_seconds: float = math.nan):
+                 compile_seconds: float = math.nan, precision: dict | None = None):
         self.compiled = compiled
         self.out = out
         self.engine = engine
@@ -94,6 +113,7 @@ class Results:
         self.slo_used = DEFAULT_SLO if slo is None else slo
         self.elapsed_seconds = elapsed_seconds
         self.compile_seconds = compile_seconds
+        self.precision_info = precision
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -108,6 +128,28 @@ class Results:
     def events(self) -> int:
         """Events simulated (component state changes and failover timers), all replicas."""
         return int(self.out.events.sum())
+
+    @property
+    def precision_target(self) -> float | None:
+        return None if self.precision_info is None else self.precision_info["target"]
+
+    @property
+    def precision_reached(self) -> bool | None:
+        return None if self.precision_info is None else self.precision_info["reached"]
+
+    @property
+    def stop_reason(self) -> str:
+        return "replicas" if self.precision_info is None else self.precision_info["stop_reason"]
+
+    @property
+    def relative_half_width(self) -> float | None:
+        """95 % half-width of ``1 - request availability`` over its mean (None if undefined)."""
+        u = 1.0 - np.asarray(self.out.ra, dtype=np.float64)
+        n = u.size
+        mean = float(u.mean()) if n else 0.0
+        if n < 2 or not mean > 0:
+            return None
+        return Z95 * float(u.std(ddof=1)) / math.sqrt(n) / mean
 
     @property
     def _years(self) -> float:
@@ -328,6 +370,16 @@ class Results:
                 for r in (_AttributionRow(*row) for row in self._attribution_rows)],
             "notes": [] if self.slo is not None else
             [f"no slo in the scenario: window breaches use {DEFAULT_SLO} %"],
+            "stop_reason": self.stop_reason,
+            "precision": None if self.precision_info is None else {
+                "target": self.precision_info["target"],
+                "reached": self.precision_info["reached"],
+                "stop_reason": self.precision_info["stop_reason"],
+                "max_replicas": self.precision_info["max_replicas"],
+                "relative_half_width": _num_or_none(self.precision_info["relative_half_width"]),
+                "batches": [{k: _num_or_none(v) if isinstance(v, float) else v for k, v in b.items()}
+                            for b in self.precision_info["batches"]],
+            },
         }
 
     def to_json(self, indent: int | None = None) -> str:
@@ -369,3 +421,8 @@ def _num(x) -> float | None:
     """A JSON-safe float (None for NaN / inf)."""
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _num_or_none(x) -> float | None:
+    """:func:`_num` that passes None through."""
+    return None if x is None else _num(x)
