@@ -6,13 +6,14 @@ from .errors import Problem, ScenarioError
 from .io import dump, load, loads
 from .model import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
 # Reviews: these modules import numpy only; pandas, matplotlib, jinja2 and the engine load when called.
-# hasim.compare and hasim.sensitivity are the functions; their modules: `from hasim.compare import ...`.
+# hasim.compare, hasim.sensitivity and hasim.sweep are the functions; their modules: `from hasim.compare import ...`.
 from . import plot
 from .compare import compare
 from .engine import simulate
 from .results import Results
 from .report import write_report
-from .sensitivity import sensitivity, sweep
+from .sensitivity import sensitivity
+from .sweep import sweep
 
 __all__ = [
     "__version__",

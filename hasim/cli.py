@@ -9,6 +9,7 @@ import argparse
 import json
 import math
 import sys
+from contextlib import contextmanager
 from typing import Sequence
 
 from ._version import __version__
@@ -54,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only the headline")
     r.add_argument("--report", metavar="PATH", help="also write the HTML review report of each run (for several "
                                                      "files PATH is a folder, or gets the scenario name appended)")
+    r.add_argument("--out-dir", metavar="DIR", help="batch mode: write each scenario's results to DIR as soon as "
+                                                     "it finishes, atomically (NAME.result.json and "
+                                                     "NAME.{summary,replicas,windows,attribution}.csv, NAME the "
+                                                     "file's stem); a failing scenario is reported and the others "
+                                                     "go on")
+    r.add_argument("--table-format", choices=["csv", "parquet"], default="csv",
+                   help="format of the --out-dir tables (default csv)")
+    r.add_argument("--resume", action="store_true", help="with --out-dir: skip scenarios whose results in DIR "
+                                                          "are for the same scenario content and options")
+    r.add_argument("--fail-under-slo", action="store_true", help="exit 1 when a design's request availability is "
+                                                                  "below its slo (for CI pipelines), naming it")
+    _add_scale_options(r)
+    _add_sweep_parser(sub)
     _add_report_parsers(sub)
     return p
 
@@ -74,6 +88,7 @@ def _add_report_parsers(sub) -> None:
                     help="replicas per sensitivity variant (default max(200, replicas // 4))")
     rp.add_argument("--no-sensitivity", action="store_true", help="skip the sensitivity runs (faster)")
     rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_scale_options(rp)
 
     c = sub.add_parser("compare", help="compare designs with common random numbers",
                        description="Simulate two or more designs with the same seed, replicas and horizon and print "
@@ -111,7 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return {"validate": _validate, "analyze": _analyze, "run": _run, "report": _report,
-                "compare": _compare}[args.command](args)
+                "compare": _compare, "sweep": _sweep}[args.command](args)
+    except _Exit as exc:
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_ERROR
@@ -168,57 +185,387 @@ def _analyze(args) -> int:
 
 
 def _run(args) -> int:
-    from .engine import simulate
-
+    prog = "hasim run"
     if args.out and not args.out.endswith((".parquet", ".csv")):
-        print(f"hasim run: --out: expected a path ending in .parquet or .csv, got {args.out!r}", file=sys.stderr)
+        print(f"{prog}: --out: expected a path ending in .parquet or .csv, got {args.out!r}", file=sys.stderr)
         return EXIT_INVALID
-    horizon = None
-    if args.horizon is not None:
-        from .durations import parse_duration
+    if args.resume and not args.out_dir:
+        print(f"{prog}: --resume needs --out-dir (the folder whose results it checks)", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        horizon = _horizon_option(args.horizon, prog)
+        scale = _scale_options(args, prog)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    if args.table_format == "parquet" and not _has_parquet():
+        print(f"{prog}: --table-format parquet needs pyarrow (pip install pyarrow), or use csv", file=sys.stderr)
+        return EXIT_INVALID
+    from .batch import run_batch
 
-        try:
-            horizon = parse_duration(args.horizon)
-            if horizon <= 0:
-                raise ValueError
-        except ValueError:
-            print(f"hasim run: --horizon: expected a positive duration like '10y', got {args.horizon!r}",
-                  file=sys.stderr)
-            return EXIT_INVALID
-    status, documents = EXIT_OK, []
-    for path, sc in _load_all(args.files):
-        if sc is None:
-            status = EXIT_INVALID
-            continue
-        try:
-            result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
-                              progress=not args.quiet and sys.stderr.isatty())
-        except NotImplementedError as exc:
-            print(f"{path}: {exc}", file=sys.stderr)
-            status = EXIT_INVALID if status == EXIT_INVALID else EXIT_ERROR
-            continue
-        if args.out:
-            for written in write_tables(result, args.out, multiple=len(args.files) > 1):
+    status, documents, missed = EXIT_OK, [], []
+    tally: dict[str, list[str]] = {"ok": [], "skipped": [], "invalid": [], "failed": []}
+    multiple = len(args.files) > 1
+    with _dask_client(args.dask, prog) as client:
+        outcomes = run_batch(args.files, args.out_dir, replicas=args.replicas, seed=args.seed, horizon=horizon,
+                             engine=args.engine, client=client, resume=args.resume, table_format=args.table_format,
+                             progress=not args.quiet and sys.stderr.isatty(), **scale)
+        for outcome in outcomes:
+            path = outcome.file
+            tally[outcome.status].append(path)
+            if outcome.status in ("invalid", "failed"):
+                for line in outcome.messages:
+                    print(line, file=sys.stderr)
+                status = _worse(status, EXIT_INVALID if outcome.status == "invalid" else EXIT_ERROR)
+                continue
+            if outcome.status == "skipped":
                 if not args.quiet:
+                    print(f"{path}: up to date in {args.out_dir} (same scenario and options), skipped",
+                          file=sys.stderr)
+            elif not args.quiet:
+                for written in outcome.written:
                     print(f"wrote {written}", file=sys.stderr)
-        if args.report:
-            try:
-                target = _report_path(args.report, sc.name, multiple=len(args.files) > 1)
-                _write_run_report(result, sc, path, target, args)
-            except (OSError, NotImplementedError) as exc:
-                print(f"{path}: report: {exc}", file=sys.stderr)
-                status = EXIT_INVALID if status == EXIT_INVALID else EXIT_ERROR
+            slo = outcome.slo
+            if slo is not None and not slo["met"]:
+                missed.append((path, slo))
+            result, sc = outcome.result, outcome.scenario
+            if result is None:  # skipped: the stored result stands for it
+                if args.json:
+                    documents.append(outcome.document)
+                elif not args.quiet:
+                    print(_stored_headline(outcome.document))
+                continue
+            if args.out:
+                try:
+                    for written in write_tables(result, args.out, multiple=multiple):
+                        if not args.quiet:
+                            print(f"wrote {written}", file=sys.stderr)
+                except OSError as exc:
+                    print(f"{path}: cannot write {args.out}: {exc}", file=sys.stderr)
+                    status = _worse(status, EXIT_ERROR)
+            if args.report:
+                try:
+                    target = _report_path(args.report, sc.name, multiple=multiple)
+                    _write_run_report(result, sc, path, target, args)
+                except (OSError, NotImplementedError) as exc:
+                    print(f"{path}: report: {exc}", file=sys.stderr)
+                    status = _worse(status, EXIT_ERROR)
+                else:
+                    if not args.quiet:
+                        print(f"wrote {target}", file=sys.stderr)
+            if args.json:
+                documents.append(outcome.document if args.out_dir else result.to_dict())
             else:
-                if not args.quiet:
-                    print(f"wrote {target}", file=sys.stderr)
-        if args.json:
-            documents.append(result.to_dict())
-        else:
-            print(format_results(result, quiet=args.quiet))
+                print(format_results(result, quiet=args.quiet))
     if args.json and documents:
         single = len(documents) == 1 and len(args.files) == 1
         print(json.dumps(documents[0] if single else documents, indent=2, allow_nan=False))
+    if args.fail_under_slo and missed:
+        for path, slo in missed:
+            print(f"{path}: SLO {slo['slo']:g} % missed: request availability {percent(slo['mean'])} "
+                  f"[{percent(slo['ci95'][0])}, {percent(slo['ci95'][1])}]", file=sys.stderr)
+        status = _worse(status, EXIT_ERROR)
+    if multiple and not args.quiet:
+        print(_batch_tally(tally, missed if args.fail_under_slo else []), file=sys.stderr)
     return status
+
+
+def _worse(status: int, new: int) -> int:
+    """Combine exit codes: invalid input (2) outranks a failure (1), which outranks success."""
+    if EXIT_INVALID in (status, new):
+        return EXIT_INVALID
+    return max(status, new)
+
+
+def _stored_headline(document: dict) -> str:
+    """One line for a result read back from ``--out-dir`` (``--resume``)."""
+    ra = document["metrics"]["request_availability"]
+    lo, hi = ra["ci95"]
+    return (f"{document['scenario']}: {document['replicas']} replicas x {document['horizon_hours'] / 8760:g} y, "
+            f"seed {document['seed']} (stored)  request availability {percent(ra['mean'])} "
+            f"[{percent(lo)}, {percent(hi)}]")
+
+
+def _has_parquet() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# --- scale-out options: precision targets and Dask -------------------------------------------------
+
+
+def _precision(text: str) -> float:
+    """``--precision``: ``5%`` or ``0.05`` -> 0.05 (a relative CI half-width in (0, 1))."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1].strip()) / 100.0 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a relative precision like '5%' or 0.05, got {text!r}") from None
+    if not 0.0 < value < 1.0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a relative precision between 0 and 100 % (like '5%' or 0.05), "
+                                         f"got {text!r}")
+    return value
+
+
+def _add_scale_options(parser) -> None:
+    parser.add_argument("--precision", type=_precision, metavar="P",
+                        help="run replicas in batches until the 95 %% CI half-width of the unavailability is "
+                             "within P of it: '5%%' or 0.05 (instead of a fixed count)")
+    parser.add_argument("--max-replicas", type=_positive_int, metavar="N",
+                        help="with --precision: stop at N replicas (reported if the precision is not reached)")
+    parser.add_argument("--dask", metavar="SPEC",
+                        help="run on Dask: 'local' or 'local:N' (a LocalCluster of N workers) or "
+                             "'tcp://host:8786' (an existing scheduler); same numbers as a local run")
+
+
+def _scale_options(args, prog: str) -> dict:
+    """``precision`` / ``max_replicas`` keyword arguments of ``simulate``; ValueError for bad combinations."""
+    if args.max_replicas is not None and args.precision is None:
+        raise ValueError(f"{prog}: --max-replicas: only applies with --precision")
+    out = {}
+    if args.precision is not None:
+        out["precision"] = args.precision
+    if args.max_replicas is not None:
+        out["max_replicas"] = args.max_replicas
+    return out
+
+
+class _Exit(Exception):
+    """Leave a command with an exit code (its message is already printed)."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+@contextmanager
+def _dask_client(spec: str | None, prog: str):
+    """Yield a Dask client for ``--dask SPEC`` (None without it) from :func:`hasim.cluster.connect`.
+
+    Raises
+    ------
+    _Exit
+        With 2 for a malformed SPEC, 1 when Dask is missing or the scheduler cannot be reached.
+    """
+    if spec is None:
+        yield None
+        return
+    try:
+        from .cluster import connect
+    except ImportError as exc:
+        print(f"{prog}: --dask: Dask support is not available ({exc}); pip install 'dask[distributed]'",
+              file=sys.stderr)
+        raise _Exit(EXIT_ERROR) from None
+    try:
+        manager = connect(spec)
+        client = manager.__enter__()
+    except ValueError as exc:
+        print(f"{prog}: --dask: {exc}", file=sys.stderr)
+        raise _Exit(EXIT_INVALID) from None
+    except (OSError, TimeoutError) as exc:
+        print(f"{prog}: --dask {spec}: cannot start or reach the cluster: {exc}", file=sys.stderr)
+        raise _Exit(EXIT_ERROR) from None
+    try:
+        yield client
+    except BaseException:
+        if not manager.__exit__(*sys.exc_info()):
+            raise
+    else:
+        manager.__exit__(None, None, None)
+
+
+def _batch_tally(tally: dict[str, list[str]], missed: list) -> str:
+    """The last line of a batch: how many scenarios ran, were skipped, invalid or failed."""
+    parts = [f"{len(tally['ok'])} ran"]
+    if tally["skipped"]:
+        parts.append(f"{len(tally['skipped'])} up to date (skipped)")
+    for kind in ("invalid", "failed"):
+        if tally[kind]:
+            parts.append(f"{len(tally[kind])} {kind}: " + ", ".join(tally[kind]))
+    if missed:
+        parts.append(f"{len(missed)} missed the SLO: " + ", ".join(p for p, _ in missed))
+    total = sum(len(v) for v in tally.values())
+    return f"hasim run: {total} scenarios: " + "; ".join(parts)
+
+
+# --- sweeps ------------------------------------------------------------------------------------------
+
+
+def _add_sweep_parser(sub) -> None:
+    s = sub.add_parser("sweep", help="simulate a design over a grid of parameter values",
+                       description="Simulate a scenario at every combination of the --set values (the full grid, "
+                                   "or paired lists with --zip), all with the same seed (common random numbers), "
+                                   "and print one row per combination with every measure and its 95 % confidence "
+                                   "interval. Every combination is validated before anything runs.")
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--set", dest="sets", action="append", type=_set_option, required=True,
+                   metavar="PATH=V1,V2,...", help="a dotted key path and its values, e.g. "
+                                                  "services.api.replicas=2,3,4 or "
+                                                  "services.db.failover.detection=10s,30s (repeatable)")
+    s.add_argument("--zip", action="store_true", help="pair the --set lists element by element (equal lengths) "
+                                                      "instead of the full grid")
+    s.add_argument("--replicas", type=_positive_int, metavar="N", help="replicas per combination (default: the "
+                                                                        "scenario's)")
+    s.add_argument("--seed", type=_non_negative_int, metavar="S", help="seed of every combination (default: the "
+                                                                       "scenario's)")
+    s.add_argument("--horizon", metavar="D", help="override the horizon, e.g. 10y")
+    s.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    s.add_argument("--out", metavar="PATH", help="write the table to PATH (.parquet or .csv), atomically")
+    s.add_argument("--json", action="store_true", help="print the table as JSON (settings and one object per row)")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no header, only the table")
+    _add_scale_options(s)
+
+
+def _set_option(text: str) -> tuple[str, list]:
+    """``--set PATH=V1,V2``: the path and its values, each read as a YAML scalar (2, 0.98, true, 30s)."""
+    import yaml
+
+    path, sep, rest = text.partition("=")
+    path = path.strip()
+    if not sep or not path or any(not k for k in path.split(".")):
+        raise argparse.ArgumentTypeError(f"expected PATH=V1,V2,... like services.api.replicas=2,3,4, got {text!r}")
+    values = []
+    for item in rest.split(","):
+        item = item.strip()
+        if not item:
+            raise argparse.ArgumentTypeError(f"{path}: empty value in {text!r}")
+        try:
+            value = yaml.safe_load(item)
+        except yaml.YAMLError:
+            value = item
+        values.append(item if value is None else value)
+    return path, values
+
+
+def _sweep(args) -> int:
+    from .errors import ScenarioError
+    from .sweep import run_points, sweep_points
+
+    prog = "hasim sweep"
+    if args.out and not args.out.endswith((".parquet", ".csv")):
+        print(f"{prog}: --out: expected a path ending in .parquet or .csv, got {args.out!r}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.out and args.out.endswith(".parquet") and not _has_parquet():
+        print(f"{prog}: --out: writing .parquet needs pyarrow (pip install pyarrow); or use .csv", file=sys.stderr)
+        return EXIT_INVALID
+    try:
+        horizon = _horizon_option(args.horizon, prog)
+        scale = _scale_options(args, prog)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_INVALID
+    grid: dict[str, list] = {}
+    for path, values in args.sets:
+        if path in grid:
+            print(f"{prog}: --set: {path} given twice; list all its values in one --set", file=sys.stderr)
+            return EXIT_INVALID
+        grid[path] = values
+    (path, sc), = list(_load_all([args.file]))
+    if sc is None:
+        return EXIT_INVALID
+    try:
+        paths, points = sweep_points(sc, grid, zip=args.zip, source=path)
+    except ScenarioError as exc:
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return EXIT_INVALID
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(points), unit="point", file=sys.stderr, desc=sc.name, leave=False)
+    try:
+        with _dask_client(args.dask, prog) as client:
+            frame = run_points(sc, paths, points, replicas=args.replicas, seed=args.seed, zip=args.zip,
+                               engine=args.engine, horizon=horizon, client=client,
+                               progress=(lambda done, total: bar.update(1)) if bar is not None else None, **scale)
+    except (NotImplementedError, ValueError) as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        if bar is not None:
+            bar.close()
+    status = EXIT_OK
+    if args.out:
+        from .batch import write_frame
+
+        try:
+            write_frame(frame, args.out)
+        except (OSError, ImportError, ValueError) as exc:
+            print(f"{prog}: cannot write {args.out}: {exc}", file=sys.stderr)
+            status = EXIT_ERROR
+        else:
+            if not args.quiet:
+                print(f"wrote {args.out}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(sweep_document(frame), indent=2, allow_nan=False))
+    else:
+        print(format_sweep(frame, quiet=args.quiet))
+    return status
+
+
+def sweep_document(frame) -> dict:
+    """The ``hasim sweep --json`` object: the settings (``frame.attrs``) and ``rows``, one object per row."""
+    def clean(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if hasattr(value, "item"):  # numpy scalars
+            return clean(value.item())
+        return value
+
+    doc = {k: clean(v) if not isinstance(v, list) else v for k, v in frame.attrs.items()}
+    doc["rows"] = [{k: clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return doc
+
+
+def format_sweep(frame, quiet: bool = False) -> str:
+    """The text table of ``hasim sweep``: one row per combination, the set values first."""
+    a = frame.attrs
+    paths = list(a.get("columns", a.get("paths", [])))
+    n = len(frame)
+    lines = []
+    if not quiet:
+        reps = sorted(set(int(x) for x in frame["replicas"])) if n else []
+        reps_text = f"{reps[0]}" if len(reps) == 1 else (f"{reps[0]}-{reps[-1]}" if reps else "0")
+        shape = (" (paired lists)" if a.get("zip") else
+                 " (" + " x ".join(str(frame[p].nunique()) for p in paths) + " grid)" if len(paths) > 1 else "")
+        years = "" if "horizon" in a.get("paths", []) else f" x {a.get('horizon_hours', 0) / 8760:g} y"
+        lines += [f"{a.get('scenario')}: sweep of {n} point{'s' if n != 1 else ''}{shape}, {reps_text} replicas"
+                  f"{years} each, seed {a.get('seed')} (common random numbers), "
+                  f"{a.get('engine')} engine, {a.get('elapsed_seconds', math.nan):.2f} s", ""]
+    slos = sorted(set(float(x) for x in frame["slo"] if x == x)) if n else []
+    varying_reps = n and frame["replicas"].nunique() > 1
+    header = paths + (["replicas"] if varying_reps else []) + [
+        "request availability [95 % CI]", "downtime/year [95 % CI]", "P(window breach)"]
+    if slos:
+        header.append(f"SLO {slos[0]:g} %" if len(slos) == 1 else "SLO")
+    if "precision_reached" in frame.columns:
+        header.append("precision")
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        row = [str(rec[p]) for p in paths]
+        if varying_reps:
+            row.append(str(rec["replicas"]))
+        row.append(f"{percent(rec['request_availability'])} [{percent(rec['request_availability_ci_low'])}, "
+                   f"{percent(rec['request_availability_ci_high'])}]")
+        row.append(f"{minutes(max(rec['downtime_minutes_per_year'], 0))} "
+                   f"[{minutes(max(rec['downtime_minutes_per_year_ci_low'], 0))}, "
+                   f"{minutes(max(rec['downtime_minutes_per_year_ci_high'], 0))}]")
+        row.append(f"{100 * rec['p_window_breach']:.2f} %")
+        if slos:
+            verdict = {"missed": "NOT met", "uncertain": "too close"}.get(rec["slo_verdict"], rec["slo_verdict"])
+            if rec["slo"] != rec["slo"]:
+                verdict = "-"
+            row.append(verdict if len(slos) == 1 else f"{rec['slo']:g} %: {verdict}")
+        if "precision_reached" in frame.columns:
+            reached = rec.get("precision_reached")
+            row.append("reached" if reached else (rec.get("stop_reason") or "not reached"))
+        rows.append(row)
+    lines.append(table(rows, header))
+    return "\n".join(lines)
 
 
 # --- reports and comparisons ---------------------------------------------------------------------
@@ -278,6 +625,7 @@ def _report(args) -> int:
 
     try:
         horizon = _horizon_option(args.horizon, "hasim report")
+        scale = _scale_options(args, "hasim report")
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return EXIT_INVALID
@@ -290,8 +638,11 @@ def _report(args) -> int:
     if target.is_dir():
         target = target / f"{sc.name}.html"
     try:
-        result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
-                          progress=not args.quiet and sys.stderr.isatty())
+        with _dask_client(args.dask, "hasim report") as client:
+            if client is not None:
+                scale["client"] = client
+            result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
+                              progress=not args.quiet and sys.stderr.isatty(), **scale)
         _write_run_report(result, sc, path, target, args, compute_sensitivity=not args.no_sensitivity,
                           sensitivity_replicas=args.sensitivity_replicas)
     except (NotImplementedError, ValueError) as exc:
@@ -390,6 +741,8 @@ def write_tables(result, out: str, multiple: bool = False) -> list[str]:
     """Write summary, replicas and windows next to ``out`` (by its extension); return the paths."""
     from pathlib import Path
 
+    from .batch import write_frame
+
     path = Path(out)
     suffix = path.suffix
     stem = path.with_suffix("")
@@ -399,13 +752,7 @@ def write_tables(result, out: str, multiple: bool = False) -> list[str]:
     for table_name in ("summary", "replicas", "windows"):
         frame = getattr(result, table_name)
         target = stem.with_name(f"{stem.name}.{table_name}{suffix}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        if suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_csv(tmp, index=False)
-        tmp.replace(target)  # atomic: a crash never leaves a half-written table
+        write_frame(frame, target)  # atomic: a crash never leaves a half-written table
         written.append(str(target))
     return written
 
@@ -441,6 +788,9 @@ def format_results(result, quiet: bool = False) -> str:
     outages = r.metric("outages_per_year")
     lines.append(f"  outages               {outages['mean']:.3g}/year, mean "
                  f"{r.metric('mean_outage_minutes')['mean'] or 0:.3g} min")
+    info = getattr(r, "precision_info", None)
+    if info:
+        lines.append("  " + precision_sentence(info, r.n_replicas))
     if quiet:
         return "\n".join(lines)
     lines.append("")
@@ -461,6 +811,21 @@ def format_results(result, quiet: bool = False) -> str:
                             for row in att.itertuples()],
                            ["top causes", "min/year", "95 % CI", "share"]))
     return "\n".join(lines)
+
+
+def precision_sentence(info: dict, replicas: int) -> str:
+    """One line on a ``--precision`` run: whether the target was reached, and why it stopped."""
+    rel = info.get("relative_half_width")
+    achieved = f"{100 * rel:.3g} %" if rel is not None else "undefined"
+    head = f"precision target {100 * info['target']:g} %"
+    if info.get("reached"):
+        return f"{head}: reached with {replicas} replicas (CI half-width {achieved} of the unavailability)"
+    if info.get("stop_reason") == "max_replicas":
+        return (f"{head}: NOT reached, stopped at the --max-replicas cap of {info.get('max_replicas')} "
+                f"(CI half-width {achieved} of the unavailability)")
+    if info.get("stop_reason") == "zero_unavailability":
+        return f"{head}: undefined, no downtime in {replicas} replicas (stopped after the first batch)"
+    return f"{head}: NOT reached ({info.get('stop_reason')}, {replicas} replicas, half-width {achieved})"
 
 
 def _json_default(value):

@@ -8,7 +8,7 @@ stream ``(seed, i)``, so the baseline and a variant see largely the same
 failures: their per-replica difference has a far smaller variance than two
 independent runs, and a difference of a few minutes a year is real.
 
-:func:`sweep` runs one parameter over a list of values (for notebook plots).
+:func:`sweep` (now in :mod:`hasim.sweep`, re-exported here) runs a design over a grid of values.
 
 Both take ``engine=`` and import the engine only when called, so importing
 this module compiles nothing.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -253,49 +253,5 @@ def sensitivity(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0), r
     return frame
 
 
-_SWEEP_MEASURES = ("request_availability", "time_availability", "downtime_minutes_per_year", "p_window_breach")
-
-
-def sweep(scenario: Scenario, path: str, values: Sequence[Any], replicas: int | None = None,
-          seed: int | None = None, *, engine: str = "numba", horizon: float | str | None = None,
-          label: str | None = None) -> pd.DataFrame:
-    """Simulate ``scenario`` with ``path`` set to each of ``values`` (common random numbers).
-
-    >>> sweep(design, "services.api.replicas", [2, 3, 4, 5])  # doctest: +SKIP
-
-    Returns
-    -------
-    DataFrame
-        ``parameter, path, value, unit`` and, for request and time
-        availability, downtime minutes per year and P(window breach),
-        ``<measure>, <measure>_ci_low, <measure>_ci_high``.  Durations given as
-        text (``"30s"``) are reported in hours.
-    """
-    import pandas as pd
-
-    from .engine import simulate
-
-    replicas = default_replicas(scenario, replicas)
-    seed = scenario.seed if seed is None else int(seed)
-    rows = []
-    for value in values:
-        variant = scenario.replace({path: value})
-        r = simulate(variant, replicas=replicas, seed=seed, horizon=horizon, engine=engine)
-        unit = "count"
-        number: float
-        if isinstance(value, str):
-            number, unit = parse_duration(value), "h"
-        else:
-            number = float(value)
-            if not path.endswith(("replicas", "min_healthy", "shards", "threshold")):
-                unit = "h" if any(k in path for k in ("ttl", "interval", "detection", "promotion", "mtbf",
-                                                      "mttr", "manual", "stale_for")) else "number"
-        row = {"parameter": label or path, "path": path, "value": number, "unit": unit}
-        for m in _SWEEP_MEASURES:
-            est = r.metric(m)
-            row[m] = est["mean"]
-            row[f"{m}_ci_low"], row[f"{m}_ci_high"] = est["ci95"]
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    frame.attrs.update({"scenario": scenario.name, "replicas": replicas, "seed": seed, "engine": engine})
-    return frame
+# The sweep moved to hasim.sweep (grids, zip, every measure); imported here for older code.
+from .sweep import sweep  # noqa: E402

@@ -109,3 +109,15 @@ def test_import_hasim_compiles_nothing():
     code = "import sys, hasim; bad = [m for m in ('numba', 'hasim._kernel', 'scipy') if m in sys.modules]; print(bad)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_help_of_the_scale_out_options(capsys):
+    for command, words in ((["sweep"], ["--set", "--zip", "--out", "--precision", "--dask"]),
+                           (["run"], ["--out-dir", "--resume", "--fail-under-slo", "--precision", "--max-replicas",
+                                      "--dask"])):
+        with pytest.raises(SystemExit) as exc:
+            main(command + ["--help"])
+        assert exc.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: hasim {command[0]}")
+        assert all(w in out for w in words)
