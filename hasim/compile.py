@@ -88,6 +88,7 @@ degradation shows.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -276,6 +277,21 @@ class _Dists:
         return len(self.rows) - 1
 
 
+@functools.lru_cache(maxsize=1)
+def _gauss_legendre() -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights for 1 .. GAUSS_NODES points, row n - 1 (constant: built once, shared by
+    every compiled model, never written)."""
+    gl_x = np.zeros((GAUSS_NODES, GAUSS_NODES), dtype=np.float64)
+    gl_w = np.zeros((GAUSS_NODES, GAUSS_NODES), dtype=np.float64)
+    for n in range(1, GAUSS_NODES + 1):
+        x, wts = np.polynomial.legendre.leggauss(n)
+        gl_x[n - 1, :n] = x
+        gl_w[n - 1, :n] = wts
+    # (Not flagged read-only: numba would type read-only arrays differently and compile the
+    # kernel a second time.)
+    return gl_x, gl_w
+
+
 def compile_scenario(scenario: Scenario) -> Compiled:
     """Flatten ``scenario`` for the kernel (the model is already valid: nothing can fail here)."""
     sc = scenario
@@ -458,12 +474,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
                 zone_matters[c] = True
     st_zone = np.array([z for z in range(Z) if zone_matters[z]], dtype=np.int64)
 
-    gl_x = np.zeros((GAUSS_NODES, GAUSS_NODES), dtype=np.float64)
-    gl_w = np.zeros((GAUSS_NODES, GAUSS_NODES), dtype=np.float64)
-    for n in range(1, GAUSS_NODES + 1):
-        x, wts = np.polynomial.legendre.leggauss(n)
-        gl_x[n - 1, :n] = x
-        gl_w[n - 1, :n] = wts
+    gl_x, gl_w = _gauss_legendre()
 
     # Stream keys: a tag in the top bits, then the component's stable coordinates.
     inst_key: list[int] = []
