@@ -45,10 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                        description="Simulate each scenario's replicas and print availability with 95 % "
                                    "confidence intervals, SLA tiers, monthly breach odds and top causes.")
     r.add_argument("files", nargs="+", metavar="FILE")
-    r.add_argument("--replicas", type=_positive_int, metavar="N", help="override the scenario's replicas")
-    r.add_argument("--seed", type=_non_negative_int, metavar="S", help="override the scenario's seed")
-    r.add_argument("--horizon", metavar="D", help="override the horizon, e.g. 10y")
-    r.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    _add_run_options(r)
     r.add_argument("--json", action="store_true", help="print the results as JSON (a list for several files)")
     r.add_argument("--out", metavar="PATH", help="write summary, replicas and windows tables next to PATH "
                                                   "(.parquet or .csv: PATH.summary.parquet, ...)")
@@ -80,10 +77,7 @@ def _add_report_parsers(sub) -> None:
                                     "outage, assumptions and how to reproduce the run.")
     rp.add_argument("file", metavar="FILE")
     rp.add_argument("--out", metavar="PATH", help="where to write the page (default reports/<scenario name>.html)")
-    rp.add_argument("--replicas", type=_positive_int, metavar="N", help="override the scenario's replicas")
-    rp.add_argument("--seed", type=_non_negative_int, metavar="S", help="override the scenario's seed")
-    rp.add_argument("--horizon", metavar="D", help="override the horizon, e.g. 10y")
-    rp.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    _add_run_options(rp)
     rp.add_argument("--sensitivity-replicas", type=_positive_int, metavar="N",
                     help="replicas per sensitivity variant (default max(200, replicas // 4))")
     rp.add_argument("--no-sensitivity", action="store_true", help="skip the sensitivity runs (faster)")
@@ -95,15 +89,22 @@ def _add_report_parsers(sub) -> None:
                                    "each measure side by side with its difference to the first design and a "
                                    "paired 95 % confidence interval.")
     c.add_argument("files", nargs="+", metavar="FILE", help="the designs; the first is the reference")
-    c.add_argument("--replicas", type=_positive_int, metavar="N", help="replicas of every run (default: the "
-                                                                        "first design's)")
-    c.add_argument("--seed", type=_non_negative_int, metavar="S", help="seed of every run (default: the first "
-                                                                       "design's)")
-    c.add_argument("--horizon", metavar="D", help="horizon of every run, e.g. 10y")
-    c.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    _add_run_options(c, replicas="replicas of every run (default: the first design's)",
+                     seed="seed of every run (default: the first design's)",
+                     horizon="horizon of every run, e.g. 10y")
     c.add_argument("--report", metavar="PATH", help="also write an HTML comparison report")
     c.add_argument("--json", action="store_true", help="print the comparison as JSON")
     c.add_argument("-q", "--quiet", action="store_true", help="only the summary sentences")
+
+
+def _add_run_options(parser, *, replicas: str = "override the scenario's replicas",
+                     seed: str = "override the scenario's seed",
+                     horizon: str = "override the horizon, e.g. 10y") -> None:
+    """--replicas, --seed, --horizon and --engine: the options of every command that simulates."""
+    parser.add_argument("--replicas", type=_positive_int, metavar="N", help=replicas)
+    parser.add_argument("--seed", type=_non_negative_int, metavar="S", help=seed)
+    parser.add_argument("--horizon", metavar="D", help=horizon)
+    parser.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
 
 
 def _positive_int(text: str) -> int:
@@ -407,12 +408,8 @@ def _add_sweep_parser(sub) -> None:
                                                   "services.db.failover.detection=10s,30s (repeatable)")
     s.add_argument("--zip", action="store_true", help="pair the --set lists element by element (equal lengths) "
                                                       "instead of the full grid")
-    s.add_argument("--replicas", type=_positive_int, metavar="N", help="replicas per combination (default: the "
-                                                                        "scenario's)")
-    s.add_argument("--seed", type=_non_negative_int, metavar="S", help="seed of every combination (default: the "
-                                                                       "scenario's)")
-    s.add_argument("--horizon", metavar="D", help="override the horizon, e.g. 10y")
-    s.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    _add_run_options(s, replicas="replicas per combination (default: the scenario's)",
+                     seed="seed of every combination (default: the scenario's)")
     s.add_argument("--out", metavar="PATH", help="write the table to PATH (.parquet or .csv), atomically")
     s.add_argument("--json", action="store_true", help="print the table as JSON (settings and one object per row)")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no header, only the table")
