@@ -417,8 +417,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     cache_rows: list[list[int]] = []
     cache_owner, cache_dep, cache_ttl, cache_aux = [], [], [], []
     dep_cache: list[int] = []
-    tgt_at = 0
-    svc_tgt_ptr_rows = np.cumsum([0] + [len(r) for r in tgt_rows])
+    svc_tgt_ptr, svc_tgt = _csr(tgt_rows)
     for v, name in enumerate(order):
         svc = sc.services[name]
         hc = svc.health_check
@@ -428,13 +427,12 @@ def compile_scenario(scenario: Scenario) -> Compiled:
             svc_hc_on[v] = int(not svc.is_router)  # a router's own instances are not probed
             svc_hc_loss[v] = int(not svc.is_router and not svc.retry)
             if svc.is_router:
-                for a in range(tgt_at, tgt_at + len(tgt_rows[v])):
+                for a in range(svc_tgt_ptr[v], svc_tgt_ptr[v + 1]):
                     tgt_probe[a] = aux(AUX_PROBE_TGT, a)
             else:
                 for sh in shard_rows[v]:
                     for i in sh_inst[sh]:
                         inst_probe[i] = aux(AUX_PROBE_INST, i)
-        tgt_at += len(tgt_rows[v])
         if svc.is_router and svc.dns is not None:
             stale = svc.dns.stale_fraction
             stale_for = svc.dns.stale_for if stale > 0 else 0.0
@@ -488,7 +486,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
             aux_key.append(inst_key[obj] | (1 << 58))
         elif kind == AUX_PROBE_TGT:
             router = int(tgt_owner[obj])
-            aux_key.append((4 << 60) | (router << 36) | (obj - int(svc_tgt_ptr_rows[router])))
+            aux_key.append((4 << 60) | (router << 36) | (obj - int(svc_tgt_ptr[router])))
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
     src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
@@ -501,7 +499,6 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     ]).astype(np.int64)
 
     svc_dep_ptr, svc_dep = _csr(dep_rows)
-    svc_tgt_ptr, svc_tgt = _csr(tgt_rows)
     svc_req_ptr, svc_req = _csr(req_rows)
     svc_par_ptr, svc_par = _csr(parents)
     svc_anc_ptr, svc_anc = _csr(ancestors)
