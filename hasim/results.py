@@ -288,10 +288,7 @@ class Results:
     @cached_property
     def _attribution_rows(self) -> list[tuple]:
         """(cause, kind, mean, ci_low, ci_high, std, share), largest first; causes never charged omitted."""
-        loss = self.out.loss
-        if loss.ndim == 3:  # root cause x stage (the reference engine): by cause here
-            loss = loss.sum(axis=2)
-        loss_min = loss * (60.0 / self._years)
+        loss_min = self.out.loss.sum(axis=2) * (60.0 / self._years)  # [replica, cause]: stages summed
         total = float(loss_min.sum(axis=1).mean()) if self.n_replicas else 0.0
         rows = []
         for c, (name, kind) in enumerate(zip(self.compiled.causes, self.compiled.cause_kinds)):
@@ -305,14 +302,11 @@ class Results:
 
     @cached_property
     def stages(self):
-        """Downtime by stage (detection, failover, dns, ...), minutes per year with CI; None if
-        the engine did not record stages."""
+        """Downtime by stage (detection, failover, dns, ...), minutes per year with CI."""
         import pandas as pd
 
         from ._output import STAGES
 
-        if self.out.loss.ndim != 3:
-            return None
         by_stage = self.out.loss.sum(axis=1) * (60.0 / self._years)
         total = float(by_stage.sum(axis=1).mean()) if self.n_replicas else 0.0
         rows = []
