@@ -239,11 +239,12 @@ class Compiled:
         return self.zones.index(name)
 
 
-def _csr(rows: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+def _csr(rows: list[list], dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, items) of ``rows``: the items of row ``i`` are ``items[ptr[i]:ptr[i + 1]]``."""
     ptr = np.zeros(len(rows) + 1, dtype=np.int64)
     for i, row in enumerate(rows):
         ptr[i + 1] = ptr[i] + len(row)
-    flat = np.array([x for row in rows for x in row], dtype=np.int64)
+    flat = np.array([x for row in rows for x in row], dtype=dtype)
     return ptr, flat
 
 
@@ -502,17 +503,13 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     svc_req_ptr, svc_req = _csr(req_rows)
     svc_par_ptr, svc_par = _csr(parents)
     svc_anc_ptr, svc_anc = _csr(ancestors)
-    svc_shard_ptr = np.zeros(S + 1, dtype=np.int64)
-    for v in range(S):
-        svc_shard_ptr[v + 1] = svc_shard_ptr[v] + len(shard_rows[v])
+    svc_shard_ptr, _ = _csr(shard_rows)  # shards are numbered by service: the offsets suffice
     sh_inst_ptr, _ = _csr(sh_inst)
     zone_chain_ptr, zone_chain = _csr(chains)
     zone_desc_ptr, zone_desc = _csr(desc)
     zone_inst_ptr, zone_inst_flat = _csr(zone_inst)
     svc_cache_ptr, svc_cache = _csr(cache_rows)
-    svc_end_ptr = np.zeros(S + 1, dtype=np.int64)
-    for v in range(S):
-        svc_end_ptr[v + 1] = svc_end_ptr[v] + len(end_rows[v])
+    svc_end_ptr, svc_end = _csr(end_rows, dtype=np.float64)
     i64 = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
 
     model = CompiledModel(
@@ -528,7 +525,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         svc_req_ptr=svc_req_ptr, svc_req=svc_req, svc_par_ptr=svc_par_ptr, svc_par=svc_par,
         svc_anc_ptr=svc_anc_ptr, svc_anc=svc_anc, svc_cause=svc_cause,
         svc_hc=svc_hc, svc_hc_on=svc_hc_on, svc_hc_loss=svc_hc_loss, svc_dns=svc_dns, svc_end_ptr=svc_end_ptr,
-        svc_end=np.array([e for row in end_rows for e in row], dtype=np.float64), svc_ramp=svc_ramp,
+        svc_end=svc_end, svc_ramp=svc_ramp,
         svc_cache_ptr=svc_cache_ptr, svc_cache=svc_cache, tgt_owner=tgt_owner, tgt_probe=tgt_probe,
         dep_cache=i64(dep_cache), cache_owner=i64(cache_owner), cache_dep=i64(cache_dep),
         cache_ttl=np.array(cache_ttl, dtype=np.float64), cache_aux=i64(cache_aux), inst_probe=inst_probe,
