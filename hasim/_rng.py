@@ -17,12 +17,23 @@ Seeding
     replicas are split between chunks or threads.
 
 Samplers
-    Every sampler consumes a fixed number of 64-bit outputs, so a replica's
-    stream stays aligned whatever values were drawn (common random numbers in
-    sensitivity runs line up): ``fixed`` 0, ``exponential`` / ``weibull`` /
-    ``uniform`` / ``empirical`` 1 (inverse CDF), ``lognormal`` 2 (Box-Muller,
-    cosine branch only; the sine branch is discarded because the state has no
-    room to keep it).
+    ``exponential`` and ``weibull`` transform one standard exponential drawn
+    by the ziggurat method (Marsaglia & Tsang 2000, 256 layers, the
+    construction numpy's ``standard_exponential`` uses): one 64-bit output
+    and a table lookup in 97.8 % of draws; a second output (and a ``log`` or
+    ``exp``) in the rest, and a retry when that lands outside the curve.  How many outputs a draw
+    takes depends only on the bits drawn, never on the law's parameters, so
+    two runs whose laws differ only in parameters consume every component's
+    stream identically (common random numbers line up, and a larger mean
+    gives a proportionally longer duration from the same bits).  ``uniform``
+    / ``empirical`` take 1 output (inverse CDF), ``fixed`` 0, ``lognormal`` 2
+    (Box-Muller, cosine branch only; the sine branch is discarded because the
+    state has no room to keep it).  A Weibull law of shape 1 draws exactly
+    what the exponential law of the same mean draws.
+
+    The ziggurat tables are computed at import in decimal arithmetic (40
+    digits, correctly rounded to float64), so they are the same bits on every
+    machine whatever its libm.
 
 Codes for :func:`sample` (the compiled model stores a code and ``float64[3]``
 parameters per distribution):
@@ -49,6 +60,7 @@ modes produce the same bits.
 from __future__ import annotations
 
 import math
+from decimal import Decimal, localcontext
 
 import numpy as np
 
@@ -57,7 +69,7 @@ from ._jit import JIT_DISABLED, njit
 __all__ = [
     "EXPONENTIAL", "WEIBULL", "LOGNORMAL", "FIXED", "UNIFORM", "EMPIRICAL", "CODE_BY_NAME",
     "new_states", "seed_state", "seed_states", "mix64", "next_u64", "next_double", "next_open_double",
-    "standard_normal", "exponential", "weibull", "lognormal", "uniform", "fixed", "empirical", "sample",
+    "standard_normal", "standard_exponential", "exponential", "weibull", "lognormal", "uniform", "fixed", "empirical", "sample",
 ]
 
 EXPONENTIAL = 0
@@ -85,6 +97,7 @@ _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
 _FIVE = np.uint64(5)
 _NINE = np.uint64(9)
+_S3 = np.uint64(3)
 _S7 = np.uint64(7)
 _S11 = np.uint64(11)
 _S12 = np.uint64(12)
@@ -97,6 +110,11 @@ _S64 = np.uint64(64)
 _TWO_M52 = 2.0**-52
 _TWO_M53 = 2.0**-53
 _TWO_PI = 2.0 * math.pi
+_LOW8 = np.uint64(0xFF)
+
+#: Functions the event loop calls per event are inlined by numba into their callers: a call
+#: passes the state array's struct and costs more than the xoshiro step itself.
+_hot = njit(inline="always")
 
 
 # -- wrapping 64-bit arithmetic ------------------------------------------------
@@ -188,7 +206,7 @@ def new_states(seed: int, n: int, first_stream: int = 0) -> np.ndarray:
 
 
 # -- generator ----------------------------------------------------------------
-@njit
+@_hot
 def next_u64(state):
     """Advance ``state`` (``uint64[4]``, updated in place) and return the next uint64."""
     s0 = state[0]
@@ -210,13 +228,13 @@ def next_u64(state):
     return result
 
 
-@njit
+@_hot
 def next_double(state):
     """A float64 in [0, 1): the top 53 bits of :func:`next_u64` times 2**-53."""
     return np.int64(next_u64(state) >> _S11) * _TWO_M53
 
 
-@njit
+@_hot
 def next_open_double(state):
     """A float64 in (0, 1), safe for ``log``: ``(top 52 bits + 0.5) * 2**-52``.
 
@@ -226,16 +244,77 @@ def next_open_double(state):
 
 
 # -- samplers -----------------------------------------------------------------
+def _ziggurat_tables():
+    """``(k, w, f, r)`` of the 256-layer ziggurat of ``exp(-x)`` (Marsaglia & Tsang 2000).
+
+    Layer ``i >= 1`` is the rectangle ``[0, x_i) x [f(x_i), f(x_{i-1})]`` with
+    ``x_255 = r > ... > x_1 > x_0 = 0``, every layer and the base of area ``v``.
+    Layer 0 is the base: ``[0, r) x [0, f(r)]`` and the tail beyond ``r``, laid
+    out as ``[0, v / f(r))``.  A draw takes 53 bits ``j`` and a layer ``i``:
+    ``x = j * w[i]`` is uniform on the layer's width, and accepted at once when
+    ``j < k[i]`` (``x < x_{i-1}``: under the curve whatever the height).
+
+    ``r`` solves ``v / x_1 + f(x_1) = 1`` with ``v = (r + 1) exp(-r)`` (found
+    once by bisection at 60 digits; numpy's constant to its 29 digits).
+    """
+    with localcontext() as ctx:
+        ctx.prec = 40
+        r = Decimal("7.697117470131049714044628048015215499")
+        v = (r + 1) * (-r).exp()
+        x = [Decimal(0)] * 256
+        x[255] = r
+        for i in range(254, 0, -1):
+            x[i] = -(v / x[i + 1] + (-x[i + 1]).exp()).ln()
+        scale = Decimal(2) ** 53
+        base = v / (-r).exp()
+        k = np.zeros(256, dtype=np.uint64)
+        w = np.zeros(256, dtype=np.float64)
+        f = np.zeros(256, dtype=np.float64)
+        k[0], w[0], f[0] = int(scale * r / base), float(base / scale), 1.0
+        for i in range(1, 256):
+            k[i], w[i], f[i] = int(scale * x[i - 1] / x[i]), float(x[i] / scale), float((-x[i]).exp())
+        return k, w, f, float(r)
+
+
+_ZIG_K, _ZIG_W, _ZIG_F, _ZIG_R = _ziggurat_tables()
+
+
 @njit
+def _exponential_slow(state, i, x):
+    """The 2.2 % of ziggurat draws not accepted at once: the tail (layer 0) or a wedge; -1 to retry."""
+    if i == 0:  # beyond r the law is r + a fresh exponential (memoryless)
+        return _ZIG_R - math.log(next_open_double(state))
+    if _ZIG_F[i] + next_double(state) * (_ZIG_F[i - 1] - _ZIG_F[i]) < math.exp(-x):
+        return x
+    return -1.0
+
+
+@_hot
+def standard_exponential(state):
+    """Exponential law of mean 1 by the ziggurat method (see the module docstring)."""
+    while True:
+        u = next_u64(state)
+        i = np.int64((u >> _S3) & _LOW8)
+        j = u >> _S11
+        x = np.int64(j) * _ZIG_W[i]
+        if j < _ZIG_K[i]:
+            return x
+        x = _exponential_slow(state, i, x)
+        if x >= 0.0:
+            return x
+
+
+@_hot
 def exponential(state, mean):
-    """Exponential law with the given mean (inverse CDF, one draw)."""
-    return -mean * math.log(next_open_double(state))
+    """Exponential law with the given mean: ``mean`` times :func:`standard_exponential`."""
+    return mean * standard_exponential(state)
 
 
 @njit
 def weibull(state, shape, scale):
-    """Weibull law ``scale * (-log U) ** (1 / shape)`` (inverse CDF, one draw)."""
-    return scale * (-math.log(next_open_double(state))) ** (1.0 / shape)
+    """Weibull law ``scale * E ** (1 / shape)``, ``E`` standard exponential (the inverse CDF of
+    ``1 - exp(-E)``)."""
+    return scale * standard_exponential(state) ** (1.0 / shape)
 
 
 @njit

@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from hasim import _rng
-from hasim._jit import JIT_DISABLED
+from hasim._jit import JIT_DISABLED, njit as njit_test
 
 from .conftest import run_file_without_jit
 
@@ -270,10 +270,10 @@ def test_empirical_index_never_reaches_count():
     assert _rng.empirical(state_giving(0), pool, 0, 3) == 0.0
 
 
-# (code, p0, p1, direct sampler, number of 64-bit draws consumed)
+# (code, p0, p1, direct sampler, number of 64-bit draws consumed; None: the ziggurat's, see below)
 DISPATCH = [
-    (_rng.EXPONENTIAL, 5.0, 0.0, lambda s, pool: _rng.exponential(s, 5.0), 1),
-    (_rng.WEIBULL, 1.3, 40.0, lambda s, pool: _rng.weibull(s, 1.3, 40.0), 1),
+    (_rng.EXPONENTIAL, 5.0, 0.0, lambda s, pool: _rng.exponential(s, 5.0), None),
+    (_rng.WEIBULL, 1.3, 40.0, lambda s, pool: _rng.weibull(s, 1.3, 40.0), None),
     (_rng.LOGNORMAL, 0.5, 1.2, lambda s, pool: _rng.lognormal(s, 0.5, 1.2), 2),
     (_rng.FIXED, 4.0, 0.0, lambda s, pool: _rng.fixed(4.0), 0),
     (_rng.UNIFORM, 1.0, 3.0, lambda s, pool: _rng.uniform(s, 1.0, 3.0), 1),
@@ -282,7 +282,7 @@ DISPATCH = [
 
 
 @pytest.mark.parametrize("code,p0,p1,direct,consumed", DISPATCH, ids=[str(d[0]) for d in DISPATCH])
-def test_sample_dispatches_and_consumes_a_fixed_number_of_draws(code, p0, p1, direct, consumed):
+def test_sample_dispatches_and_consumes_what_the_law_draws(code, p0, p1, direct, consumed):
     pool = np.array([0.0, 0.0, 7.0, 8.0, 9.0])
     for stream in range(50):
         a = _rng.new_states(8, 1, stream)[0]
@@ -290,7 +290,80 @@ def test_sample_dispatches_and_consumes_a_fixed_number_of_draws(code, p0, p1, di
         start = a.copy()
         assert _rng.sample(a, code, p0, p1, 0.0, pool) == direct(b, pool)
         assert np.array_equal(a, b)
-        assert np.array_equal(a, advanced(start, consumed))
+        if consumed is None:  # exactly what the standard exponential of the same bits takes
+            _rng.standard_exponential(start)
+            assert np.array_equal(a, start)
+        else:
+            assert np.array_equal(a, advanced(start, consumed))
+
+
+# -- the ziggurat -------------------------------------------------------------------
+
+
+def test_ziggurat_layers_all_have_the_same_area():
+    """The tables define 256 regions of area v (Marsaglia & Tsang's construction): layer i >= 1 is
+    [0, x_i) x [f(x_i), f(x_{i-1})], the base is [0, v / f(r)) x [0, f(r)] folded with the tail."""
+    k, w, f, r = _rng._ZIG_K, _rng._ZIG_W, _rng._ZIG_F, _rng._ZIG_R
+    x = w * 2.0**53  # right edges
+    v = (r + 1.0) * math.exp(-r)  # base rectangle r * f(r) plus the tail's area f(r)
+    areas = x[1:] * (f[:-1] - f[1:])
+    assert np.allclose(areas, v, rtol=1e-13, atol=0.0)
+    assert x[0] * f[255] == pytest.approx(v, rel=1e-14)
+    assert x[255] == r and f[0] == 1.0 and k[1] == 0  # the top layer has nothing safely inside
+    assert np.allclose(f[1:], np.exp(-x[1:]), rtol=1e-15)
+    # accepted at once iff j < k[i], i.e. x < x_{i-1} (the base: x < r)
+    assert np.allclose(k[2:] / 2.0**53, x[1:-1] / x[2:], rtol=1e-15)
+    assert k[0] / 2.0**53 == pytest.approx(r / x[0], rel=1e-15)
+    assert (np.diff(x[1:]) > 0).all()
+
+
+@njit_test(cache=False)
+def _many_standard_exponentials(n, s):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = _rng.standard_exponential(s)
+    return out
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="2 million draws; the plain-Python draws are checked bit for bit")
+def test_ziggurat_passes_a_fine_grained_goodness_of_fit():
+    """2 million draws in 4096 equiprobable cells: a layer of the ziggurat drawn with the wrong
+    width or height would move its 1/256 of the mass and fail this; so would a wrong tail."""
+    x = _many_standard_exponentials(2_000_000, _rng.new_states(20261126, 1)[0])
+    cells = np.minimum((-np.expm1(-x) * 4096).astype(np.int64), 4095)  # the CDF of each draw
+    counts = np.bincount(cells, minlength=4096)
+    assert stats.chisquare(counts).pvalue > 1e-4
+    assert stats.kstest(x[:200_000], "expon").pvalue > 1e-4
+    tail = x[x > _rng._ZIG_R]  # P(X > r) = exp(-r) = 4.5e-4: ~900 draws, memoryless beyond r
+    assert abs(len(tail) - len(x) * math.exp(-_rng._ZIG_R)) < 5 * math.sqrt(len(x) * math.exp(-_rng._ZIG_R))
+    assert stats.kstest(tail - _rng._ZIG_R, "expon").pvalue > 1e-4
+
+
+def test_exponential_and_weibull_scale_the_same_standard_draw():
+    """Common random numbers: the same bits give mean x E, and a Weibull of shape 1 is that exponential."""
+    for stream in range(200):
+        a = _rng.new_states(3, 1, stream)[0]
+        b, c, d = a.copy(), a.copy(), a.copy()
+        e = _rng.standard_exponential(a)
+        assert _rng.exponential(b, 7.5) == 7.5 * e
+        assert _rng.weibull(c, 1.0, 7.5) == 7.5 * e
+        assert _rng.weibull(d, 2.0, 7.5) == 7.5 * e ** 0.5
+        assert np.array_equal(a, b) and np.array_equal(a, c) and np.array_equal(a, d)
+
+
+def test_ziggurat_takes_one_draw_almost_always():
+    """A draw takes one 64-bit output when it lands inside its layer's safe part: with probability
+    mean_i(x_{i-1} / x_i) = 97.8 %; the tail and the wedges take more."""
+    p = (_rng._ZIG_K / 2.0**53).mean()
+    assert 0.977 < p < 0.979
+    s = _rng.new_states(5, 1)[0]
+    n = 20_000
+    one = 0
+    for _ in range(n):
+        before = s.copy()
+        _rng.standard_exponential(s)
+        one += np.array_equal(s, advanced(before, 1))
+    assert abs(one / n - p) < 5 * math.sqrt(p * (1 - p) / n)
 
 
 def test_sample_rejects_an_unknown_code():
