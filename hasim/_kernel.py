@@ -213,7 +213,7 @@ def _new_work(m):
     S, H, N, T = m.n_services, m.n_shards, m.n_instances, len(m.svc_tgt)
     A = max(m.n_sources - (m.n_instances + m.n_zones + m.n_shards), 0)
     return Work(
-        _queue_new(max(m.n_sources, 1)),
+        _queue_new(max(m.n_sources, 1), m.scan_queue),
         np.zeros((max(m.n_sources, 1), 4), dtype=np.uint64),
         np.zeros(4, dtype=np.uint64),
         np.zeros(N, dtype=np.uint8), np.zeros(N, dtype=np.float64), np.zeros(N, dtype=np.float64),
@@ -237,19 +237,31 @@ def _new_work(m):
 
 
 # --- the event queue -------------------------------------------------------------------------
-# An indexed 4-ary min-heap with the ordering contract of :mod:`hasim._heap` (one pending
-# event per source id, ordered by (time, kind, seq), seq stamped on every schedule), laid
-# out for the event loop: keys live by heap slot, so the four children of a node share a
-# cache line and are compared without indirection, and the tree is half as deep as a
-# binary one (the cost per event grows ~2x from 10 to 10 000 instances instead of ~3x).
-# ``tie`` packs ``kind << 40 | seq``.  (``_heap.EventHeap`` keeps keys by id, and its
-# functions, compiled with reference counting, cost ~90 ns per pop + push here.)
+# Pending events with the ordering contract of :mod:`hasim._heap` (one pending event per
+# source id, ordered by (time, kind, seq), seq stamped on every schedule), in one of two
+# layouts chosen per model (``CompiledModel.scan_queue``):
+#
+# * a linear scan for the few sources of most models (at most ``compile.SCAN_MAX``): keys
+#   live by id (slot = id, inf when not pending), scheduling is a store and the next event a
+#   branch-free minimum over the keys.  A heap's sift mispredicts a branch or two per event
+#   (the order of random times is random); the scan does not, and was 3x faster per event
+#   than the heap below from 3 to 16 sources, even at 32 (benchmarks/README.md);
+# * an indexed 4-ary min-heap for many sources: keys live by heap slot, so the four children
+#   of a node share a cache line and are compared without indirection, and the tree is half
+#   as deep as a binary one.
+#
+# ``tie`` packs ``kind << 40 | seq`` (unique), so both layouts pop the same order and a run
+# does not depend on the layout.  ``meta`` holds [pending count, next seq, scan layout (1/0)].  (``_heap.EventHeap`` keeps keys by id, and its functions,
+# compiled with reference counting, cost ~90 ns per pop + push here.)
 
 _TIE_SHIFT = 40
+_SIZE = 0
+_SEQ = 1
+_SCAN = 2
 
 
 class Queue(NamedTuple):
-    """Pending events: ``key``, ``tie``, ``ids`` by heap slot, ``pos`` by id (-1: none), ``meta`` [size, seq]."""
+    """Pending events: ``key``, ``tie``, ``ids`` by slot, ``pos`` (slot) by id (-1: none), ``meta``."""
 
     key: np.ndarray
     tie: np.ndarray
@@ -259,18 +271,26 @@ class Queue(NamedTuple):
 
 
 @njit
-def _queue_new(capacity):
-    return Queue(np.full(capacity, np.inf), np.zeros(capacity, dtype=np.int64),
-                 np.full(capacity, -1, dtype=np.int64), np.full(capacity, -1, dtype=np.int64),
-                 np.zeros(2, dtype=np.int64))
+def _queue_new(capacity, scan):
+    q = Queue(np.full(capacity, np.inf), np.zeros(capacity, dtype=np.int64),
+              np.full(capacity, -1, dtype=np.int64), np.full(capacity, -1, dtype=np.int64),
+              np.zeros(3, dtype=np.int64))
+    q.meta[_SCAN] = 1 if scan else 0
+    return q
 
 
 @_fast
 def _qclear(q):
-    for k in range(q.meta[0]):
-        q.pos[q.ids[k]] = -1
-    q.meta[0] = 0
-    q.meta[1] = 0
+    if q.meta[_SCAN]:
+        for i in range(len(q.key)):
+            q.key[i] = np.inf
+            q.pos[i] = -1
+            q.ids[i] = i
+    else:
+        for k in range(q.meta[_SIZE]):
+            q.pos[q.ids[k]] = -1
+    q.meta[_SIZE] = 0
+    q.meta[_SEQ] = 0
 
 
 @_inline
@@ -293,8 +313,8 @@ def _qset(q, k, key, tie, i):
 
 @_inline
 def _qdown(q, k, key, tie, i):
-    """Put ``(key, tie, i)`` into the hole at slot ``k``, moving it down."""
-    n = q.meta[0]
+    """Heap layout: put ``(key, tie, i)`` into the hole at slot ``k``, moving it down."""
+    n = q.meta[_SIZE]
     while True:
         c = 4 * k + 1
         if c + 3 < n:
@@ -330,7 +350,8 @@ def _qdown(q, k, key, tie, i):
 
 @_inline
 def _qup(q, k, key, tie, i):
-    """Put ``(key, tie, i)`` into the hole at slot ``k``, moving it up; return whether it moved."""
+    """Heap layout: put ``(key, tie, i)`` into the hole at slot ``k``, moving it up; return whether
+    it moved."""
     moved = False
     while k > 0:
         p = (k - 1) >> 2
@@ -346,8 +367,8 @@ def _qup(q, k, key, tie, i):
 
 @_inline
 def _qtie(q, kind):
-    seq = q.meta[1]
-    q.meta[1] = seq + 1
+    seq = q.meta[_SEQ]
+    q.meta[_SEQ] = seq + 1
     return (np.int64(kind) << _TIE_SHIFT) | seq
 
 
@@ -358,20 +379,56 @@ def _qtime(q, i):
 
 
 @_inline
-def _qreplace_top(q, time):
-    """Reschedule the id at the top of the queue at ``time`` (same kind, new seq)."""
-    i = q.ids[0]
+def _qtop(q):
+    """``(id, time, kind)`` of the next event, ``(-1, inf, -1)`` if none."""
+    if q.meta[_SCAN]:
+        # The minimum and its first slot, branch-free; then a count of the keys equal to it
+        # (independent iterations, unlike tracking ties in the first loop).
+        key = q.key
+        best = 0
+        kb = key[0]
+        for j in range(1, len(key)):
+            kj = key[j]
+            lt = kj < kb
+            best = j if lt else best
+            kb = kj if lt else kb
+        if kb == np.inf:
+            return -1, np.inf, -1
+        same = 0
+        for j in range(len(key)):
+            same += key[j] == kb
+        if same > 1:  # exact ties (fixed durations, timers): the earliest kind, then seq
+            for j in range(len(key)):
+                if key[j] == kb and q.tie[j] < q.tie[best]:
+                    best = j
+        return best, kb, q.tie[best] >> _TIE_SHIFT
+    if q.meta[_SIZE] == 0:
+        return -1, np.inf, -1
+    return q.ids[0], q.key[0], q.tie[0] >> _TIE_SHIFT
+
+
+@_inline
+def _qreplace_top(q, i, time):
+    """Reschedule ``i``, the id :func:`_qtop` returned, at ``time`` (same kind, new seq).  (The
+    caller passes ``i``: reading it back from memory would put a store and a load on the event
+    loop's critical path.)"""
+    if q.meta[_SCAN]:
+        q.key[i] = time
+        q.tie[i] = _qtie(q, q.tie[i] >> _TIE_SHIFT)
+        return
     kind = q.tie[0] >> _TIE_SHIFT
     _qdown(q, 0, time, _qtie(q, kind), i)
 
 
 @_inline
-def _qpop(q):
-    """Remove the top event."""
-    i = q.ids[0]
-    n = q.meta[0] - 1
-    q.meta[0] = n
+def _qpop(q, i):
+    """Remove ``i``, the id :func:`_qtop` returned."""
+    n = q.meta[_SIZE] - 1
+    q.meta[_SIZE] = n
     q.pos[i] = -1
+    if q.meta[_SCAN]:
+        q.key[i] = np.inf
+        return
     if n > 0:
         _qdown(q, 0, q.key[n], q.tie[n], q.ids[n])
     q.ids[n] = -1
@@ -383,9 +440,15 @@ def _qschedule(q, i, time, kind):
     """Schedule id ``i`` at ``(time, kind)``, replacing its pending event if any."""
     tie = _qtie(q, kind)
     k = q.pos[i]
-    if k < 0:
-        k = q.meta[0]
-        q.meta[0] = k + 1
+    if q.meta[_SCAN]:
+        if k < 0:
+            q.pos[i] = i
+            q.meta[_SIZE] += 1
+        q.key[i] = time
+        q.tie[i] = tie
+    elif k < 0:
+        k = q.meta[_SIZE]
+        q.meta[_SIZE] = k + 1
         _qup(q, k, time, tie, i)
     elif not _qup(q, k, time, tie, i):
         _qdown(q, k, time, tie, i)
@@ -397,9 +460,12 @@ def _qremove(q, i):
     k = q.pos[i]
     if k < 0:
         return
-    n = q.meta[0] - 1
-    q.meta[0] = n
+    n = q.meta[_SIZE] - 1
+    q.meta[_SIZE] = n
     q.pos[i] = -1
+    if q.meta[_SCAN]:
+        q.key[i] = np.inf
+        return
     if k != n:
         key, tie, j = q.key[n], q.tie[n], q.ids[n]
         if not _qup(q, k, key, tie, j):
@@ -875,12 +941,13 @@ def _instance_event(m, w, i, now):
     v = m.sh_svc[sh]
     if m.svc_mode[v] == ACTIVE:
         # The hot path: no roles, no idle clocks.  Failure if up (repair starts at once:
-        # an instance with a pending event has its zones up), else repair.
+        # an instance with a pending event has its zones up), else repair.  The law's row is
+        # read per instance: its mean is on the critical path from one event to the next.
         up = w.inst_up[i]
-        row = m.svc_rep[v] if up else m.svc_fail[v]
+        row = m.inst_rep[i] if up else m.inst_fail[i]
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
-        _qreplace_top(w.heap, now + _draw(m, w, row, i))
+        _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
         if m.svc_hc_on[v]:
             _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
@@ -889,20 +956,20 @@ def _instance_event(m, w, i, now):
     if w.inst_up[i]:
         w.inst_up[i] = 0
         w.inst_speed[i] = 1.0
-        _qreplace_top(w.heap, now + _draw(m, w, m.svc_rep[v], i))
+        _qreplace_top(w.heap, i, now + _draw(m, w, m.inst_rep[i], i))
         w.sh_h[sh] -= 1
         _lost(m, w, i, now)
     else:
         w.inst_up[i] = 1
-        life = _draw(m, w, m.svc_fail[v], i)
+        life = _draw(m, w, m.inst_fail[i], i)
         w.sh_h[sh] += 1
         if m.svc_idle[v] == 1.0:
             w.inst_speed[i] = 1.0
-            _qreplace_top(w.heap, now + life)
+            _qreplace_top(w.heap, i, now + life)
             _gained(m, w, i, now)
         else:
             # Frozen until its role is known (_gained may make it active).
-            _qpop(w.heap)
+            _qpop(w.heap, i)
             w.inst_speed[i] = 0.0
             w.inst_rem[i] = life
             _gained(m, w, i, now)
@@ -927,7 +994,7 @@ def _zone_event(m, w, z, now):
     n = 0
     if w.zone_up[z]:
         w.zone_up[z] = 0
-        _qreplace_top(w.heap, now + _draw(m, w, m.zone_rep[z], m.n_instances + z))
+        _qreplace_top(w.heap, m.n_instances + z, now + _draw(m, w, m.zone_rep[z], m.n_instances + z))
         for a in range(m.zone_desc_ptr[z], m.zone_desc_ptr[z + 1]):
             d = m.zone_desc[a]
             w.zone_down[d] += 1
@@ -944,7 +1011,7 @@ def _zone_event(m, w, z, now):
             _lost(m, w, buf[a], now)
     else:
         w.zone_up[z] = 1
-        _qreplace_top(w.heap, now + _draw(m, w, m.zone_fail[z], m.n_instances + z))
+        _qreplace_top(w.heap, m.n_instances + z, now + _draw(m, w, m.zone_fail[z], m.n_instances + z))
         for a in range(m.zone_desc_ptr[z], m.zone_desc_ptr[z + 1]):
             d = m.zone_desc[a]
             w.zone_down[d] -= 1
@@ -1295,11 +1362,10 @@ def _reset(m, w, seed, stream):
         w.zone_down[z] = 0
         _qschedule(w.heap, m.n_instances + z, _draw(m, w, m.zone_fail[z], m.n_instances + z), KIND_ZONE)
     for i in range(m.n_instances):
-        sh = m.inst_shard[i]
         w.inst_up[i] = 1
         w.inst_routed[i] = 1
         w.inst_speed[i] = 0.0
-        w.inst_rem[i] = _draw(m, w, m.svc_fail[m.sh_svc[sh]], i)
+        w.inst_rem[i] = _draw(m, w, m.inst_fail[i], i)
         _set_speed(m, w, i, _life_speed(m, w, i), 0.0)
     # Probe phases are drawn last, so a scenario without health checks draws what it always did.
     for a in range(len(m.aux_kind)):
@@ -1377,9 +1443,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         stage = -1
         # -- the next event: peek (instance and zone events reschedule in place) -------------
         done = False
-        src = h.ids[0] if h.meta[0] > 0 else -1
-        t = h.key[0] if src >= 0 else horizon
-        kind = h.tie[0] >> _TIE_SHIFT if src >= 0 else -1
+        src, t, kind = _qtop(h)
         if src < 0 or t >= horizon:
             t = horizon
             done = True
@@ -1443,11 +1507,11 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             _zone_event(m, w, src - m.n_instances, t)
         elif kind == KIND_TIMER:
             w.ctl[_EVC] = -1
-            _qpop(h)
+            _qpop(h, src)
             _timer_event(m, w, src - m.n_instances - m.n_zones, t)
         else:
             w.ctl[_EVC] = -1
-            _qpop(h)
+            _qpop(h, src)
             _aux_event(m, w, src, t)
     if in_outage:  # truncated by the horizon
         n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause)

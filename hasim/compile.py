@@ -56,6 +56,8 @@ gl_x, gl_w        float64[G, G]       Gauss-Legendre nodes and weights, row n - 
 sh_svc            int64[H]            service of each shard
 sh_inst_ptr       int64[H + 1]        instances of each shard (instance order = index order)
 inst_shard        int64[N]            shard of each instance
+inst_fail/_rep    int64[N]            rows of ``dist`` of the instance's service (the event loop
+                                      reads them per event: one load instead of three)
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
 zone_fail/_rep    int64[Z]            rows of ``dist``
 zone_chain_ptr/_  int64               each zone and the zones it lies within, innermost first
@@ -75,6 +77,10 @@ per cache with a ttl)::
 
     [0, N) instances, [N, N + Z) zones, [N + Z, N + Z + H) shard timers,
     [N + Z + H, E) auxiliary timers, E = N + Z + H + A.
+
+``scan_queue`` is True when ``E <= SCAN_MAX``: the kernel then finds the next
+event by scanning the sources' pending times instead of keeping a heap (the
+same order either way, see "the event queue" in :mod:`hasim._kernel`).
 
 Every source draws from its own random stream, keyed by what it *is* rather
 than by its id (service, shard and replica number; zone; ...), so that adding
@@ -100,7 +106,7 @@ from .model import Scenario
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
     "ACTIVE", "STANDBY", "QUORUM", "NO_ROUTE", "ROUTE_FAILOVER", "ROUTE_WEIGHTED",
-    "AUX_PROBE_INST", "AUX_PROBE_TGT", "AUX_RAMP", "AUX_CACHE", "GAUSS_NODES",
+    "AUX_PROBE_INST", "AUX_PROBE_TGT", "AUX_RAMP", "AUX_CACHE", "GAUSS_NODES", "SCAN_MAX",
 ]
 
 ACTIVE = 0
@@ -124,6 +130,11 @@ AUX_CACHE = 3
 #: exact up to 31 ramps multiplied along one path (products of ramps are polynomials).
 GAUSS_NODES = 16
 
+#: Models with at most this many event sources keep their pending events in a flat array the
+#: kernel scans for the next one; larger ones in a heap.  Both pop the same order; the scan is
+#: faster up to about 64 sources (``benchmarks/bench_queue.py``).
+SCAN_MAX = 48
+
 
 class CompiledModel(NamedTuple):
     """Flat arrays of one scenario; see the module docstring for every field."""
@@ -134,6 +145,7 @@ class CompiledModel(NamedTuple):
     n_zones: int
     n_causes: int
     n_sources: int
+    scan_queue: bool
     entry: int
     dist: np.ndarray
     dist_code: np.ndarray
@@ -190,6 +202,8 @@ class CompiledModel(NamedTuple):
     sh_svc: np.ndarray
     sh_inst_ptr: np.ndarray
     inst_shard: np.ndarray
+    inst_fail: np.ndarray
+    inst_rep: np.ndarray
     inst_zone: np.ndarray
     zone_fail: np.ndarray
     zone_rep: np.ndarray
@@ -511,10 +525,11 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     svc_cache_ptr, svc_cache = _csr(cache_rows)
     svc_end_ptr, svc_end = _csr(end_rows, dtype=np.float64)
     i64 = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    inst_svc = np.array([sh_svc[sh] for sh in inst_shard], dtype=np.int64)
 
     model = CompiledModel(
         n_services=S, n_shards=H, n_instances=N, n_zones=Z, n_causes=len(causes),
-        n_sources=N + Z + H + len(aux_kind), entry=entry,
+        n_sources=N + Z + H + len(aux_kind), scan_queue=N + Z + H + len(aux_kind) <= SCAN_MAX, entry=entry,
         dist=np.ascontiguousarray(np.array(dists.rows, dtype=np.float64).reshape(-1, 4)),
         dist_code=np.array([int(r[0]) for r in dists.rows], dtype=np.int64),
         samples=np.array(dists.samples if dists.samples else [0.0], dtype=np.float64),
@@ -533,6 +548,7 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         st_cache=st_cache, st_zone=st_zone, st_cap_sh=st_cap_sh, gl_x=gl_x, gl_w=gl_w,
         sh_svc=np.array(sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
         inst_shard=np.array(inst_shard, dtype=np.int64), inst_zone=np.array(inst_zone, dtype=np.int64),
+        inst_fail=svc_fail[inst_svc], inst_rep=svc_rep[inst_svc],
         zone_fail=zone_fail, zone_rep=zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=zone_cause, src_cause=src_cause, src_key=src_key,
