@@ -24,9 +24,10 @@ is tested against), and it processes one instant the same way.
 
 One replica
 -----------
-Everything starts up at time 0.  Pending events live in an indexed 4-ary heap
-(:class:`Queue`, the ordering contract of :mod:`hasim._heap`), one slot per
-event source: instances, zones, one timer per shard (failover detection /
+Everything starts up at time 0.  Pending events live in a :class:`Queue`
+(the ordering contract of :mod:`hasim._heap`: a flat array scanned for its
+minimum in models with few sources, an indexed 4-ary heap in large ones), one
+slot per event source: instances, zones, one timer per shard (failover detection /
 promotion / manual recovery, quorum election) and the auxiliary timers of the
 delays (health probes, DNS ramps, caches).  An event changes one component;
 the kernel then updates the affected shards, marks their services dirty and
@@ -63,10 +64,14 @@ capacity > repair`` that applies to a part the entry depends on
 
 Performance notes: every helper is compiled without reference counting and
 the hot path (instance events of active pools, the re-evaluation sweep, the
-queue) is inlined into the event loop, because a call that passes the model
-and scratch tuples costs about a kilobyte of argument copying.  Health probes
-cost one event per change of rotation state, not one per probe (see "health
-probes" below).
+queue, the ziggurat sampler) is inlined into the event loop, because a call
+that passes the model and scratch tuples costs about a kilobyte of argument
+copying.  Consecutive events form one dependency chain (the next event is the
+minimum of times that the last event's draw just changed), so the hot path
+keeps loads off it: the law's row is read per instance, the id of the event
+is passed rather than read back, the next event is found without
+data-dependent branches.  Health probes cost one event per change of rotation
+state, not one per probe (see "health probes" below).
 
 Clocks
 ------
@@ -938,18 +943,31 @@ def _gained(m, w, i, now):
 def _instance_event(m, w, i, now):
     """The pending event of instance ``i`` (at the top of the queue) fires: failure or repair."""
     sh = m.inst_shard[i]
+    if m.inst_plain[i]:
+        # The hot path, an active pool without health check: no roles, no idle clocks, no
+        # probes.  Failure if up (repair starts at once: an instance with a pending event has
+        # its zones up), else repair.  The law's row is read per instance: its mean is on the
+        # critical path from one event to the next.  (What _update_own does, for this case.)
+        up = w.inst_up[i]
+        row = m.inst_rep[i] if up else m.inst_fail[i]
+        w.inst_up[i] = 1 - up
+        h = w.sh_h[sh] + 1 - 2 * np.int64(up)
+        w.sh_h[sh] = h
+        _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
+        k = m.sh_k[sh]
+        own = 1.0 if h >= k else h / k
+        if own != w.sh_own[sh]:
+            w.sh_own[sh] = own
+            _mark_dirty(m, w, m.sh_svc[sh])
+        return
     v = m.sh_svc[sh]
-    if m.svc_mode[v] == ACTIVE:
-        # The hot path: no roles, no idle clocks.  Failure if up (repair starts at once:
-        # an instance with a pending event has its zones up), else repair.  The law's row is
-        # read per instance: its mean is on the critical path from one event to the next.
+    if m.svc_mode[v] == ACTIVE:  # health-checked: the probes see the change
         up = w.inst_up[i]
         row = m.inst_rep[i] if up else m.inst_fail[i]
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
         _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
-        if m.svc_hc_on[v]:
-            _hc_moved(m, w, i, up == 0, now)
+        _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
         return
     # Standby and quorum: roles, and idle standbys whose life clock runs slower.
@@ -1424,22 +1442,26 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     breaches = 0
     worst = 1.0
 
+    evc = -1     # root cause carried by the last event (-1: a timer's, inherited)
     while True:
-        # -- re-evaluate what the last event changed; outage bookkeeping ----------------------
-        _sweep(m, w, t)
-        if w.ctl[_VARCHG]:
-            _list_varying(m, w)
-        st = w.svc_st[entry]
-        if st != est:
-            if st != ST_FULL and not in_outage:
-                in_outage = True
-                o_start = t
-                o_cause = w.svc_ep[entry]
-            elif st == ST_FULL and in_outage:
-                in_outage = False
-                n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause)
-            est = st
-        s = w.svc_s[entry]
+        # -- re-evaluate what the last event changed; outage bookkeeping (most events of a
+        # -- redundant pool change no service: nothing is dirty, the entry's state stands) ----
+        if w.ctl[_LO] < m.n_services:
+            w.ctl[_EVC] = evc
+            _sweep(m, w, t)
+            if w.ctl[_VARCHG]:
+                _list_varying(m, w)
+            st = w.svc_st[entry]
+            if st != est:
+                if st != ST_FULL and not in_outage:
+                    in_outage = True
+                    o_start = t
+                    o_cause = w.svc_ep[entry]
+                elif st == ST_FULL and in_outage:
+                    in_outage = False
+                    n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause)
+                est = st
+            s = w.svc_s[entry]
         stage = -1
         # -- the next event: peek (instance and zone events reschedule in place) -------------
         done = False
@@ -1500,17 +1522,17 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         # -- the event ----------------------------------------------------------------------
         n_events += 1
         if kind == KIND_INST:
-            w.ctl[_EVC] = m.src_cause[src]
+            evc = m.src_cause[src]
             _instance_event(m, w, src, t)
         elif kind == KIND_ZONE:
-            w.ctl[_EVC] = m.src_cause[src]
+            evc = m.src_cause[src]
             _zone_event(m, w, src - m.n_instances, t)
         elif kind == KIND_TIMER:
-            w.ctl[_EVC] = -1
+            evc = -1
             _qpop(h, src)
             _timer_event(m, w, src - m.n_instances - m.n_zones, t)
         else:
-            w.ctl[_EVC] = -1
+            evc = -1
             _qpop(h, src)
             _aux_event(m, w, src, t)
     if in_outage:  # truncated by the horizon

@@ -58,6 +58,9 @@ sh_inst_ptr       int64[H + 1]        instances of each shard (instance order = 
 inst_shard        int64[N]            shard of each instance
 inst_fail/_rep    int64[N]            rows of ``dist`` of the instance's service (the event loop
                                       reads them per event: one load instead of three)
+inst_plain        int64[N]            1 if the instance's service is an ``active`` pool without
+                                      health check (the event loop's shortest path)
+sh_k              int64[H]            ``svc_k`` of each shard's service
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
 zone_fail/_rep    int64[Z]            rows of ``dist``
 zone_chain_ptr/_  int64               each zone and the zones it lies within, innermost first
@@ -204,6 +207,8 @@ class CompiledModel(NamedTuple):
     inst_shard: np.ndarray
     inst_fail: np.ndarray
     inst_rep: np.ndarray
+    inst_plain: np.ndarray
+    sh_k: np.ndarray
     inst_zone: np.ndarray
     zone_fail: np.ndarray
     zone_rep: np.ndarray
@@ -549,6 +554,8 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         sh_svc=np.array(sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
         inst_shard=np.array(inst_shard, dtype=np.int64), inst_zone=np.array(inst_zone, dtype=np.int64),
         inst_fail=svc_fail[inst_svc], inst_rep=svc_rep[inst_svc],
+        inst_plain=((svc_mode[inst_svc] == ACTIVE) & (svc_hc_on[inst_svc] == 0)).astype(np.int64),
+        sh_k=svc_k[np.array(sh_svc, dtype=np.int64)],
         zone_fail=zone_fail, zone_rep=zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=zone_cause, src_cause=src_cause, src_key=src_key,
