@@ -11,10 +11,11 @@ split into calls.
 
 Within a replica every component (each instance, zone, shard's promotion draws,
 health probe) has its own stream, seeded from the replica's first word and the
-component's stable key (``src_key``: service, shard and replica number, ...).  A component's durations therefore depend only on its
-own laws: halving one service's MTBF changes that service's history and what
-follows from it, and leaves every other component's draws exactly as they
-were.  That is what makes common random numbers work in sensitivity runs,
+component's stable key (``src_key``: service, shard and replica number,
+...).  A component's durations therefore depend only on its own laws:
+halving one service's MTBF changes that service's history and what follows
+from it, and leaves every other component's draws exactly as they were.
+That is what makes common random numbers work in sensitivity runs,
 comparisons and sweeps (a single stream per replica would hand the same
 numbers to different components as soon as one event moved).
 
@@ -249,15 +250,17 @@ def _new_work(m):
 # * a linear scan for the few sources of most models (at most ``compile.SCAN_MAX``): keys
 #   live by id (slot = id, inf when not pending), scheduling is a store and the next event a
 #   branch-free minimum over the keys.  A heap's sift mispredicts a branch or two per event
-#   (the order of random times is random); the scan does not, and was 3x faster per event
-#   than the heap below from 3 to 16 sources, even at 32 (benchmarks/README.md);
+#   (the order of random times is random); the scan does not: 3x faster per event than the
+#   heap in a minimal loop from 3 to 16 sources, 1.3x in the kernel up to ~17 sources, even
+#   at 25-33 (benchmarks/README.md);
 # * an indexed 4-ary min-heap for many sources: keys live by heap slot, so the four children
 #   of a node share a cache line and are compared without indirection, and the tree is half
 #   as deep as a binary one.
 #
 # ``tie`` packs ``kind << 40 | seq`` (unique), so both layouts pop the same order and a run
-# does not depend on the layout.  ``meta`` holds [pending count, next seq, scan layout (1/0)].  (``_heap.EventHeap`` keeps keys by id, and its functions,
-# compiled with reference counting, cost ~90 ns per pop + push here.)
+# does not depend on the layout.  ``meta`` holds [pending count, next seq, scan layout (1/0)].
+# (``_heap.EventHeap`` keeps keys by id, and its functions, compiled with reference counting,
+# cost ~90 ns per pop + push here.)
 
 _TIE_SHIFT = 40
 _SIZE = 0

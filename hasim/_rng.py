@@ -69,7 +69,8 @@ from ._jit import JIT_DISABLED, njit
 __all__ = [
     "EXPONENTIAL", "WEIBULL", "LOGNORMAL", "FIXED", "UNIFORM", "EMPIRICAL", "CODE_BY_NAME",
     "new_states", "seed_state", "seed_states", "mix64", "next_u64", "next_double", "next_open_double",
-    "standard_normal", "standard_exponential", "exponential", "weibull", "lognormal", "uniform", "fixed", "empirical", "sample",
+    "standard_normal", "standard_exponential", "exponential", "weibull", "lognormal", "uniform", "fixed", "empirical",
+    "sample",
 ]
 
 EXPONENTIAL = 0

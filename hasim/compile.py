@@ -134,9 +134,10 @@ AUX_CACHE = 3
 GAUSS_NODES = 16
 
 #: Models with at most this many event sources keep their pending events in a flat array the
-#: kernel scans for the next one; larger ones in a heap.  Both pop the same order; the scan is
-#: faster up to about 64 sources (``benchmarks/bench_queue.py``).
-SCAN_MAX = 48
+#: kernel scans for the next one; larger ones in a heap.  Both pop the same order.  Measured
+#: (``benchmarks/bench_queue.py``): the scan is 1.3x faster per event up to ~17 sources, the two
+#: are even at 25-33, the heap wins from ~49 (and on the flagship's 43, mostly idle timers).
+SCAN_MAX = 32
 
 
 class CompiledModel(NamedTuple):
