@@ -289,11 +289,10 @@ def _queue_new(capacity, scan):
 
 @_fast
 def _qclear(q):
-    if q.meta[_SCAN]:
+    if q.meta[_SCAN]:  # (``ids`` is not used: the slot of id i is i)
         for i in range(len(q.key)):
             q.key[i] = np.inf
             q.pos[i] = -1
-            q.ids[i] = i
     else:
         for k in range(q.meta[_SIZE]):
             q.pos[q.ids[k]] = -1
@@ -581,8 +580,22 @@ def _make_active(m, w, sh, j, now):
 
 
 @_inline
+def _pool_share(h, k):
+    """What an active pool serves with ``h`` instances carrying requests: ``min(1, h / k)``."""
+    return 1.0 if h >= k else h / k
+
+
+@_inline
+def _set_own(m, w, sh, own):
+    """Store what shard ``sh``'s own instances serve; mark its service dirty if it changed."""
+    if own != w.sh_own[sh]:
+        w.sh_own[sh] = own
+        _mark_dirty(m, w, m.sh_svc[sh])
+
+
+@_inline
 def _update_own(m, w, sh):
-    """Recompute what shard ``sh``'s own instances serve; mark its service dirty if it changed."""
+    """Recompute what shard ``sh``'s own instances serve (see :func:`_set_own`)."""
     v = m.sh_svc[sh]
     mode = m.svc_mode[v]
     if mode == ACTIVE:
@@ -594,17 +607,14 @@ def _update_own(m, w, sh):
             if m.svc_hc_loss[v]:
                 own = h / max(h + w.sh_rd[sh], k)
             else:
-                own = 1.0 if h >= k else h / k
+                own = _pool_share(h, k)
         else:
-            h = w.sh_h[sh]
-            own = 1.0 if h >= k else h / k
+            own = _pool_share(w.sh_h[sh], k)
     elif mode == STANDBY:
         own = 1.0 if w.sh_state[sh] == UP else 0.0
     else:
         own = 1.0 if (w.sh_state[sh] == UP and w.sh_h[sh] >= m.svc_k[v]) else 0.0
-    if own != w.sh_own[sh]:
-        w.sh_own[sh] = own
-        _mark_dirty(m, w, v)
+    _set_own(m, w, sh, own)
 
 
 # --- health probes ---------------------------------------------------------------------------
@@ -950,18 +960,14 @@ def _instance_event(m, w, i, now):
         # The hot path, an active pool without health check: no roles, no idle clocks, no
         # probes.  Failure if up (repair starts at once: an instance with a pending event has
         # its zones up), else repair.  The law's row is read per instance: its mean is on the
-        # critical path from one event to the next.  (What _update_own does, for this case.)
+        # critical path from one event to the next.  (_update_own, for this case.)
         up = w.inst_up[i]
         row = m.inst_rep[i] if up else m.inst_fail[i]
         w.inst_up[i] = 1 - up
         h = w.sh_h[sh] + 1 - 2 * np.int64(up)
         w.sh_h[sh] = h
         _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
-        k = m.sh_k[sh]
-        own = 1.0 if h >= k else h / k
-        if own != w.sh_own[sh]:
-            w.sh_own[sh] = own
-            _mark_dirty(m, w, m.sh_svc[sh])
+        _set_own(m, w, sh, _pool_share(h, m.sh_k[sh]))
         return
     v = m.sh_svc[sh]
     if m.svc_mode[v] == ACTIVE:  # health-checked: the probes see the change
