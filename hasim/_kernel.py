@@ -707,32 +707,31 @@ def _ramp_weight(m, w, v, t):
     return wt
 
 
+@_inline
+def _mixture_value(m, weights, vals, p0, p1):
+    """Mean of the targets' ``vals`` over router slots ``p0 .. p1 - 1`` weighted by ``weights``
+    (0 when no target has weight)."""
+    num = 0.0
+    den = 0.0
+    for a in range(p0, p1):
+        x = weights[a]
+        if x > 0.0:
+            num += x * vals[m.svc_tgt[a]]
+            den += x
+    return num / den if den > 0.0 else 0.0
+
+
 @_fast
 def _router_value(m, w, v, vals, t):
     """What router ``v``'s clients get at ``t``: the answer's weighted mean of the targets,
     moved towards the previous mixture's by the share of clients still on it."""
     p0 = m.svc_tgt_ptr[v]
     p1 = m.svc_tgt_ptr[v + 1]
-    num = 0.0
-    den = 0.0
-    for a in range(p0, p1):
-        x = w.tg_ans[a]
-        if x > 0.0:
-            num += x * vals[m.svc_tgt[a]]
-            den += x
-    avg = num / den if den > 0.0 else 0.0
+    avg = _mixture_value(m, w.tg_ans, vals, p0, p1)
     if w.rt_mixing[v]:
         wt = _ramp_weight(m, w, v, t)
         if wt != 0.0:
-            num = 0.0
-            den = 0.0
-            for a in range(p0, p1):
-                x = w.tg_mix[a]
-                if x > 0.0:
-                    num += x * vals[m.svc_tgt[a]]
-                    den += x
-            avg0 = num / den if den > 0.0 else 0.0
-            avg = avg + wt * (avg0 - avg)
+            avg = avg + wt * (_mixture_value(m, w.tg_mix, vals, p0, p1) - avg)
     return avg
 
 
