@@ -187,18 +187,15 @@ def _analyze(args) -> int:
 
 def _run(args) -> int:
     prog = "hasim run"
-    if args.out and not args.out.endswith((".parquet", ".csv")):
-        print(f"{prog}: --out: expected a path ending in .parquet or .csv, got {args.out!r}", file=sys.stderr)
+    if not _table_out_ok(args.out, prog):
         return EXIT_INVALID
     if args.resume and not args.out_dir:
         print(f"{prog}: --resume needs --out-dir (the folder whose results it checks)", file=sys.stderr)
         return EXIT_INVALID
-    try:
-        horizon = _horizon_option(args.horizon, prog)
-        scale = _scale_options(args, prog)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    options = _run_options(args, prog)
+    if options is None:
         return EXIT_INVALID
+    horizon, scale = options
     if args.table_format == "parquet" and not _has_parquet():
         print(f"{prog}: --table-format parquet needs pyarrow (pip install pyarrow), or use csv", file=sys.stderr)
         return EXIT_INVALID
@@ -334,6 +331,24 @@ def _scale_options(args, prog: str) -> dict:
     return out
 
 
+def _run_options(args, prog: str):
+    """``(horizon hours or None, scale keywords)`` of --horizon, --precision and --max-replicas, as
+    ``run``, ``sweep`` and ``report`` take them; None after printing what is wrong."""
+    try:
+        return _horizon_option(args.horizon, prog), _scale_options(args, prog)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def _table_out_ok(out: str | None, prog: str) -> bool:
+    """Whether --out (if given) names a table file hasim writes; says why not otherwise."""
+    if out and not out.endswith((".parquet", ".csv")):
+        print(f"{prog}: --out: expected a path ending in .parquet or .csv, got {out!r}", file=sys.stderr)
+        return False
+    return True
+
+
 class _Exit(Exception):
     """Leave a command with an exit code (its message is already printed)."""
 
@@ -442,18 +457,15 @@ def _sweep(args) -> int:
     from .sweep import run_points, sweep_points
 
     prog = "hasim sweep"
-    if args.out and not args.out.endswith((".parquet", ".csv")):
-        print(f"{prog}: --out: expected a path ending in .parquet or .csv, got {args.out!r}", file=sys.stderr)
+    if not _table_out_ok(args.out, prog):
         return EXIT_INVALID
     if args.out and args.out.endswith(".parquet") and not _has_parquet():
         print(f"{prog}: --out: writing .parquet needs pyarrow (pip install pyarrow); or use .csv", file=sys.stderr)
         return EXIT_INVALID
-    try:
-        horizon = _horizon_option(args.horizon, prog)
-        scale = _scale_options(args, prog)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    options = _run_options(args, prog)
+    if options is None:
         return EXIT_INVALID
+    horizon, scale = options
     grid: dict[str, list] = {}
     for path, values in args.sets:
         if path in grid:
@@ -620,12 +632,10 @@ def _write_run_report(result, scenario, source: str, target, args, *, compute_se
 def _report(args) -> int:
     from .engine import simulate
 
-    try:
-        horizon = _horizon_option(args.horizon, "hasim report")
-        scale = _scale_options(args, "hasim report")
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
+    options = _run_options(args, "hasim report")
+    if options is None:
         return EXIT_INVALID
+    horizon, scale = options
     (path, sc), = list(_load_all([args.file]))
     if sc is None:
         return EXIT_INVALID
