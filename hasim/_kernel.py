@@ -113,7 +113,7 @@ from numba import prange
 from ._jit import njit, njit_parallel
 from ._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput
 from ._output import new_output as _new_output
-from ._rng import EXPONENTIAL, exponential, next_double, sample, seed_state
+from ._rng import EXPONENTIAL, exponential, next_double, sample, sample_key, seed_state
 from .compile import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES, NO_ROUTE, QUORUM,
                       ROUTE_FAILOVER, STANDBY)
 
@@ -1404,14 +1404,26 @@ def _reset(m, w, seed, stream):
 
 
 @_fast
-def _record_outage(out, r, keep_o, n_out, longest, start, d, cause):
-    """Count an outage of length ``d`` (zero-length ones are dropped), keep the first ``keep_o``;
-    return the new (count, longest)."""
+def _record_outage(out, r, keep_o, n_out, longest, start, d, cause, seed, stream):
+    """Count an outage of length ``d`` (zero-length ones are dropped) and keep it if it is among the
+    ``keep_o`` of its replica with the smallest sample keys; return the new (count, longest)."""
     if d > 0.0:
-        if n_out < keep_o:
-            out.out_start[r, n_out] = start
-            out.out_dur[r, n_out] = d
-            out.out_cause[r, n_out] = cause
+        slot = n_out
+        if n_out >= keep_o:
+            # Bottom-k: replace the kept outage with the largest key if this one's is smaller.
+            # O(keep_o) hashes, but only per outage beyond the first keep_o, and outages are rare.
+            slot = -1
+            key = sample_key(seed, stream, n_out)
+            for x in range(keep_o):
+                kx = sample_key(seed, stream, out.out_index[r, x])
+                if kx > key:
+                    key = kx
+                    slot = x
+        if slot >= 0:
+            out.out_start[r, slot] = start
+            out.out_dur[r, slot] = d
+            out.out_cause[r, slot] = cause
+            out.out_index[r, slot] = n_out
         n_out += 1
         if d > longest:
             longest = d
@@ -1467,7 +1479,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                     o_cause = w.svc_ep[entry]
                 elif st == ST_FULL and in_outage:
                     in_outage = False
-                    n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause)
+                    n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause,
+                                                    seed, stream)
                 est = st
             s = w.svc_s[entry]
         stage = -1
@@ -1544,7 +1557,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             _qpop(h, src)
             _aux_event(m, w, src, t)
     if in_outage:  # truncated by the horizon
-        n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause)
+        n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause,
+                                        seed, stream)
     out.ra[r] = 1.0 - lost / horizon
     out.ta[r] = t_full / horizon
     out.down[r] = t_down / horizon

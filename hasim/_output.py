@@ -22,7 +22,15 @@ worst          float64[R]            lowest window availability
 out_start      float64[R, K]         first K outages: start (hours), NaN if fewer
 out_dur        float64[R, K]         duration (hours)
 out_cause      int64[R, K]           root cause index, -1 if fewer
+out_index      int64[R, K]           ordinal of the outage in its replica (0 = first), -1 if fewer
 =============  ====================  ================================================
+
+Outage records (``out_*``): every outage is counted in ``outages``, but only K
+per replica are kept, a uniform sample without replacement of that replica's
+outages (the K smallest :func:`hasim._rng.sample_key` keys, so both engines
+keep the same ordinals), stored in no particular order.  A kept outage of a
+replica with ``n > K`` outages stands for ``n / K`` of them: pooled statistics
+must weight it so (``Results.outages`` has that ``weight`` column).
 
 Causes (axis C): every service in topological order (an instance failure of
 that service started the outage), then every zone in scenario order ("zone Z").
@@ -61,6 +69,7 @@ class SimOutput(NamedTuple):
     out_start: np.ndarray
     out_dur: np.ndarray
     out_cause: np.ndarray
+    out_index: np.ndarray
 
 
 def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> SimOutput:
@@ -72,6 +81,7 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
         win=np.full((n, keep_windows), np.nan), breaches=np.zeros(n, dtype=np.int64), worst=np.ones(n),
         out_start=np.full((n, keep_outages), np.nan), out_dur=np.full((n, keep_outages), np.nan),
         out_cause=np.full((n, keep_outages), -1, dtype=np.int64),
+        out_index=np.full((n, keep_outages), -1, dtype=np.int64),
     )
 
 

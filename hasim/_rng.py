@@ -70,7 +70,7 @@ __all__ = [
     "EXPONENTIAL", "WEIBULL", "LOGNORMAL", "FIXED", "UNIFORM", "EMPIRICAL", "CODE_BY_NAME",
     "new_states", "seed_state", "seed_states", "mix64", "next_u64", "next_double", "next_open_double",
     "standard_normal", "standard_exponential", "exponential", "weibull", "lognormal", "uniform", "fixed", "empirical",
-    "sample",
+    "sample", "sample_key",
 ]
 
 EXPONENTIAL = 0
@@ -185,6 +185,22 @@ def seed_state(seed, stream, out):
     # all-zero state would make xoshiro output zeros forever.
     if out[0] == _ZERO and out[1] == _ZERO and out[2] == _ZERO and out[3] == _ZERO:
         out[0] = _ONE
+
+
+_SAMPLE_SALT = np.uint64(0xD1B54A32D192ED03)  # keeps sample keys apart from the seeding sequences
+
+
+@njit
+def sample_key(seed, replica, j):
+    """A uniform 64-bit key of the ``j``-th outage of replica ``replica`` under ``seed``.
+
+    The engines keep, per replica, the outages with the smallest keys: a uniform
+    sample without replacement of that replica's outages (bottom-k sampling),
+    drawn from no simulation stream (so keeping more or fewer changes no other
+    number) and the same in every engine for the same ``(seed, replica)``.
+    """
+    x = mix64(_wadd(_u64(seed), _SAMPLE_SALT)) ^ _u64(replica)
+    return mix64(_wadd(x, _wmul(_wadd(_u64(j), _u64(1)), _GAMMA)))
 
 
 @njit

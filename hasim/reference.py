@@ -69,8 +69,9 @@ import simpy
 
 from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput, cause_labels,
                       new_output)
+from ._rng import sample_key
 from .durations import parse_duration
-from .engine import n_windows
+from .engine import _MASK64, n_windows
 from .model import Scenario
 from .results import DEFAULT_SLO
 
@@ -323,7 +324,9 @@ class _Replica:
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def __init__(self, model: _Model, rng: np.random.Generator, horizon: float, window: float, windows: int,
-                 threshold: float, out: SimOutput, r: int, log: list | None = None):
+                 threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0)):
+        # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim._output).
+        self.sample = (np.uint64(sample[0] & _MASK64), np.uint64(sample[1] & _MASK64))
         self.m, self.rng, self.horizon = model, rng, horizon
         self.window, self.n_windows, self.threshold = window, windows, threshold
         self.out, self.r, self.log_rows = out, r, log
@@ -1006,11 +1009,20 @@ class _Replica:
         self.in_outage = False
         d = t - self.o_start
         if d > 0.0:
-            k = self.n_out
-            if k < self.out.out_start.shape[1]:
-                self.out.out_start[self.r, k] = self.o_start
-                self.out.out_dur[self.r, k] = d
-                self.out.out_cause[self.r, k] = self.o_cause
+            o, r, n = self.out, self.r, self.n_out
+            keep = o.out_start.shape[1]
+            if n < keep:
+                slot = n
+            else:   # bottom-k sample of the replica's outages: replace the largest key if larger
+                key = lambda j: int(sample_key(*self.sample, np.uint64(j)))  # noqa: E731
+                slot = max(range(keep), key=lambda x: key(o.out_index[r, x]), default=None)
+                if slot is not None and key(o.out_index[r, slot]) <= key(n):
+                    slot = None
+            if slot is not None:
+                o.out_start[r, slot] = self.o_start
+                o.out_dur[r, slot] = d
+                o.out_cause[r, slot] = self.o_cause
+                o.out_index[r, slot] = n
             self.n_out += 1
             self.longest = max(self.longest, d)
 
@@ -1094,7 +1106,7 @@ def _rng(seed: int, replica: int) -> np.random.Generator:
 
 def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: int | None = None,
                        horizon: float | str | None = None, *, keep_windows: int | None = None,
-                       keep_outages: int = 8, progress: bool | Callable[[int, int], None] | None = None,
+                       keep_outages: int = 16, progress: bool | Callable[[int, int], None] | None = None,
                        ) -> tuple[SimOutput, dict]:
     """Simulate ``scenario`` with the SimPy reference engine.
 
@@ -1124,7 +1136,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
         bar = tqdm(total=replicas, unit="replica", desc=f"{scenario.name} (simpy)", leave=False)
     started = time.perf_counter()
     for r in range(replicas):
-        _Replica(model, _rng(seed, r), horizon, window, windows, threshold, out, r).run()
+        _Replica(model, _rng(seed, r), horizon, window, windows, threshold, out, r, sample=(seed, r)).run()
         if bar is not None:
             bar.update(1)
         elif callable(progress):
@@ -1151,7 +1163,8 @@ def trace(scenario: Scenario, replica: int = 0, seed: int | None = None, horizon
     model = _Model(scenario)
     out = new_output(1, len(model.causes), len(model.order), 0, 0)
     rows: list = []
-    _Replica(model, _rng(seed, replica), horizon, window, windows, threshold, out, 0, log=rows).run()
+    _Replica(model, _rng(seed, replica), horizon, window, windows, threshold, out, 0, log=rows,
+             sample=(seed, replica)).run()
     frame = pd.DataFrame(rows, columns=["time_h", "component", "event", "served"])
     frame["served"] = frame["served"].ffill().fillna(1.0)
     return frame

@@ -272,17 +272,32 @@ class Results:
 
     @cached_property
     def outages(self):
+        """The recorded outages: ``replica, index, start_h, duration_h, cause, weight``.
+
+        Every replica keeps a uniform random sample of at most ``keep_outages``
+        of its outages (``index`` is the outage's ordinal in its replica); a row
+        of a replica with ``n`` outages of which ``k`` were kept has
+        ``weight = n / k``, the number of outages it stands for.  Weighted
+        statistics (a weighted median, ``np.average(..., weights=weight)``) of
+        the rows estimate those of all outages without bias; unweighted ones
+        over-represent the replicas with few outages.
+        """
         import pandas as pd
 
         o = self.out
         mask = o.out_cause >= 0
         rows, _ = np.nonzero(mask)
+        order = np.lexsort((o.out_index[mask], rows))
+        kept = mask.sum(axis=1)
+        weight = o.outages[rows] / np.maximum(kept[rows], 1)
         causes = np.asarray(self.compiled.causes, dtype=object)
         return pd.DataFrame({
-            "replica": rows.astype(np.int64),
-            "start_h": o.out_start[mask],
-            "duration_h": o.out_dur[mask],
-            "cause": causes[o.out_cause[mask]] if mask.any() else np.array([], dtype=object),
+            "replica": rows.astype(np.int64)[order],
+            "index": o.out_index[mask][order],
+            "start_h": o.out_start[mask][order],
+            "duration_h": o.out_dur[mask][order],
+            "cause": (causes[o.out_cause[mask]] if mask.any() else np.array([], dtype=object))[order],
+            "weight": weight.astype(np.float64)[order],
         })
 
     @cached_property

@@ -336,7 +336,7 @@ def test_deterministic_histories_match_exactly(name):
     ref, _ = simulate_reference(sc, replicas=2, horizon=horizon, seed=0)
     a, b = res.out, ref
     for field in ("ra", "ta", "degraded", "down", "outages", "longest", "svc_ra", "win", "breaches", "worst",
-                  "out_start", "out_dur", "out_cause"):
+                  "out_start", "out_dur", "out_cause", "out_index"):
         np.testing.assert_allclose(getattr(a, field), getattr(b, field), rtol=1e-12, atol=1e-12, err_msg=field)
     np.testing.assert_allclose(a.loss, b.loss, rtol=1e-12, atol=1e-12, err_msg="loss")
     assert b.outages[0] >= 1

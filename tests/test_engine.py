@@ -371,8 +371,10 @@ def test_fixed_cycle_bookkeeping():
     np.testing.assert_allclose(o.ta, 1 - 10 / 110, rtol=1e-12)
     np.testing.assert_allclose(o.down, 10 / 110, rtol=1e-12)
     np.testing.assert_allclose(o.longest, 1.0)
-    np.testing.assert_allclose(o.out_start[0], [10 + 11 * k for k in range(8)])
-    np.testing.assert_allclose(o.out_dur[0], 1.0)
+    # All 10 outages are kept (16 per replica by default), in order; the other slots are empty.
+    np.testing.assert_allclose(o.out_start[0, :10], [10 + 11 * k for k in range(10)])
+    np.testing.assert_allclose(o.out_dur[0, :10], 1.0)
+    assert np.isnan(o.out_start[0, 10:]).all() and list(o.out_index[0, :10]) == list(range(10))
     np.testing.assert_allclose(o.win[:, 0], 1 - 10 / 110, rtol=1e-12)  # one partial window of 110 h
     assert list(res.outages.cause.unique()) == ["a"]
 

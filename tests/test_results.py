@@ -88,12 +88,15 @@ def test_windows_kept_are_bounded():
 
 def test_outages_sample(res):
     o = res.outages
-    assert list(o.columns) == ["replica", "start_h", "duration_h", "cause"]
-    assert o.groupby("replica").size().max() <= 8
+    assert list(o.columns) == ["replica", "index", "start_h", "duration_h", "cause", "weight"]
+    assert o.groupby("replica").size().max() <= 16
     assert (o.duration_h > 0).all() and (o.start_h >= 0).all()
     assert set(o.cause) <= set(res.compiled.causes)
-    # Records are the first outages of each replica, in time order.
+    # Records are a sample of each replica's outages, in time order, each standing for
+    # count / kept of them (tests/test_outage_sample.py).
     assert (o.groupby("replica").start_h.diff().dropna() > 0).all()
+    kept = o.groupby("replica").size()
+    np.testing.assert_allclose(o.groupby("replica").weight.first(), res.out.outages[kept.index] / kept)
 
 
 def test_attribution_adds_up_to_the_downtime(res):
