@@ -90,9 +90,13 @@ waiting for every ``failover.requires`` service to serve something; checked
 during re-evaluation, where those services are current), ``FAILED``
 (promotion failed: waiting for the manual timer or for an instance to become
 available again), ``NO_STANDBY`` (no available instance: the first to become
-available becomes active), ``ELECT`` (quorum election timer) and
+available becomes active), ``ELECT`` (quorum election: the promotion timer),
 ``NO_LEADER`` (quorum without a leader and without a majority; when a
-majority is regained the lowest-index available instance is elected at once).
+majority is regained the lowest-index available instance is elected at once)
+and ``REGAINED`` (the majority is back but ``failover.requires`` do not
+serve yet: elected at once when they do).  A quorum election goes
+``DETECT -> WAIT_REQ -> ELECT -> UP`` like a standby promotion, and is
+abandoned for ``NO_LEADER`` whenever the majority is lost on the way.
 A leader or active instance that becomes unavailable is never reinstated
 without a failover or election (no failback).
 
@@ -146,6 +150,7 @@ FAILED = 4
 NO_STANDBY = 5
 ELECT = 6
 NO_LEADER = 7
+REGAINED = 8
 
 # Service statuses.
 ST_ZERO = 0
@@ -506,7 +511,8 @@ def _mark_dirty(m, w, v):
 
 @_inline
 def _in_failover(state):
-    return state == DETECT or state == WAIT_REQ or state == PROMOTE or state == FAILED or state == ELECT
+    return (state == DETECT or state == WAIT_REQ or state == PROMOTE or state == FAILED or state == ELECT
+            or state == REGAINED)
 
 
 @_inline
@@ -515,9 +521,9 @@ def _set_state(m, w, sh, new):
     if old == new:
         return
     v = m.sh_svc[sh]
-    if old == WAIT_REQ:
+    if old == WAIT_REQ or old == REGAINED:
         w.svc_nwait[v] -= 1
-    if new == WAIT_REQ:
+    if new == WAIT_REQ or new == REGAINED:
         w.svc_nwait[v] += 1
     w.sh_state[sh] = new
 
@@ -873,12 +879,31 @@ def _complete_promotion(m, w, sh, now):
 
 @_fast
 def _start_promotion(m, w, sh, now):
-    promotion = m.svc_fo[m.sh_svc[sh], 1]
+    """Every ``failover.requires`` service serves: promote a standby, or hold the election."""
+    v = m.sh_svc[sh]
+    quorum = m.svc_mode[v] == QUORUM
+    promotion = m.svc_fo[v, 1]
     if promotion > 0.0:
-        _set_state(m, w, sh, PROMOTE)
+        _set_state(m, w, sh, ELECT if quorum else PROMOTE)
         _qschedule(w.heap, _timer_id(m, sh), now + promotion, KIND_TIMER)
+    elif quorum:
+        _elect(m, w, sh)
+        _update_own(m, w, sh)
     else:
         _complete_promotion(m, w, sh, now)
+
+
+@_fast
+def _begin_failover(m, w, sh, now):
+    """The active instance (leader) is lost and a standby (majority) remains: detection first,
+    then the wait for ``failover.requires``, resolved while re-evaluating."""
+    detection = m.svc_fo[m.sh_svc[sh], 0]
+    if detection > 0.0:
+        _set_state(m, w, sh, DETECT)
+        _qschedule(w.heap, _timer_id(m, sh), now + detection, KIND_TIMER)
+    else:
+        _set_state(m, w, sh, WAIT_REQ)
+        _mark_dirty(m, w, m.sh_svc[sh])
 
 
 @_fast
@@ -897,13 +922,7 @@ def _lost(m, w, i, now):
         if w.sh_active[sh] == i:
             w.sh_active[sh] = -1
             if w.sh_h[sh] >= 1:
-                detection = m.svc_fo[v, 0]
-                if detection > 0.0:
-                    _set_state(m, w, sh, DETECT)
-                    _qschedule(w.heap, _timer_id(m, sh), now + detection, KIND_TIMER)
-                else:
-                    _set_state(m, w, sh, WAIT_REQ)  # resolved while re-evaluating
-                    _mark_dirty(m, w, v)
+                _begin_failover(m, w, sh, now)
             else:
                 _set_state(m, w, sh, NO_STANDBY)
     elif mode == QUORUM:
@@ -911,15 +930,11 @@ def _lost(m, w, i, now):
         if w.sh_active[sh] == i:
             w.sh_active[sh] = -1
             if w.sh_h[sh] >= k:
-                delay = m.svc_fo[v, 0] + m.svc_fo[v, 1]
-                if delay > 0.0:
-                    _set_state(m, w, sh, ELECT)
-                    _qschedule(w.heap, _timer_id(m, sh), now + delay, KIND_TIMER)
-                else:
-                    _elect(m, w, sh)
+                _begin_failover(m, w, sh, now)  # an election: detection, requires, promotion
             else:
                 _set_state(m, w, sh, NO_LEADER)
-        elif w.sh_state[sh] == ELECT and w.sh_h[sh] < k:
+        elif w.sh_h[sh] < k and _in_failover(w.sh_state[sh]):
+            # The majority is lost mid-election: it is abandoned (no-op if no timer is pending).
             _qremove(w.heap, _timer_id(m, sh))
             _set_state(m, w, sh, NO_LEADER)
     elif m.svc_hc_on[v]:
@@ -942,7 +957,13 @@ def _gained(m, w, i, now):
             _set_state(m, w, sh, UP)
     elif mode == QUORUM:
         if w.sh_state[sh] == NO_LEADER and w.sh_h[sh] >= m.svc_k[v]:
-            _elect(m, w, sh)
+            if m.svc_req_ptr[v + 1] > m.svc_req_ptr[v]:
+                # A regained majority elects at once, but only once failover.requires serve:
+                # resolved while re-evaluating, where those services are current.
+                _set_state(m, w, sh, REGAINED)
+                _mark_dirty(m, w, v)
+            else:
+                _elect(m, w, sh)
     elif m.svc_hc_on[v]:
         _hc_moved(m, w, i, True, now)
     _update_own(m, w, sh)
@@ -1176,6 +1197,9 @@ def _sweep(m, w, now):
                     for sh in range(m.svc_shard_ptr[v], m.svc_shard_ptr[v + 1]):
                         if w.sh_state[sh] == WAIT_REQ:
                             _start_promotion(m, w, sh, now)
+                        elif w.sh_state[sh] == REGAINED:
+                            _elect(m, w, sh)
+                            _update_own(m, w, sh)
             if m.svc_cache_ptr[v + 1] > m.svc_cache_ptr[v]:
                 _cache_react(m, w, v, now)
             route = m.svc_route[v]

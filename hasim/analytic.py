@@ -624,9 +624,35 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
             else:
                 n, need = svc.replicas, svc.replicas // 2 + 1
                 # The leader (up: a) is lost while the others still hold a majority.
-                rate = svc.shards * lam * a * sum(_binomial(n - 1, a)[need:])
+                keep = a * sum(_binomial(n - 1, a)[need:])
+                rate = svc.shards * lam * keep
+                # A zone outage that takes the leader and silences a service the election
+                # requires (a KRaft controller quorum in the same zone) makes it wait for the zone.
+                for z, share, zone_rate in _zone_hits(sc, svc):
+                    blocked = [r for r in fo.requires if fo1.serves(r, z) <= 0.0]
+                    if not blocked or n - round(share * n) < need:
+                        continue  # no wait, or no majority left (the exact model counts it)
+                    hit = svc.shards * zone_rate * share * keep
+                    rate -= hit
+                    add(name, "failover", hit, sc.zones[z].repair.mean_hours + fo.promotion, shard_down,
+                        f"zone {z} takes the leader; the election waits for {', '.join(blocked)} "
+                        f"(down with the zone)", down_zone=z)
                 add(name, "failover", rate, fo.detection + fo.promotion, shard_down,
                     "leader election (detection + promotion) per loss of the leader")
+            # Either mode: a failover whose detection ends while a required service serves
+            # nothing waits for it.  That service is down with probability U and, taking its
+            # outages as exponential with the mean D = U / frequency, the wait beyond the
+            # detection already counted is E[(residual - detection)+] = D exp(-detection / D).
+            for r in fo.requires:
+                down = _Solver(sc, params, r).measures()[2]
+                freq = _frequency(sc, r, params, "down")
+                if down <= 0 or freq <= 0:
+                    continue
+                mean = down / freq
+                wait = down * mean * math.exp(-fo.detection / mean)
+                add(name, "failover", rate, wait, shard_down,
+                    f"the {'promotion' if svc.mode == 'standby' else 'election'} waits for {r} when it is "
+                    f"down ({down:.3g} of the time, outages of {mean * 60:.3g} min on average)")
         if svc.health_check is not None and not svc.is_router and svc.mode == "active" and svc.has_instances:
             hc = svc.health_check
             detect = hc.interval * (hc.unhealthy_threshold - 0.5)

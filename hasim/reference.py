@@ -96,7 +96,8 @@ FAILED = "promotion-failed"
 NO_STANDBY = "no-standby"
 ELECT = "elect"
 NO_LEADER = "no-leader"
-_FAILOVER_STATES = frozenset({DETECT, WAIT_REQ, PROMOTE, FAILED, ELECT})
+REGAINED = "majority-regained"
+_FAILOVER_STATES = frozenset({DETECT, WAIT_REQ, PROMOTE, FAILED, ELECT, REGAINED})
 
 # --- cache states
 FRESH, SERVING, EXPIRED = "fresh", "serving-stale", "expired"
@@ -617,10 +618,13 @@ class _Replica:
 
     def _quorum_election(self, sh: _Shard):
         """A quorum shard is up while a strict majority is available and it has a leader.  Losing the
-        leader while a majority remains costs an election (detection + promotion), cancelled if the
-        majority is lost meanwhile; a regained majority elects the lowest-index instance at once."""
+        leader while a majority remains costs an election: detection, then (once every
+        ``failover.requires`` service serves > 0) promotion, abandoned whenever the majority is lost
+        on the way.  A regained majority elects the lowest-index instance at once, once the required
+        services serve."""
         fo = sh.service.spec.failover
-        delay = (fo.detection + fo.promotion) if fo else 0.0
+        detection, promotion = (fo.detection, fo.promotion) if fo else (0.0, 0.0)
+        needs = bool(fo.requires) if fo else False
         k = sh.service.k
         while True:
             while sh.active.available:
@@ -633,17 +637,33 @@ class _Replica:
                     self._set_state(sh, NO_LEADER)
                     while sh.available < k:
                         yield sh.changed.wait()
-                elif delay > 0:                      # an election, cancelled if the majority is lost
-                    self._set_state(sh, ELECT)
-                    timer = self._timer(KIND_SHARD_TIMER, delay)
-                    while sh.available >= k:
-                        fired = yield timer | sh.changed.wait()
-                        if timer in fired:
-                            break
-                    if sh.available < k:
-                        timer.cancelled = True
-                        continue
-                self._make_active(sh, sh.lowest_available())
+                    steps = [(REGAINED, None)] if needs else []
+                else:
+                    steps = [(DETECT, detection), (WAIT_REQ, None), (ELECT, promotion)]
+                kept = yield from self._election_steps(sh, steps, k)
+                if kept:
+                    self._make_active(sh, sh.lowest_available())
+
+    def _election_steps(self, sh: _Shard, steps, k: int):
+        """Go through ``(state, delay)`` steps (a delay of None: wait for ``failover.requires``);
+        False as soon as the majority is lost, True when every step is done."""
+        for state, delay in steps:
+            if delay is not None and not delay > 0:
+                continue
+            self._set_state(sh, state)
+            if delay is None:                    # fired by the settle (requires evaluated first)
+                done = sh.may_promote.wait()
+            else:
+                done = self._timer(KIND_SHARD_TIMER, delay)
+            while sh.available >= k:
+                fired = yield done | sh.changed.wait()
+                if done in fired:
+                    break
+            if sh.available < k:
+                if delay is not None:
+                    done.cancelled = True
+                return False
+        return True
 
     def _health_probes(self, hc, healthy: Callable[[], bool], routed: Callable[[], bool],
                        flip: Callable[[], None], wake: _Signal):
@@ -791,11 +811,11 @@ class _Replica:
     def _reacts(self, s: _Service) -> bool:
         """Wake a mechanism of ``s`` that must act before ``s`` is evaluated (True: the settle pauses)."""
         woke = False
-        if s.spec.mode == "standby":
+        if s.spec.mode in ("standby", "quorum"):
             req = [self.m.index[q] for q in s.spec.failover.requires] if s.spec.failover else []
             if all(self.svc[q].status != ZERO for q in req):
                 for sh in s.shards:
-                    if sh.state == WAIT_REQ:
+                    if sh.state in (WAIT_REQ, REGAINED):
                         sh.may_promote.fire()
                         woke = True
         for c in s.caches:

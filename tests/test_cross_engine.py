@@ -293,6 +293,12 @@ DETERMINISTIC = {
     "quorum election": ({"q": {"mode": "quorum", "replicas": 3, "zones": ["a", "b", "b"], "failure": fixed(1000),
                                "repair": fixed(1), "failover": {"detection": 0.5, "promotion": 0.5}}},
                         {"a": {"failure": fixed(10), "repair": fixed(5)}, "b": NEVER}, "q"),
+    "quorum election waits for failover.requires": (
+        {"q": {"mode": "quorum", "replicas": 3, "zones": ["a", "b", "c"], "failure": fixed(1000), "repair": fixed(1),
+               "failover": {"detection": 0.5, "promotion": 0.5, "requires": ["s"]}},
+         "s": {"failure": fixed(9), "repair": fixed(5)}},
+        {"a": {"failure": fixed(10), "repair": fixed(5)}, "b": {"failure": fixed(11), "repair": fixed(1.5)},
+         "c": NEVER}, "q"),
     "nested zones": ({"w": {"failure": fixed(10), "repair": fixed(1), "zones": ["az"], "replicas": 2,
                             "min_healthy": 2, "requires": ["db"]},
                       "db": {"failure": fixed(7), "repair": fixed(0.5)}},

@@ -1,0 +1,216 @@
+"""Every key a scenario accepts takes effect on every engine.
+
+Issue 17 found ``failover.requires`` accepted on a ``mode: quorum`` service and then
+ignored by both engines and by ``hasim analyze``: a silent wrong answer.  This module walks
+the fields of every model a scenario is made of (``Scenario`` and everything reachable from
+its annotations: services, zones, failover, health checks, DNS, caches, every distribution)
+and holds a case for each: a design where the field applies and two values of it.  With the
+same seed, a key that is read changes the simulated histories (common random numbers: the
+draws line up, so any effect shows deterministically); a key that is ignored leaves every
+number bit-identical.  A new field without a case here fails ``test_every_field_has_a_case``.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from pydantic import BaseModel
+
+import hasim
+from hasim import Scenario
+from hasim.engine import simulate
+
+#: Fields that name or describe, or hold other models whose fields are walked themselves.
+NOT_A_SETTING = {
+    "Scenario.name": "a label", "Scenario.description": "a label", "Service.name": "a label",
+    "Service.description": "a label", "Zone.name": "a label",
+    "Scenario.zones": "a container: the fields of Zone are walked",
+    "Scenario.services": "a container: the fields of Service are walked",
+}
+
+
+def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
+    """``root`` and every pydantic model reachable from its field annotations."""
+    seen: list[type[BaseModel]] = []
+
+    def visit(t) -> None:
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            if t in seen:
+                return
+            seen.append(t)
+            for field in t.model_fields.values():
+                visit(field.annotation)
+            return
+        for arg in typing.get_args(t):
+            visit(arg)
+
+    visit(root)
+    return seen
+
+
+def _fields() -> set[str]:
+    out = set()
+    for model in _models(Scenario):
+        for name in model.model_fields:
+            if name == "dist" and "Literal" in str(model.model_fields[name].annotation):
+                continue  # the law's tag: changing it is changing the law, whose fields are cases
+            out.add(f"{model.__name__}.{name}")
+    return out
+
+
+def S(services: dict | None = None, zones: dict | None = None, entry: str = "app", **kw) -> dict:
+    return {"name": "t", "entry": entry, "replicas": 4, "seed": 1, "horizon": "1000h",
+            "services": services if services is not None else {"app": svc()}, "zones": zones or {}, **kw}
+
+
+def svc(**kw) -> dict:
+    return {"mtbf": "20h", "mttr": "1h", **kw} if "failure" not in kw and "route" not in kw else kw
+
+
+Z = {"z": {"mtbf": "100h", "mttr": "5h"}}
+DB = {"mtbf": "30h", "mttr": "1h"}
+TARGETS = {"p": svc(), "d": svc(mtbf="40h")}
+HC = {"interval": "1m"}
+
+
+def standby(**fo) -> dict:
+    return svc(mode="standby", replicas=2, failover={"detection": "1m", "promotion": "1m", **fo})
+
+
+def router(**kw) -> dict:
+    return S({"app": {"route": "failover", "targets": ["p", "d"], **kw}, **TARGETS})
+
+
+def law(failure: dict) -> dict:
+    return S({"app": {"failure": failure, "repair": {"mttr": "1h"}}})
+
+
+#: case id -> (build(value) -> Scenario keyword arguments, value a, value b)
+CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = {
+    "Scenario.horizon": (lambda v: S(horizon=v), "1000h", "1500h"),
+    "Scenario.replicas": (lambda v: S(replicas=v), 4, 5),
+    "Scenario.seed": (lambda v: S(seed=v), 1, 2),
+    "Scenario.slo": (lambda v: S(slo=v), 99.0, 90.0),
+    "Scenario.window": (lambda v: S(window=v), "730h", "100h"),
+    "Scenario.entry": (lambda v: S({"app": svc(), "other": svc(mtbf="30h")}, entry=v), "app", "other"),
+    "Zone.failure": (lambda v: S({"app": svc(zones=["z"])}, {"z": {"failure": {"mtbf": v}, "mttr": "5h"}}),
+                     "100h", "200h"),
+    "Zone.repair": (lambda v: S({"app": svc(zones=["z"])}, {"z": {"mtbf": "100h", "repair": {"mttr": v}}}),
+                    "5h", "10h"),
+    "Zone.within": (lambda v: S({"app": svc(zones=["z2"])}, {**Z, "z2": {"mtbf": "1y", "mttr": "1h", "within": v}}),
+                    None, "z"),
+    "Service.replicas": (lambda v: S({"app": svc(replicas=v)}), 1, 2),
+    "Service.zones": (lambda v: S({"app": svc(zones=v)}, Z), [], ["z"]),
+    "Service.failure": (lambda v: S({"app": svc(failure={"mtbf": v}, repair={"mttr": "1h"})}), "20h", "30h"),
+    "Service.repair": (lambda v: S({"app": svc(failure={"mtbf": "20h"}, repair={"mttr": v})}), "1h", "2h"),
+    "Service.mode": (lambda v: S({"app": svc(replicas=3, mode=v)}), "active", "quorum"),
+    "Service.min_healthy": (lambda v: S({"app": svc(replicas=3, min_healthy=v)}), 1, 2),
+    "Service.standby": (lambda v: S({"app": svc(mode="standby", replicas=2, standby=v)}), "hot", "cold"),
+    "Service.warm_factor": (lambda v: S({"app": svc(mode="standby", replicas=2, standby="warm", warm_factor=v)}),
+                            0.5, 0.1),
+    "Service.failover": (lambda v: S({"app": svc(mode="standby", replicas=2, **({"failover": v} if v else {}))}),
+                         None, {"detection": "10m"}),
+    "Service.shards": (lambda v: S({"app": svc(replicas=2, min_healthy=2, shards=v)}), 1, 2),
+    "Service.health_check": (lambda v: S({"app": svc(replicas=2, **({"health_check": v} if v else {}))}),
+                             None, HC),
+    "Service.retry": (lambda v: S({"app": svc(replicas=2, health_check=HC, retry=v)}), False, True),
+    "Service.requires": (lambda v: S({"app": svc(requires=v), "db": DB}), [], ["db"]),
+    "Service.optional": (lambda v: S({"app": svc(optional=v), "db": DB}), [], ["db"]),
+    "Service.cached": (lambda v: S({"app": svc(**({"cached": v} if v else {"requires": ["db"]})), "db": DB}),
+                       None, {"service": "db", "ttl": "10m"}),
+    # (Without a health check both routes serve fully while one target does: the difference is
+    # what a failed target not yet noticed costs, all traffic or its weighted share.)
+    "Service.route": (lambda v: S({"app": {"route": v, "targets": ["p", "d"], "health_check": HC}, **TARGETS}),
+                      "failover", "weighted"),
+    "Service.targets": (lambda v: S({"app": {"route": "failover", "targets": v}, **TARGETS}), ["p", "d"], ["d", "p"]),
+    "Service.weights": (lambda v: S({"app": {"route": "weighted", "targets": ["p", "d"], "weights": v,
+                                             "health_check": HC}, **TARGETS}), [1, 1], [3, 1]),
+    "Service.dns": (lambda v: router(health_check=HC, **({"dns": v} if v else {})), None, {"ttl": "5m"}),
+    "Failover.detection": (lambda v: S({"app": standby(detection=v)}), "1m", "10m"),
+    "Failover.promotion": (lambda v: S({"app": standby(promotion=v)}), "1m", "10m"),
+    "Failover.success": (lambda v: S({"app": standby(success=v, manual="1h")}), 1.0, 0.5),
+    "Failover.manual": (lambda v: S({"app": standby(success=0.5, manual=v)}), "1h", "5h"),
+    "Failover.requires": (lambda v: S({"app": standby(requires=v), "s": {"mtbf": "10h", "mttr": "5h"}}),
+                          [], ["s"]),
+    "Failover.requires[quorum]": (
+        lambda v: S({"app": svc(mode="quorum", replicas=3, failover={"detection": "1m", "promotion": "1m",
+                                                                     "requires": v}),
+                     "s": {"mtbf": "10h", "mttr": "5h"}}), [], ["s"]),
+    "HealthCheck.interval": (lambda v: S({"app": svc(replicas=3, min_healthy=2, health_check={"interval": v})}),
+                             "1m", "2m"),
+    "HealthCheck.unhealthy_threshold": (
+        lambda v: S({"app": svc(replicas=3, min_healthy=2, health_check={**HC, "unhealthy_threshold": v})}), 3, 5),
+    "HealthCheck.healthy_threshold": (
+        lambda v: S({"app": svc(replicas=3, min_healthy=2, health_check={**HC, "healthy_threshold": v})}), 2, 5),
+    "Dns.ttl": (lambda v: router(health_check=HC, dns={"ttl": v}), "1m", "5m"),
+    "Dns.stale_fraction": (lambda v: router(health_check=HC, dns={"ttl": "1m", "stale_fraction": v,
+                                                                  "stale_for": "10m"}), 0.0, 0.1),
+    "Dns.stale_for": (lambda v: router(health_check=HC, dns={"ttl": "1m", "stale_fraction": 0.1, "stale_for": v}),
+                      "10m", "20m"),
+    "Cached.service": (lambda v: S({"app": svc(cached={"service": v, "ttl": "10m"}), "db": DB,
+                                    "db2": {"mtbf": "40h", "mttr": "2h"}}), "db", "db2"),
+    "Cached.ttl": (lambda v: S({"app": svc(cached={"service": "db", "ttl": v}), "db": DB}), "10m", "20m"),
+    "Exponential.mean": (lambda v: law({"dist": "exponential", "mean": v}), "20h", "30h"),
+    "Weibull.shape": (lambda v: law({"dist": "weibull", "shape": v, "scale": "20h"}), 1.5, 2.0),
+    "Weibull.scale": (lambda v: law({"dist": "weibull", "shape": 1.5, "scale": v}), "20h", "30h"),
+    "Weibull.mean": (lambda v: law({"dist": "weibull", "shape": 1.5, "mean": v}), "20h", "30h"),
+    "LogNormal.sigma": (lambda v: law({"dist": "lognormal", "sigma": v, "median": "20h"}), 0.5, 1.0),
+    "LogNormal.median": (lambda v: law({"dist": "lognormal", "sigma": 0.5, "median": v}), "20h", "30h"),
+    "LogNormal.mean": (lambda v: law({"dist": "lognormal", "sigma": 0.5, "mean": v}), "20h", "30h"),
+    "Fixed.value": (lambda v: law({"dist": "fixed", "value": v}), "20h", "30h"),
+    "Uniform.low": (lambda v: law({"dist": "uniform", "low": v, "high": "30h"}), "10h", "15h"),
+    "Uniform.high": (lambda v: law({"dist": "uniform", "low": "10h", "high": v}), "30h", "40h"),
+    "Empirical.samples": (lambda v: law({"dist": "empirical", "samples": v}), ["10h", "20h"], ["10h", "30h"]),
+}
+
+
+#: Keys the exact solver does not read, and why.
+SOLVER_IGNORES = {
+    "Scenario.horizon": "the solver computes the steady state, not one finite history",
+    "Scenario.replicas": "a simulation setting", "Scenario.seed": "a simulation setting",
+    "Scenario.window": "breach statistics are simulated only",
+}
+
+
+def test_every_field_has_a_case():
+    fields = _fields()
+    covered = {case.split("[")[0] for case in CASES} | set(NOT_A_SETTING)
+    assert fields - covered == set(), "fields without a case in CASES (add one: every key must take effect)"
+    assert covered - fields == set(), "cases for fields that no longer exist"
+
+
+def _fingerprint(res) -> list:
+    o = res.out
+    return [o.ra, o.ta, o.outages, o.loss, o.svc_ra, o.breaches, o.win, tuple(res.services.role)]
+
+
+def _same(a: list, b: list) -> bool:
+    for x, y in zip(a, b):
+        if isinstance(x, tuple):
+            if x != y:
+                return False
+        elif x.shape != y.shape or not np.array_equal(x, y):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("engine", ["numba", "simpy"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_key_changes_the_result(case, engine):
+    build, a, b = CASES[case]
+    first, second = Scenario(**build(a)), Scenario(**build(b))
+    assert first != second, "the two values must give two different scenarios"
+    runs = [_fingerprint(simulate(sc, engine=engine)) for sc in (first, second)]
+    assert not _same(*runs), f"{case}: {a!r} and {b!r} give the same results on the {engine} engine"
+    # And the same scenario twice gives the same numbers: the difference is the key's.
+    assert _same(runs[0], _fingerprint(simulate(first, engine=engine)))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c not in SOLVER_IGNORES])
+def test_the_key_changes_the_exact_solution(case):
+    build, a, b = CASES[case]
+    first, second = (hasim.analyze(Scenario(**build(v))).to_dict() for v in (a, b))
+    assert first != second, f"{case}: hasim analyze gives the same answer for {a!r} and {b!r}"
