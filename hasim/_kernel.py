@@ -59,9 +59,10 @@ the source of the event (an instance failure of service X: "X"; zone Z: "zone
 Z"); at a timer (a cache expiring, a router switching) the cause is inherited
 from the dependency whose degradation shows.  An outage of the entry takes its
 episode's cause.  Lost request-hours ``(1 - s) dt`` are charged to that cause
-and to the first stage of ``dns > detection > failover > stale-cache > zone >
-capacity > repair`` that applies to a part the entry depends on
-(:func:`_stage`).
+and to the first stage of ``dns > detection > failover > zone > capacity >
+stale-cache > repair`` that applies to a part the entry depends on
+(:func:`_stage`): an expired cache is charged only when nothing above it is
+still running (a zone outage that outlasts the cache's ttl is the zone's).
 
 Performance notes: every helper is compiled without reference counting and
 the hot path (instance events of active pools, the re-evaluation sweep, the
@@ -1317,8 +1318,10 @@ def _integrate_varying(m, w, a, b):
 @_inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
-    failover > stale-cache > zone > capacity > repair that applies to a part the entry can
-    depend on (the SimPy engine's rule)."""
+    failover > zone > capacity > stale-cache > repair that applies to a part the entry can
+    depend on (the SimPy engine's rule).  An expired cache comes after the mechanisms that can
+    keep its dependency down (a zone, a failover, a capacity shortfall): it names the loss only
+    when the dependency is down for a plain repair that outlasted the cache's ttl."""
     for x in range(len(m.st_router)):  # clients on a stale answer pointing to a target serving 0
         v = m.st_router[x]
         if w.rt_mixing[v] and _ramp_weight(m, w, v, now) > 0.0:
@@ -1336,9 +1339,6 @@ def _stage(m, w, now):
     for x in range(len(m.st_fo_sh)):
         if _in_failover(w.sh_state[m.st_fo_sh[x]]):
             return FAILOVER
-    for x in range(len(m.st_cache)):
-        if w.cache_st[m.st_cache[x]] == EXPIRED:
-            return STALE_CACHE
     for x in range(len(m.st_zone)):
         if not w.zone_up[m.st_zone[x]]:
             return ZONE
@@ -1347,6 +1347,9 @@ def _stage(m, w, now):
         h = w.sh_h[sh]
         if 0 < h < m.svc_k[m.sh_svc[sh]]:
             return CAPACITY
+    for x in range(len(m.st_cache)):
+        if w.cache_st[m.st_cache[x]] == EXPIRED:
+            return STALE_CACHE
     return REPAIR
 
 

@@ -919,8 +919,9 @@ class _Replica:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > failover > stale-cache > zone > capacity > repair that applies to a part
-        the entry can depend on."""
+        dns > detection > failover > zone > capacity > stale-cache > repair that applies to a part
+        the entry can depend on (an expired cache only when nothing that can keep its dependency
+        down is still running)."""
         svc = self.svc
         for r in self.st_routers:      # clients on a stale answer pointing to a target that serves 0
             if r.mix0 is not None and r.weight(now) > 0.0:
@@ -934,12 +935,12 @@ class _Replica:
             return DETECTION
         if any(sh.state in _FAILOVER_STATES for sh in self.st_fo_shards):
             return FAILOVER
-        if any(c.state == EXPIRED for c in self.st_caches):
-            return STALE_CACHE
         if any(self.zone_is_down[z] for z in self.st_zones):
             return ZONE
         if any(0 < sh.available < sh.service.k for sh in self.st_cap_shards):
             return CAPACITY
+        if any(c.state == EXPIRED for c in self.st_caches):
+            return STALE_CACHE
         return REPAIR
 
     def _integrals(self, a: float, b: float) -> list[float]:
