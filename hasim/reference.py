@@ -74,6 +74,7 @@ from .durations import parse_duration
 from .engine import _MASK64, n_windows
 from .model import Scenario
 from .results import DEFAULT_SLO
+from .structure import reach, reads
 
 __all__ = ["simulate_reference", "trace"]
 
@@ -136,22 +137,14 @@ class _Model:
                         z = self.zindex[svc.zones[i % len(svc.zones)]] if svc.zones else -1
                         self.instances.append((v, sh, z))
         # Who reads a service's state: dependencies, router targets, failover.requires.
-        self.reads = []
-        for name in self.order:
-            svc = sc.services[name]
-            req = svc.failover.requires if svc.failover is not None else []
-            self.reads.append([self.index[d] for d in dict.fromkeys(svc.dependencies + svc.targets + req)])
+        read_by = reads(sc)
+        self.reads = [[self.index[d] for d in read_by[name]] for name in self.order]
         self.parents = [[] for _ in range(S)]
         for v in range(S):
             for u in self.reads[v]:
                 self.parents[u].append(v)
-        self.reach = [False] * S
-        stack = [self.entry]
-        while stack:
-            v = stack.pop()
-            if not self.reach[v]:
-                self.reach[v] = True
-                stack.extend(self.reads[v])
+        needed = reach(sc)
+        self.reach = [name in needed for name in self.order]
         # Zones that hold instances of a reachable service (stage "zone").
         self.zone_matters = [False] * Z
         for v, _, z in self.instances:
@@ -908,6 +901,7 @@ class _Replica:
             self.dirty.discard(v)
             if self._evaluate(s):
                 self.dirty.update(self.m.parents[v])
+        self.pauses = 0  # a bound on the pauses of one settle, not of a whole history
         self.varying = [s.index for s in self.svc if s.varying]
         self.max_degree = max((self.svc[v].degree for v in self.varying), default=0)
         self.stage_now = None
