@@ -105,6 +105,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .model import Scenario
+from .structure import reach as _reach
+from .structure import reads as _reads
 
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
@@ -379,10 +381,11 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         shard_rows.append(rows)
 
     # Parents: who reads each service's state (dependencies, targets, failover.requires).
+    read_by = _reads(sc)
     parents: list[list[int]] = [[] for _ in range(S)]
     for v in range(S):
-        for u in dict.fromkeys(dep_rows[v] + tgt_rows[v] + req_rows[v]):
-            parents[u].append(v)
+        for u in read_by[order[v]]:
+            parents[sidx[u]].append(v)
     ancestors: list[list[int]] = []
     for v in range(S):
         seen, stack = set(), list(parents[v])
@@ -394,13 +397,8 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         ancestors.append(sorted(seen))  # kernel order is topological
     # Reach: what the entry's served fraction can depend on (optional dependencies excluded).
     entry = sidx[sc.entry]
-    reach = np.zeros(S, dtype=np.int64)
-    stack = [entry]
-    while stack:
-        v = stack.pop()
-        if not reach[v]:
-            reach[v] = 1
-            stack.extend(dep_rows[v] + tgt_rows[v] + req_rows[v])
+    needed = _reach(sc)
+    reach = np.array([int(name in needed) for name in order], dtype=np.int64)
 
     # Zones.
     zone_fail = np.array([dists.add(sc.zones[z].failure) for z in zones], dtype=np.int64)

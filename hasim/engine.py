@@ -376,26 +376,13 @@ class _Labels(NamedTuple):
     services: list
     causes: list
     cause_kinds: list
-    model: object
-
-
-class _Reach(NamedTuple):
-    svc_reach: np.ndarray
 
 
 def _labels(sc: Scenario) -> _Labels:
     from ._output import cause_labels
 
-    order = sc.topological_order()
-    reach, todo = set(), [sc.entry]
-    while todo:
-        name = todo.pop()
-        if name not in reach:
-            reach.add(name)
-            svc = sc.services[name]
-            todo.extend(svc.dependencies + list(svc.targets))
     causes, kinds = cause_labels(sc)
-    return _Labels(sc, order, causes, kinds, _Reach(np.array([int(s in reach) for s in order], dtype=np.int64)))
+    return _Labels(sc, sc.topological_order(), causes, kinds)
 
 
 def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:

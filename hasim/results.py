@@ -20,6 +20,7 @@ import numpy as np
 
 from .analytic import TIERS, nines
 from .durations import HOURS_PER_YEAR
+from .structure import roles
 
 __all__ = ["Results", "DEFAULT_SLO", "Z95"]
 
@@ -343,14 +344,8 @@ class Results:
     def services(self):
         import pandas as pd
 
-        sc = self.compiled.scenario
-        optional = {o for s in sc.services.values() for o in s.optional}
-        reach = self.compiled.model.svc_reach
-        rows = []
-        for v, name in enumerate(self.compiled.services):
-            role = "entry" if name == sc.entry else ("required" if reach[v] else
-                                                    ("optional" if name in optional else "unused"))
-            rows.append((name, role, *_estimate(self.out.svc_ra[:, v])))
+        role = roles(self.compiled.scenario)
+        rows = [(name, role[name], *_estimate(self.out.svc_ra[:, v])) for v, name in enumerate(self.compiled.services)]
         return pd.DataFrame(rows, columns=["service", "role", "request_availability", "ci_low", "ci_high", "std"])
 
     # -- export -------------------------------------------------------------------------------------
