@@ -383,6 +383,12 @@ class Scenario(HasimModel):
 
         Paths use the file's key names (``mtbf`` / ``mttr`` shorthands included);
         missing intermediate mappings (e.g. a ``failover`` block) are created.
+        ``mtbf``, ``mttr`` and ``mean`` name the mean of a law whichever way the
+        file spelled it: ``services.X.mtbf``, ``services.X.failure.mtbf`` and
+        ``services.X.failure.mean`` all set the mean of ``services.X.failure``
+        (``{mtbf: 10h}``, ``mtbf: 10h`` or ``{dist: exponential, mean: 10h}``),
+        keeping the law: a weibull keeps its shape, a lognormal its sigma, a
+        fixed law takes the value.  A service without a law gets an exponential.
 
         Raises
         ------
@@ -404,11 +410,16 @@ class Scenario(HasimModel):
                     raise ScenarioError([Problem(path, f"{'.'.join(keys[:i + 1])!r} is not a mapping")])
                 node = child
             last = keys[-1]
-            if keys[0] in ("services", "zones") and len(keys) >= 3 and last in ("mtbf", "mttr"):
-                node.pop("failure" if last == "mtbf" else "repair", None)
-            elif len(keys) >= 4 and last in ("mtbf", "mttr", "mean"):
-                node.pop("mean", None)
-            node[last] = value
+            if keys[0] in ("services", "zones") and len(keys) == 3 and last in ("mtbf", "mttr"):
+                # The shorthand of the part: the mean of its failure / repair law.
+                law = "failure" if last == "mtbf" else "repair"
+                node[law] = _with_mean(node.get(law), last, value, path)
+            elif keys[0] in ("services", "zones") and len(keys) == 4 and keys[2] in ("failure", "repair"):
+                law = _with_parameter(node, last, value, path)
+                node.clear()
+                node.update(law)
+            else:
+                node[last] = value
         return Scenario.model_validate(data)
 
     def service(self, name: str) -> Service:
@@ -447,6 +458,36 @@ def _edges(service: Service) -> list[str]:
     if service.failover is not None:
         out += service.failover.requires
     return out
+
+
+_MEAN_KEYS = ("mean", "mtbf", "mttr")
+
+
+def _with_mean(law: dict | None, key: str, value: Any, path: str) -> dict:
+    """``law`` (a dumped distribution, or None) with its mean set to ``value``."""
+    law = dict(law or {})
+    dist = law.get("dist", "exponential")
+    if dist == "exponential":
+        # mean, mtbf and mttr are one parameter: keep only the spelling being set.
+        return {**{k: v for k, v in law.items() if k not in _MEAN_KEYS}, "dist": "exponential", key: value}
+    if dist in ("weibull", "lognormal"):
+        drop = ("scale",) if dist == "weibull" else ("median",)
+        return {**{k: v for k, v in law.items() if k not in _MEAN_KEYS + drop}, "mean": value}
+    if dist == "fixed":
+        return {**law, "value": value}
+    raise ScenarioError([Problem(path, f"a {dist} law has no single mean to set; set its own parameters "
+                                       f"({'low and high' if dist == 'uniform' else 'samples'}) or replace the law")])
+
+
+def _with_parameter(law: dict, key: str, value: Any, path: str) -> dict:
+    """``law`` with parameter ``key`` set, dropping the parameter it replaces (scale or mean, ...)."""
+    if key in _MEAN_KEYS:
+        return _with_mean(law, key, value, path)
+    law = dict(law)
+    if (law.get("dist"), key) in (("weibull", "scale"), ("lognormal", "median")):
+        law.pop("mean", None)
+    law[key] = value
+    return law
 
 
 def window_problem(horizon: float, window: float, *, window_given: bool = True) -> Problem | None:

@@ -3,6 +3,7 @@
 from YAML, TOML and Python."""
 
 import copy
+import json
 import textwrap
 
 import pydantic
@@ -1135,3 +1136,66 @@ def test_a_nested_python_object_keeps_its_path_in_a_scenario():
         "services.api.repair.mttr: expected a positive duration like '720h', got '-1' (a bare number is hours)",
         "services.api.requires.0: unknown service 'db'",
     ]
+
+
+# Scenario.replace at a law's mean, whichever way the file wrote the law (issue 17).
+SPELLINGS = {
+    "nested-shorthand": "failure: {mtbf: 720h}\n    repair: {mttr: 10h}",
+    "top-shorthand": "mtbf: 720h\n    mttr: 10h",
+    "full": "failure: {dist: exponential, mean: 720h}\n    repair: {dist: exponential, mean: 10h}",
+}
+ZONE_SPELLINGS = {
+    "nested-shorthand": "{failure: {mtbf: 1y}, repair: {mttr: 4h}}",
+    "top-shorthand": "{mtbf: 1y, mttr: 4h}",
+    "full": "{failure: {dist: exponential, mean: 1y}, repair: {dist: exponential, mean: 4h}}",
+}
+
+
+def _spelled(spelling: str) -> Scenario:
+    return hasim.loads(f"entry: api\nzones:\n  az: {ZONE_SPELLINGS[spelling]}\nservices:\n  api:\n"
+                       f"    zones: [az]\n    {SPELLINGS[spelling]}\n")
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+@pytest.mark.parametrize("path", [
+    "services.api.repair.mttr", "services.api.repair.mean", "services.api.mttr",
+    "services.api.failure.mtbf", "services.api.failure.mean", "services.api.mtbf",
+    "zones.az.repair.mttr", "zones.az.repair.mean", "zones.az.mttr",
+    "zones.az.failure.mtbf", "zones.az.failure.mean", "zones.az.mtbf",
+])
+def test_replace_sets_a_mean_whichever_spelling_the_file_used(spelling, path):
+    before = _spelled(spelling)
+    after = before.replace({path: "5h"})
+    law = "repair" if "mttr" in path or ".repair." in path else "failure"
+    other = "failure" if law == "repair" else "repair"
+    table, name = path.split(".")[:2]
+    part, original = getattr(after, table)[name], getattr(before, table)[name]
+    assert getattr(part, law) == Exponential(mean=5.0)
+    assert getattr(part, other) == getattr(original, other)
+    assert after.replace({}) == after
+
+
+def test_replace_sets_the_mean_of_other_laws_and_keeps_their_shape():
+    sc = hasim.loads(VALID_YAML)
+    db = sc.replace({"services.db.mtbf": "1000h", "services.db.repair.mttr": "3h"}).services["db"]
+    assert db.failure == Weibull(shape=1.2, mean=1000.0)
+    assert db.repair == LogNormal(sigma=0.8, mean=3.0)
+    assert sc.replace({"services.db.failure.scale": "900h"}).services["db"].failure == Weibull(shape=1.2, scale=900.0)
+    assert sc.replace({"services.sessions.mttr": "20m"}).services["sessions"].repair == Fixed(value=1 / 3)
+    with pytest.raises(ScenarioError) as info:
+        sc.replace({"services.search.repair.mttr": "1h"})
+    assert str(info.value) == ("services.search.repair.mttr: a uniform law has no single mean to set; set its own "
+                               "parameters (low and high) or replace the law")
+
+
+def test_sweep_set_at_the_key_the_file_uses(tmp_path, capsys):
+    from hasim.cli import EXIT_OK, main
+
+    path = tmp_path / "mttr.yaml"
+    path.write_text("entry: api\nhorizon: 2000h\nservices:\n  api: {failure: {mtbf: 720h}, repair: {mttr: 10h}}\n")
+    code = main(["sweep", str(path), "--set", "services.api.repair.mttr=5h,10h", "--engine", "simpy",
+                 "--replicas", "5", "--quiet", "--json"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    rows = json.loads(out)["rows"]
+    assert [row["services.api.repair.mttr"] for row in rows] == ["5h", "10h"]
