@@ -9,18 +9,41 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from .durations import parse_duration
+from .errors import ScenarioError, problems_from_validation_error
 
-__all__ = ["HasimModel", "PositiveDuration", "Delay", "Probability", "PositiveFloat"]
+__all__ = ["HasimModel", "PositiveDuration", "Delay", "Probability", "PositiveFloat", "parse_slo",
+           "BARE_NUMBER_NOTE"]
+
+#: Appended to every duration error: a bare number silently meaning hours is the commonest surprise.
+BARE_NUMBER_NOTE = "(a bare number is hours)"
 
 
 class HasimModel(BaseModel):
-    """Base of every scenario object: immutable, strict about unknown keys."""
+    """Base of every scenario object: immutable, strict about unknown keys.
+
+    Calling a constructor (``Service(replica=3)``) raises :class:`ScenarioError`
+    with the same one-line-per-problem wording, did-you-mean included, as a
+    scenario file does, rather than pydantic's own message.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def __init__(self, /, **data: Any):
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ScenarioError(problems_from_validation_error(exc, type(self))) from None
+
+    # Marked as pydantic's own __init__ so that nested validation (a Service inside a
+    # Scenario) stays inside pydantic-core and its errors keep their full key path,
+    # instead of calling this __init__ and raising a ScenarioError relative to the part.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 def _shown(value: object) -> str:
@@ -34,14 +57,17 @@ def _duration(value: object, *, allow_zero: bool) -> float:
     except ValueError as exc:
         if "unknown unit" in str(exc):
             raise PydanticCustomError("duration_unit", str(exc)) from None
-        raise PydanticCustomError(
-            "duration", "expected a {kind} duration like '720h', got {got}", {"kind": kind, "got": _shown(value)}
-        ) from None
+        raise _duration_error(kind, value) from None
     if hours < 0 or (hours == 0 and not allow_zero):
-        raise PydanticCustomError(
-            "duration", "expected a {kind} duration like '720h', got {got}", {"kind": kind, "got": _shown(value)}
-        )
+        raise _duration_error(kind, value)
     return hours
+
+
+def _duration_error(kind: str, value: object) -> PydanticCustomError:
+    # '-1h' or 'soon' ends in a unit or a word; '-5' or '0' may be a number whose unit the user assumed.
+    note = not (isinstance(value, str) and value.strip()[-1:].isalpha())
+    return PydanticCustomError("duration", "expected a {kind} duration like '720h', got {got}{note}",
+                               {"kind": kind, "got": _shown(value), "note": f" {BARE_NUMBER_NOTE}" if note else ""})
 
 
 def _positive_duration(value: object) -> float:
@@ -64,6 +90,52 @@ def _positive_float(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value) > 0:
         raise PydanticCustomError("positive", "expected a positive number, got {got}", {"got": _shown(value)})
     return float(value)
+
+
+#: Below this an SLO is no availability target: most likely a fraction (0.9999) meant as 99.99 %.
+_SLO_FLOOR = 50.0
+
+
+def parse_slo(value: Any) -> float | None:
+    """An SLO as a percentage in [50, 100), from a number or text like ``"99.95%"``.
+
+    The one place every SLO (scenario files, ``Scenario(slo=...)``, command-line
+    options, report functions) should be checked, so that ``0.9999`` (a fraction)
+    is never read as 0.9999 %.
+
+    Parameters
+    ----------
+    value : float, int, str or None
+        ``99.99``, ``"99.99"`` or ``"99.99%"``; None means no SLO.
+
+    Returns
+    -------
+    float or None
+
+    Raises
+    ------
+    ValueError
+        With the sentence to show after the key (``slo: ...``), e.g.
+        ``expected a percentage like 99.99, got 0.9999 (a fraction? write 99.99)``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        text = text[:-1].strip() if text.endswith("%") else text
+        try:
+            value = float(text)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < float(value) < 100:
+        raise ValueError(f"expected a percentage between 0 and 100 like 99.99, got {value!r}")
+    shown = repr(value)  # as written: 42, not 42.0
+    value = float(value)
+    if value < 1:
+        raise ValueError(f"expected a percentage like 99.99, got {shown} (a fraction? write {value * 100:.10g})")
+    if value < _SLO_FLOOR:
+        raise ValueError(f"expected a percentage of at least {_SLO_FLOOR:g} like 99.99, got {shown}")
+    return value
 
 
 #: A duration in hours that must be > 0 (MTBF, MTTR, horizon, a scale).

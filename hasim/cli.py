@@ -152,11 +152,16 @@ def _load_all(files: Sequence[str]):
 
 
 def _validate(args) -> int:
+    from .lint import check_file
+
     status = EXIT_OK
     for path, sc in _load_all(args.files):
         if sc is None:
             status = EXIT_INVALID
-        elif not args.quiet:
+            continue
+        for problem in check_file(path, sc):  # warnings (hasim.lint) do not change the exit status
+            print(f"warning: {path}: {problem}", file=sys.stderr)
+        if not args.quiet:
             print(f"{path}: ok ({len(sc.services)} services, {len(sc.zones)} zones, entry {sc.entry!r})")
     return status
 

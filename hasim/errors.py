@@ -215,10 +215,29 @@ def _message(err: dict, root: type[BaseModel]) -> tuple[list[str], str]:
     return path, msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
 
 
+#: A key that, misspelt, leaves this required key missing (the shorthands fill failure / repair).
+_FILLS = {"mtbf": "failure", "mttr": "repair"}
+
+
 def problems_from_validation_error(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
-    """Translate a pydantic ``ValidationError`` raised while validating ``root``."""
+    """Translate a pydantic ``ValidationError`` raised while validating ``root``.
+
+    A misspelt required key (``intervl: 10s``) is one problem, not two: the
+    "required key is missing" of the key it suggests is left out.
+    """
+    errors = exc.errors(include_url=False)
+    implied = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            model = _model_at(root, tuple(err["loc"])[:-1])
+            close = difflib.get_close_matches(str(err["loc"][-1]), _allowed_keys(model), n=1, cutoff=0.6) \
+                if model else []
+            for key in close + [_FILLS[k] for k in close if k in _FILLS]:
+                implied.add(tuple(err["loc"])[:-1] + (key,))
     problems = []
-    for err in exc.errors(include_url=False):
+    for err in errors:
+        if err["type"] == "missing" and tuple(err["loc"]) in implied:
+            continue
         path, message = _message(err, root)
         problems.append(Problem(".".join(path), message))
-    return problems
+    return list(dict.fromkeys(problems))

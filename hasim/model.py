@@ -12,17 +12,19 @@ summarise them.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability
+from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability, parse_slo
 from .distributions import Distribution
-from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
+from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR, parse_duration
 from .errors import Problem, ScenarioError, problems_from_validation_error, suggest
 
-__all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario"]
+__all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario", "parse_slo",
+           "window_problem"]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
@@ -319,18 +321,10 @@ class Scenario(HasimModel):
     @field_validator("slo", mode="before")
     @classmethod
     def _percent(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().endswith("%"):
-            value = value.strip()[:-1]
-            try:
-                value = float(value)
-            except ValueError:
-                pass
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < float(value) < 100:
-            raise PydanticCustomError("slo", "expected a percentage between 0 and 100 like 99.99, got {got}",
-                                      {"got": repr(value)})
-        return float(value)
+        try:
+            return parse_slo(value)
+        except ValueError as exc:
+            raise PydanticCustomError("slo", "{message}", {"message": str(exc)}) from None
 
     @field_validator("zones", "services", mode="before")
     @classmethod
@@ -354,32 +348,32 @@ class Scenario(HasimModel):
             raise PydanticCustomError("empty", "a scenario needs at least one service")
         return value
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler):
+        # pydantic stops before the whole-scenario checks when any field fails, which made
+        # users fix a file one round at a time.  The reference, cycle and window checks
+        # only need names, so they run on the raw data as well, and every problem is
+        # reported in one ScenarioError, each once.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            problems = problems_from_validation_error(exc, Scenario)
+            if isinstance(data, dict):
+                problems += _scenario_problems(_Refs.from_raw(data))
+            raise ScenarioError(_once(problems)) from None
+
     @model_validator(mode="after")
     def _names_and_references(self):
         # Fill each object's name from its key so that both spellings agree.
-        problems = []
-        for label, table in (("zones", self.zones), ("services", self.services)):
+        for table in (self.zones, self.services):
             for key, obj in list(table.items()):
-                if not _NAME.match(key):
-                    problems.append(Problem(label, f"{key!r} is not a valid name: use letters, digits, '-' and '_' "
-                                                   "(no dots or spaces)"))
                 if obj.name is None:
                     table[key] = obj.model_copy(update={"name": key})
-                elif obj.name != key:
-                    problems.append(Problem(f"{label}.{key}.name", f"name {obj.name!r} differs from its key {key!r}"))
+        problems = _scenario_problems(_Refs.from_scenario(self))
         if problems:
-            raise ScenarioError(problems)
-        problems = list(_reference_problems(self))
-        if problems:
-            raise ScenarioError(problems)
+            raise ScenarioError(_once(problems))
         return self
-
-    def __init__(self, **data: Any):
-        # Python callers get the same one-line-per-problem error as file users.
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise ScenarioError(problems_from_validation_error(exc, Scenario)) from None
 
     # --- convenience ------------------------------------------------------------------
     def replace(self, changes: dict[str, Any] | None = None, **top_level: Any) -> "Scenario":
@@ -389,6 +383,12 @@ class Scenario(HasimModel):
 
         Paths use the file's key names (``mtbf`` / ``mttr`` shorthands included);
         missing intermediate mappings (e.g. a ``failover`` block) are created.
+        ``mtbf``, ``mttr`` and ``mean`` name the mean of a law whichever way the
+        file spelled it: ``services.X.mtbf``, ``services.X.failure.mtbf`` and
+        ``services.X.failure.mean`` all set the mean of ``services.X.failure``
+        (``{mtbf: 10h}``, ``mtbf: 10h`` or ``{dist: exponential, mean: 10h}``),
+        keeping the law: a weibull keeps its shape, a lognormal its sigma, a
+        fixed law takes the value.  A service without a law gets an exponential.
 
         Raises
         ------
@@ -410,11 +410,16 @@ class Scenario(HasimModel):
                     raise ScenarioError([Problem(path, f"{'.'.join(keys[:i + 1])!r} is not a mapping")])
                 node = child
             last = keys[-1]
-            if keys[0] in ("services", "zones") and len(keys) >= 3 and last in ("mtbf", "mttr"):
-                node.pop("failure" if last == "mtbf" else "repair", None)
-            elif len(keys) >= 4 and last in ("mtbf", "mttr", "mean"):
-                node.pop("mean", None)
-            node[last] = value
+            if keys[0] in ("services", "zones") and len(keys) == 3 and last in ("mtbf", "mttr"):
+                # The shorthand of the part: the mean of its failure / repair law.
+                law = "failure" if last == "mtbf" else "repair"
+                node[law] = _with_mean(node.get(law), last, value, path)
+            elif keys[0] in ("services", "zones") and len(keys) == 4 and keys[2] in ("failure", "repair"):
+                law = _with_parameter(node, last, value, path)
+                node.clear()
+                node.update(law)
+            else:
+                node[last] = value
         return Scenario.model_validate(data)
 
     def service(self, name: str) -> Service:
@@ -455,38 +460,215 @@ def _edges(service: Service) -> list[str]:
     return out
 
 
-def _reference_problems(sc: Scenario):
+_MEAN_KEYS = ("mean", "mtbf", "mttr")
+
+
+def _with_mean(law: dict | None, key: str, value: Any, path: str) -> dict:
+    """``law`` (a dumped distribution, or None) with its mean set to ``value``."""
+    law = dict(law or {})
+    dist = law.get("dist", "exponential")
+    if dist == "exponential":
+        # mean, mtbf and mttr are one parameter: keep only the spelling being set.
+        return {**{k: v for k, v in law.items() if k not in _MEAN_KEYS}, "dist": "exponential", key: value}
+    if dist in ("weibull", "lognormal"):
+        drop = ("scale",) if dist == "weibull" else ("median",)
+        return {**{k: v for k, v in law.items() if k not in _MEAN_KEYS + drop}, "mean": value}
+    if dist == "fixed":
+        return {**law, "value": value}
+    raise ScenarioError([Problem(path, f"a {dist} law has no single mean to set; set its own parameters "
+                                       f"({'low and high' if dist == 'uniform' else 'samples'}) or replace the law")])
+
+
+def _with_parameter(law: dict, key: str, value: Any, path: str) -> dict:
+    """``law`` with parameter ``key`` set, dropping the parameter it replaces (scale or mean, ...)."""
+    if key in _MEAN_KEYS:
+        return _with_mean(law, key, value, path)
+    law = dict(law)
+    if (law.get("dist"), key) in (("weibull", "scale"), ("lognormal", "median")):
+        law.pop("mean", None)
+    law[key] = value
+    return law
+
+
+def window_problem(horizon: float, window: float, *, window_given: bool = True) -> Problem | None:
+    """The problem of an SLO ``window`` longer than the ``horizon`` (both in hours), or None.
+
+    No whole window then fits in one history and the breach statistics mean
+    nothing (they printed ``P(breach) 0.00 % [0.00, 0.00]``).  Callers that
+    override the horizon of a loaded scenario should run this check too (or
+    derive the scenario with ``scenario.replace(horizon=...)``, which does).
+    """
+    if not window > horizon:
+        return None
+    if window_given:
+        what = f"{window:g}h is longer than the horizon ({horizon:g}h)"
+    else:
+        what = f"the default window (a month, {window:g}h) is longer than the horizon ({horizon:g}h)"
+    return Problem("window", f"{what}: no whole window fits in one history, so window breaches cannot be "
+                             f"counted; give a window of at most {horizon:g}h or a longer horizon")
+
+
+def _once(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without repeats, in order."""
+    return list(dict.fromkeys(problems))
+
+
+@dataclass
+class _ServiceRefs:
+    zones: list = field(default_factory=list)
+    refs: dict[str, list] = field(default_factory=dict)  # requires, optional, targets, cached, failover.requires
+
+
+@dataclass
+class _Refs:
+    """What the whole-scenario checks look at: names and the references between them.
+
+    Built from a validated :class:`Scenario` or, when some field failed, from the
+    raw data (parts of the wrong type are left out, so they are not reported twice).
+    ``zones`` / ``services`` is None when that table itself is unusable: its names
+    are unknown, so references into it cannot be checked.
+    """
+
+    entry: Any = None
+    zones: dict[str, Any] | None = None  # zone -> within
+    services: dict[str, _ServiceRefs] | None = None
+    names: list[Problem] = field(default_factory=list)
+    horizon: float | None = None
+    window: float | None = None
+    window_given: bool = True
+
+    @classmethod
+    def from_scenario(cls, sc: "Scenario") -> "_Refs":
+        services = {}
+        for name, svc in sc.services.items():
+            refs = {"requires": list(svc.requires), "optional": list(svc.optional), "targets": list(svc.targets),
+                    "cached": [c.service for c in svc.cached]}
+            if svc.failover is not None:
+                refs["failover.requires"] = list(svc.failover.requires)
+            services[name] = _ServiceRefs(list(svc.zones), refs)
+        names = []
+        for label, table in (("zones", sc.zones), ("services", sc.services)):
+            for key, obj in table.items():
+                names += _name_problems(label, key, obj.name)
+        return cls(sc.entry, {z: zone.within for z, zone in sc.zones.items()}, services, names,
+                   sc.horizon, sc.window, "window" in sc.model_fields_set)
+
+    @classmethod
+    def from_raw(cls, data: dict) -> "_Refs":
+        out = cls(entry=data.get("entry"))
+        names: list[Problem] = []
+        zones = _raw_table(data.get("zones", {}))
+        if zones is not None:
+            out.zones = {}
+            for key, zone in zones.items():
+                out.zones[key] = _get(zone, "within")
+                names += _name_problems("zones", key, _get(zone, "name"))
+        services = _raw_table(data.get("services"))
+        if services:  # an empty table has its own error; "unknown entry" would only repeat it
+            out.services = {}
+            for key, svc in services.items():
+                names += _name_problems("services", key, _get(svc, "name"))
+                cached = _get(svc, "cached")
+                cached = [cached] if isinstance(cached, (dict, BaseModel)) else cached
+                refs = {k: _get(svc, k) for k in ("requires", "optional", "targets")}
+                refs["cached"] = [_get(c, "service") for c in cached] if isinstance(cached, list) else None
+                if _get(svc, "failover") is not None:
+                    refs["failover.requires"] = _get(_get(svc, "failover"), "requires")
+                out.services[key] = _ServiceRefs(_get(svc, "zones") if isinstance(_get(svc, "zones"), list) else [],
+                                                 {k: v for k, v in refs.items() if isinstance(v, list)})
+        out.names = names
+        out.horizon = _raw_duration(data.get("horizon", HOURS_PER_YEAR))
+        out.window = _raw_duration(data.get("window", HOURS_PER_MONTH))
+        out.window_given = "window" in data
+        return out
+
+
+def _get(obj: Any, key: str) -> Any:
+    """``obj[key]`` of a raw mapping or ``obj.key`` of a model; None otherwise."""
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if isinstance(obj, BaseModel):
+        return getattr(obj, key, None)
+    return None
+
+
+def _raw_table(value: Any) -> dict | None:
+    """A raw ``zones`` / ``services`` value as a mapping by name, or None if its names are not all known."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if isinstance(k, str)} if all(isinstance(k, str) for k in value) \
+            else None
+    if isinstance(value, list):
+        names = [_get(item, "name") for item in value]
+        if all(isinstance(n, str) and n for n in names):
+            return dict(zip(names, value))
+    return None
+
+
+def _raw_duration(value: Any) -> float | None:
+    try:
+        hours = parse_duration(value)
+    except ValueError:
+        return None
+    return hours if hours > 0 else None
+
+
+def _name_problems(label: str, key: str, name: Any) -> list[Problem]:
+    if not _NAME.match(key):
+        return [Problem(label, f"{key!r} is not a valid name: use letters, digits, '-' and '_' "
+                               "(no dots or spaces)")]
+    if isinstance(name, str) and name != key:
+        return [Problem(f"{label}.{key}.name", f"name {name!r} differs from its key {key!r}")]
+    return []
+
+
+def _scenario_problems(refs: _Refs) -> list[Problem]:
+    """Names, references, cycles and the window: everything checked across the whole scenario."""
+    problems = list(refs.names) + list(_reference_problems(refs))
+    if refs.horizon is not None and refs.window is not None:
+        problem = window_problem(refs.horizon, refs.window, window_given=refs.window_given)
+        if problem is not None:
+            problems.append(problem)
+    return problems
+
+
+def _reference_problems(sc: _Refs):
     services, zones = sc.services, sc.zones
-    if sc.entry not in services:
+    if services is not None and isinstance(sc.entry, str) and sc.entry not in services:
         yield Problem("entry", f"unknown service {sc.entry!r}{suggest(sc.entry, services)}")
-    for zname, zone in zones.items():
-        if zone.within is not None and zone.within not in zones:
-            yield Problem(f"zones.{zname}.within", f"unknown zone {zone.within!r}{suggest(zone.within, zones)}")
-    for sname, svc in services.items():
-        for i, z in enumerate(svc.zones):
-            if z not in zones:
-                yield Problem(f"services.{sname}.zones.{i}", f"unknown zone {z!r}{suggest(z, zones)}")
-        refs = [("requires", svc.requires), ("optional", svc.optional), ("targets", svc.targets),
-                ("cached", [c.service for c in svc.cached])]
-        if svc.failover is not None:
-            refs.append(("failover.requires", svc.failover.requires))
-        for key, names in refs:
+    if zones is not None:
+        for zname, within in zones.items():
+            if isinstance(within, str) and within not in zones:
+                yield Problem(f"zones.{zname}.within", f"unknown zone {within!r}{suggest(within, zones)}")
+    for sname, svc in (services or {}).items():
+        if zones is not None:
+            for i, z in enumerate(svc.zones):
+                if isinstance(z, str) and z not in zones:
+                    yield Problem(f"services.{sname}.zones.{i}", f"unknown zone {z!r}{suggest(z, zones)}")
+        for key, names in svc.refs.items():
             for i, dep in enumerate(names):
                 where = f"services.{sname}.{key}.{i}" + (".service" if key == "cached" else "")
+                if not isinstance(dep, str):
+                    continue
                 if dep not in services:
                     yield Problem(where, f"unknown service {dep!r}{suggest(dep, services)}")
                 elif dep == sname:
                     yield Problem(where, f"a service cannot depend on itself ({sname!r})")
-            dupes = sorted({d for d in names if names.count(d) > 1})
+            texts = [d for d in names if isinstance(d, str)]
+            dupes = sorted({d for d in texts if texts.count(d) > 1})
             if dupes:
                 yield Problem(f"services.{sname}.{key}", f"listed more than once: {', '.join(dupes)}")
-    cycle = _find_cycle({z: [zone.within] if zone.within in zones else [] for z, zone in zones.items()})
-    if cycle:
-        yield Problem(f"zones.{cycle[0]}.within", "zone cycle: " + " -> ".join(cycle))
-    graph = {s: [d for d in _edges(svc) if d in services and d != s] for s, svc in services.items()}
-    cycle = _find_cycle(graph)
-    if cycle:
-        yield Problem(f"services.{cycle[0]}", "dependency cycle: " + " -> ".join(cycle))
+    if zones is not None:
+        cycle = _find_cycle({z: [w] if isinstance(w, str) and w in zones else [] for z, w in zones.items()})
+        if cycle:
+            yield Problem(f"zones.{cycle[0]}.within", "zone cycle: " + " -> ".join(cycle))
+    if services is not None:
+        # The order of _edges, so that the cycle named is the one the validated model would name.
+        order = ("requires", "cached", "optional", "targets", "failover.requires")
+        graph = {s: [d for key in order for d in svc.refs.get(key, ())
+                     if isinstance(d, str) and d in services and d != s] for s, svc in services.items()}
+        cycle = _find_cycle(graph)
+        if cycle:
+            yield Problem(f"services.{cycle[0]}", "dependency cycle: " + " -> ".join(cycle))
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

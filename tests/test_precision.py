@@ -96,7 +96,7 @@ def test_cap_hit_is_reported(k_of_n):
 
 
 def test_all_zero_unavailability_stops_and_says_so():
-    never = Scenario(name="never", entry="api", horizon="1h", replicas=64,
+    never = Scenario(name="never", entry="api", horizon="1h", window="1h", replicas=64,
                      services={"api": {"replicas": 2, "mtbf": "1000y", "mttr": "1m"}})
     res = simulate(never, precision=0.05)
     assert np.all(res.out.ra == 1.0)

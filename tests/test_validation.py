@@ -3,6 +3,7 @@
 from YAML, TOML and Python."""
 
 import copy
+import json
 import textwrap
 
 import pydantic
@@ -30,6 +31,7 @@ from hasim import (
     Weibull,
     Zone,
 )
+from hasim.durations import HOURS_PER_MONTH, parse_duration
 
 VALID_YAML = """\
 name: shop
@@ -220,34 +222,41 @@ CASES = [
     ("route-typo", {"services.web.route": "failovr"},
      "services.web.route: expected one of 'failover' or 'weighted', got 'failovr'; did you mean 'failover'?"),
     # non-positive MTBF / MTTR / horizon, negative delays
-    ("mtbf-negative", {"services.api.mtbf": -5}, "services.api.failure.mtbf: expected a positive duration like '720h', got '-5'"),
+    ("mtbf-negative", {"services.api.mtbf": -5},
+     "services.api.failure.mtbf: expected a positive duration like '720h', got '-5' (a bare number is hours)"),
     ("mtbf-zero", {"services.sessions.failure": {"mtbf": "0h"}},
      "services.sessions.failure.mtbf: expected a positive duration like '720h', got '0h'"),
     ("mttr-zero", {"services.sessions.failure": {"mtbf": "1000h"}, "services.sessions.repair": {"mttr": 0}},
-     "services.sessions.repair.mttr: expected a positive duration like '720h', got '0'"),
+     "services.sessions.repair.mttr: expected a positive duration like '720h', got '0' (a bare number is hours)"),
     ("mttr-negative-text", {"services.api.mttr": "-1h"},
      "services.api.repair.mttr: expected a positive duration like '720h', got '-1h'"),
-    ("zone-mtbf-zero", {"zones.region.mtbf": 0}, "zones.region.failure.mtbf: expected a positive duration like '720h', got '0'"),
+    ("zone-mtbf-zero", {"zones.region.mtbf": 0},
+     "zones.region.failure.mtbf: expected a positive duration like '720h', got '0' (a bare number is hours)"),
     ("mean-zero", {"services.search.failure": {"dist": "exponential", "mean": 0}},
-     "services.search.failure.mean: expected a positive duration like '720h', got '0'"),
+     "services.search.failure.mean: expected a positive duration like '720h', got '0' (a bare number is hours)"),
     ("weibull-scale-zero", {"services.db.failure": {"dist": "weibull", "shape": 1.2, "scale": 0}},
-     "services.db.failure.scale: expected a positive duration like '720h', got '0'"),
+     "services.db.failure.scale: expected a positive duration like '720h', got '0' (a bare number is hours)"),
     ("fixed-zero", {"services.sessions.repair": {"dist": "fixed", "value": "0s"}},
      "services.sessions.repair.value: expected a positive duration like '720h', got '0s'"),
-    ("horizon-zero", {"horizon": 0}, "horizon: expected a positive duration like '720h', got '0'"),
+    ("horizon-zero", {"horizon": 0},
+     "horizon: expected a positive duration like '720h', got '0' (a bare number is hours)"),
     ("horizon-negative", {"horizon": "-1y"}, "horizon: expected a positive duration like '720h', got '-1y'"),
-    ("horizon-bool", {"horizon": True}, "horizon: expected a positive duration like '720h', got 'True'"),
-    ("horizon-nan", {"horizon": float("nan")}, "horizon: expected a positive duration like '720h', got 'nan'"),
-    ("horizon-inf", {"horizon": float("inf")}, "horizon: expected a positive duration like '720h', got 'inf'"),
+    ("horizon-bool", {"horizon": True},
+     "horizon: expected a positive duration like '720h', got 'True' (a bare number is hours)"),
+    ("horizon-nan", {"horizon": float("nan")},
+     "horizon: expected a positive duration like '720h', got 'nan' (a bare number is hours)"),
+    ("horizon-inf", {"horizon": float("inf")},
+     "horizon: expected a positive duration like '720h', got 'inf' (a bare number is hours)"),
     ("window-zero", {"window": "0d"}, "window: expected a positive duration like '720h', got '0d'"),
     ("interval-zero", {"services.api.health_check.interval": "0s"},
      "services.api.health_check.interval: expected a positive duration like '720h', got '0s'"),
     ("manual-zero", {"services.db.failover.manual": 0},
-     "services.db.failover.manual: expected a positive duration like '720h', got '0'"),
+     "services.db.failover.manual: expected a positive duration like '720h', got '0' (a bare number is hours)"),
     ("detection-negative", {"services.db.failover.detection": "-1s"},
      "services.db.failover.detection: expected a non-negative duration like '720h', got '-1s'"),
     ("promotion-negative", {"services.sentinel.failover.promotion": -0.1},
-     "services.sentinel.failover.promotion: expected a non-negative duration like '720h', got '-0.1'"),
+     "services.sentinel.failover.promotion: expected a non-negative duration like '720h', got '-0.1'"
+     " (a bare number is hours)"),
     ("cache-ttl-negative", {"services.api.cached.ttl": "-5m"},
      "services.api.cached.0.ttl: expected a non-negative duration like '720h', got '-5m'"),
     ("dns-ttl-negative", {"services.web.dns.ttl": "-1s"},
@@ -260,7 +269,8 @@ CASES = [
      "services.search.repair.samples.1: expected a non-negative duration like '720h', got '-2h'"),
     ("duration-garbage", {"services.db.failover.detection": "soon"},
      "services.db.failover.detection: expected a non-negative duration like '720h', got 'soon'"),
-    ("duration-date", {"horizon": "2020-01-01"}, "horizon: expected a positive duration like '720h', got '2020-01-01'"),
+    ("duration-date", {"horizon": "2020-01-01"},
+     "horizon: expected a positive duration like '720h', got '2020-01-01' (a bare number is hours)"),
     # unknown units
     ("unit-horizon", {"horizon": "1 year"},
      "horizon: unknown unit 'year' in '1 year' (known units: ms, s, m, min, h, d, w, mo, y)"),
@@ -492,7 +502,7 @@ def test_problems_in_two_services_and_two_zones():
     lines = error_lines(variant({"zones.az-a.mtbf": 0, "zones.az-b.mttr": "soon", "services.db.failover.success": 2,
                                  "services.search.repair": {"dist": "fixed"}}))
     assert lines == [
-        "bad.yaml: zones.az-a.failure.mtbf: expected a positive duration like '720h', got '0'",
+        "bad.yaml: zones.az-a.failure.mtbf: expected a positive duration like '720h', got '0' (a bare number is hours)",
         "bad.yaml: zones.az-b.repair.mttr: expected a positive duration like '720h', got 'soon'",
         "bad.yaml: services.db.failover.success: expected a probability between 0 and 1, got '2'",
         "bad.yaml: services.search.repair.value: required key is missing",
@@ -823,10 +833,13 @@ def test_python_api_reference_problems_are_scenario_errors():
 
 
 def test_python_api_rejects_bad_values():
-    with pytest.raises(pydantic.ValidationError, match=r"expected a positive duration like '720h', got '-1'"):
+    # Constructors raise ScenarioError (issue 17), no longer pydantic's ValidationError.
+    with pytest.raises(ScenarioError) as info:
         Service(name="api", failure=Exponential(mean=-1), repair=Exponential(mean=1))
-    with pytest.raises(pydantic.ValidationError, match=r"unknown key|Extra inputs"):
+    assert str(info.value) == "mean: expected a positive duration like '720h', got '-1' (a bare number is hours)"
+    with pytest.raises(ScenarioError) as info:
         Service(name="api", mtbf=1, mttr=1, reqires=["db"])
+    assert str(info.value) == "reqires: unknown key 'reqires'; did you mean 'requires'?"
 
 
 def test_list_items_need_unique_names():
@@ -950,8 +963,12 @@ def scenarios(draw):
             router["weights"] = draw(st.lists(st.floats(0.1, 10), min_size=len(targets), max_size=len(targets)))
         services = {"edge": router, **services}
         entry = "edge"
-    return {"name": "generated", "entry": entry, "slo": draw(st.sampled_from([99.0, 99.9, 99.99])),
-            "horizon": draw(durations), "seed": draw(st.integers(0, 2**32)), "zones": zones, "services": services}
+    horizon = draw(durations)
+    out = {"name": "generated", "entry": entry, "slo": draw(st.sampled_from([99.0, 99.9, 99.99])),
+           "horizon": horizon, "seed": draw(st.integers(0, 2**32)), "zones": zones, "services": services}
+    if parse_duration(horizon) < HOURS_PER_MONTH:  # a window longer than the horizon is an error (issue 17)
+        out["window"] = horizon
+    return out
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HypothesisHealthCheck.too_slow])
@@ -968,3 +985,217 @@ def test_health_check_only_on_active_pools_and_routers():
                         "health_check: {interval: 10s}}\n")
     assert lines == ["bad.yaml: services.db.health_check: 'health_check' applies to active pools and routers; "
                      "a standby service detects failures with failover.detection"]
+
+
+# --- issue 17: defects a new user found, one test each -----------------------------------------------
+
+def test_slo_given_as_a_fraction_is_rejected_in_files_and_python():
+    assert error_lines(variant({"slo": 0.9999})) == [
+        "bad.yaml: slo: expected a percentage like 99.99, got 0.9999 (a fraction? write 99.99)"]
+    with pytest.raises(ScenarioError) as info:
+        Scenario(name="x", entry="api", slo=0.999, services={"api": Service(mtbf=1, mttr=1)})
+    assert str(info.value) == "slo: expected a percentage like 99.99, got 0.999 (a fraction? write 99.9)"
+    with pytest.raises(ScenarioError) as info:
+        hasim.loads(VALID_YAML).replace({"slo": 0.99})
+    assert str(info.value) == "slo: expected a percentage like 99.99, got 0.99 (a fraction? write 99)"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (0.9999, "expected a percentage like 99.99, got 0.9999 (a fraction? write 99.99)"),
+    ("0.95", "expected a percentage like 99.99, got 0.95 (a fraction? write 95)"),
+    (42, "expected a percentage of at least 50 like 99.99, got 42"),
+    (1, "expected a percentage of at least 50 like 99.99, got 1"),
+    (100, "expected a percentage between 0 and 100 like 99.99, got 100"),
+    ("high", "expected a percentage between 0 and 100 like 99.99, got 'high'"),
+    (True, "expected a percentage between 0 and 100 like 99.99, got True"),
+])
+def test_parse_slo_is_the_one_check_for_every_slo(value, message):
+    with pytest.raises(ValueError) as info:
+        hasim.model.parse_slo(value)
+    assert str(info.value) == message
+
+
+def test_parse_slo_accepts_percentages():
+    assert [hasim.model.parse_slo(v) for v in (None, 50, 99.99, "99.95%", " 99.9 % ")] == [None, 50.0, 99.99,
+                                                                                          99.95, 99.9]
+
+
+def test_duration_errors_say_that_bare_numbers_are_hours():
+    (line,) = error_lines(variant({"services.sessions.repair": {"mttr": -90}}))
+    assert line.endswith("got '-90' (a bare number is hours)")
+    (line,) = error_lines(variant({"horizon": "2020-01-01"}))
+    assert line.endswith("got '2020-01-01' (a bare number is hours)")
+    (line,) = error_lines(variant({"services.db.failover.detection": "-30s"}))  # a unit was given: no note
+    assert line.endswith("got '-30s'")
+
+
+def test_window_longer_than_the_horizon_is_an_error():
+    assert error_lines(variant({"horizon": "100h", "window": "1mo"})) == [
+        "bad.yaml: window: 730h is longer than the horizon (100h): no whole window fits in one history, so window "
+        "breaches cannot be counted; give a window of at most 100h or a longer horizon"]
+    assert error_lines(variant({"horizon": "2w", "window": DELETE})) == [
+        "bad.yaml: window: the default window (a month, 730h) is longer than the horizon (336h): no whole window "
+        "fits in one history, so window breaches cannot be counted; give a window of at most 336h or a longer "
+        "horizon"]
+    assert hasim.loads(variant({"horizon": "1mo", "window": "1mo"})).window == pytest.approx(730.0)
+
+
+def test_window_check_also_guards_python_and_replace():
+    with pytest.raises(ScenarioError, match=r"^window: the default window \(a month, 730h\) is longer than the "
+                                            r"horizon \(1h\)"):
+        Scenario(name="x", entry="api", horizon="1h", services={"api": Service(mtbf=1, mttr=1)})
+    sc = hasim.loads(VALID_YAML)
+    with pytest.raises(ScenarioError, match=r"^window: 730h is longer than the horizon \(100h\)"):
+        sc.replace(horizon="100h")
+    assert sc.replace(horizon="100h", window="50h").window == 50.0
+
+
+ALL_AT_ONCE = """\
+entry: api
+zones:
+  a: {mtbf: 1y, mttr: 4h, within: b}
+  b: {mtbf: 1y, mttr: 4h, within: a}
+services:
+  api: {mtbf: 720h, mttr: 1h, replica: 2, zones: [a], requires: [dbb]}
+  db: {mtbf: 720h, mttr: 1h}
+"""
+
+
+def test_a_typo_an_unknown_reference_and_a_zone_cycle_are_reported_at_once_each_once():
+    assert error_lines(ALL_AT_ONCE) == [
+        "bad.yaml: services.api.replica: unknown key 'replica'; did you mean 'replicas'?",
+        "bad.yaml: services.api.requires.0: unknown service 'dbb'; did you mean 'db'?",
+        "bad.yaml: zones.a.within: zone cycle: a -> b -> a",
+    ]
+
+
+def test_reference_checks_run_beside_field_errors_of_every_kind():
+    lines = error_lines(variant({"horizon": "-1h", "services.db.failover.success": 2, "entry": "wbe",
+                                 "services.api.optional": ["serch"], "services.sessions.requires": ["api"],
+                                 "services.bad name": {"mtbf": "1h", "mttr": "1h"}}))
+    assert lines == [
+        "bad.yaml: horizon: expected a positive duration like '720h', got '-1h'",
+        "bad.yaml: services.db.failover.success: expected a probability between 0 and 1, got '2'",
+        "bad.yaml: services: 'bad name' is not a valid name: use letters, digits, '-' and '_' (no dots or spaces)",
+        "bad.yaml: entry: unknown service 'wbe'; did you mean 'web'?",
+        "bad.yaml: services.api.optional.0: unknown service 'serch'; did you mean 'search'?",
+        "bad.yaml: services.api: dependency cycle: api -> sessions -> api",
+    ]
+
+
+def test_parts_of_the_wrong_type_are_not_reported_twice():
+    # A reference that failed its own type check is not checked again as a reference.
+    assert error_lines(variant({"services.api-dr.requires": [1], "services.api.zones": "az-a", "zones": None})) == [
+        "bad.yaml: zones: expected a mapping of keys to values, got 'None'",
+        "bad.yaml: services.api.zones: expected a list, got 'az-a'",
+        "bad.yaml: services.api-dr.requires.0: expected text, got '1'",
+    ]
+
+
+def test_a_misspelt_required_key_is_one_problem():
+    assert error_lines(variant({"services.api.health_check": {"intervl": "5s"}, "zones.region.mttr": DELETE,
+                                "zones.region.mtr": "12h"})) == [
+        "bad.yaml: zones.region.mtr: unknown key 'mtr'; did you mean 'mttr'?",
+        "bad.yaml: services.api.health_check.intervl: unknown key 'intervl'; did you mean 'interval'?",
+    ]
+
+
+@pytest.mark.parametrize(("make", "line"), [
+    (lambda: Service(replica=3, mtbf=1, mttr=1), "replica: unknown key 'replica'; did you mean 'replicas'?"),
+    (lambda: Zone(mtbf=1, mtr=1), "mtr: unknown key 'mtr'; did you mean 'mttr'?"),
+    (lambda: Failover(detecton="1s"), "detecton: unknown key 'detecton'; did you mean 'detection'?"),
+    (lambda: HealthCheck(intervl="1s"), "intervl: unknown key 'intervl'; did you mean 'interval'?"),
+    (lambda: Dns(tll="1s"), "tll: unknown key 'tll'; did you mean 'ttl'?"),
+    (lambda: Cached(servce="db", ttl=1), "servce: unknown key 'servce'; did you mean 'service'?"),
+    (lambda: Exponential(meen=1), "meen: unknown key 'meen'; did you mean 'mean'?"),
+    (lambda: Weibull(shape=1, scael=2), "scael: unknown key 'scael'; did you mean 'scale'?"),
+    (lambda: LogNormal(sigma=1, medain=1), "medain: unknown key 'medain'; did you mean 'median'?"),
+    (lambda: Fixed(valu=1), "valu: unknown key 'valu'; did you mean 'value'?"),
+    (lambda: Uniform(low=0, hgh=1), "hgh: unknown key 'hgh'; did you mean 'high'?"),
+    (lambda: Empirical(sample=[1]), "sample: unknown key 'sample'; did you mean 'samples'?"),
+    (lambda: Scenario(name="x", entry="api", servces={}), "servces: unknown key 'servces'; did you mean 'services'?"),
+    (lambda: Service(mtbf=1, mttr=1, failover={"detecton": 1}),
+     "failover.detecton: unknown key 'detecton'; did you mean 'detection'?"),
+    (lambda: Scenario(name="x", entry="api", services={"api": {"mtbf": 1, "mttr": 1, "replica": 2}}),
+     "services.api.replica: unknown key 'replica'; did you mean 'replicas'?"),
+], ids=["service", "zone", "failover", "health-check", "dns", "cached", "exponential", "weibull", "lognormal",
+        "fixed", "uniform", "empirical", "scenario", "nested-in-service", "nested-in-scenario"])
+def test_python_constructors_speak_like_files(make, line):
+    with pytest.raises(ScenarioError) as info:
+        make()
+    assert str(info.value) == line
+    assert info.value.source is None
+
+
+def test_a_nested_python_object_keeps_its_path_in_a_scenario():
+    # A dict inside a Scenario is validated by pydantic-core, not by the part's constructor,
+    # so its problems keep the full key path and are collected with the others.
+    with pytest.raises(ScenarioError) as info:
+        Scenario(name="x", entry="api", services={"api": {"mtbf": 1, "mttr": -1, "requires": ["db"]}})
+    assert info.value.lines() == [
+        "services.api.repair.mttr: expected a positive duration like '720h', got '-1' (a bare number is hours)",
+        "services.api.requires.0: unknown service 'db'",
+    ]
+
+
+# Scenario.replace at a law's mean, whichever way the file wrote the law (issue 17).
+SPELLINGS = {
+    "nested-shorthand": "failure: {mtbf: 720h}\n    repair: {mttr: 10h}",
+    "top-shorthand": "mtbf: 720h\n    mttr: 10h",
+    "full": "failure: {dist: exponential, mean: 720h}\n    repair: {dist: exponential, mean: 10h}",
+}
+ZONE_SPELLINGS = {
+    "nested-shorthand": "{failure: {mtbf: 1y}, repair: {mttr: 4h}}",
+    "top-shorthand": "{mtbf: 1y, mttr: 4h}",
+    "full": "{failure: {dist: exponential, mean: 1y}, repair: {dist: exponential, mean: 4h}}",
+}
+
+
+def _spelled(spelling: str) -> Scenario:
+    return hasim.loads(f"entry: api\nzones:\n  az: {ZONE_SPELLINGS[spelling]}\nservices:\n  api:\n"
+                       f"    zones: [az]\n    {SPELLINGS[spelling]}\n")
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELLINGS))
+@pytest.mark.parametrize("path", [
+    "services.api.repair.mttr", "services.api.repair.mean", "services.api.mttr",
+    "services.api.failure.mtbf", "services.api.failure.mean", "services.api.mtbf",
+    "zones.az.repair.mttr", "zones.az.repair.mean", "zones.az.mttr",
+    "zones.az.failure.mtbf", "zones.az.failure.mean", "zones.az.mtbf",
+])
+def test_replace_sets_a_mean_whichever_spelling_the_file_used(spelling, path):
+    before = _spelled(spelling)
+    after = before.replace({path: "5h"})
+    law = "repair" if "mttr" in path or ".repair." in path else "failure"
+    other = "failure" if law == "repair" else "repair"
+    table, name = path.split(".")[:2]
+    part, original = getattr(after, table)[name], getattr(before, table)[name]
+    assert getattr(part, law) == Exponential(mean=5.0)
+    assert getattr(part, other) == getattr(original, other)
+    assert after.replace({}) == after
+
+
+def test_replace_sets_the_mean_of_other_laws_and_keeps_their_shape():
+    sc = hasim.loads(VALID_YAML)
+    db = sc.replace({"services.db.mtbf": "1000h", "services.db.repair.mttr": "3h"}).services["db"]
+    assert db.failure == Weibull(shape=1.2, mean=1000.0)
+    assert db.repair == LogNormal(sigma=0.8, mean=3.0)
+    assert sc.replace({"services.db.failure.scale": "900h"}).services["db"].failure == Weibull(shape=1.2, scale=900.0)
+    assert sc.replace({"services.sessions.mttr": "20m"}).services["sessions"].repair == Fixed(value=1 / 3)
+    with pytest.raises(ScenarioError) as info:
+        sc.replace({"services.search.repair.mttr": "1h"})
+    assert str(info.value) == ("services.search.repair.mttr: a uniform law has no single mean to set; set its own "
+                               "parameters (low and high) or replace the law")
+
+
+def test_sweep_set_at_the_key_the_file_uses(tmp_path, capsys):
+    from hasim.cli import EXIT_OK, main
+
+    path = tmp_path / "mttr.yaml"
+    path.write_text("entry: api\nhorizon: 2000h\nservices:\n  api: {failure: {mtbf: 720h}, repair: {mttr: 10h}}\n")
+    code = main(["sweep", str(path), "--set", "services.api.repair.mttr=5h,10h", "--engine", "simpy",
+                 "--replicas", "5", "--quiet", "--json"])
+    out, err = capsys.readouterr()
+    assert code == EXIT_OK, err
+    rows = json.loads(out)["rows"]
+    assert [row["services.api.repair.mttr"] for row in rows] == ["5h", "10h"]
