@@ -27,7 +27,9 @@ from typing import Any
 
 from .durations import UNITS, parse_duration
 from .errors import Problem
-from .model import Scenario, _edges
+from .io import load, parse_text
+from .model import Scenario
+from .structure import roles
 
 __all__ = ["check", "check_file", "PLAUSIBLE_HOURS"]
 
@@ -78,8 +80,6 @@ def check_file(path: str | os.PathLike, scenario: Scenario | None = None) -> lis
     ScenarioError
         If the file is not a valid scenario.
     """
-    from .io import load, parse_text
-
     path = Path(path)
     if scenario is None:
         scenario = load(path)
@@ -92,18 +92,11 @@ def check_file(path: str | os.PathLike, scenario: Scenario | None = None) -> lis
 
 
 def _unused(sc: Scenario) -> list[Problem]:
-    reached: set[str] = set()
-    stack = [sc.entry]
-    while stack:
-        name = stack.pop()
-        if name in reached:
-            continue
-        reached.add(name)
-        stack.extend(_edges(sc.services[name]))
+    role = roles(sc)
     problems = [
         Problem(f"services.{name}", f"unused: not reachable from entry {sc.entry!r} through requires, optional, "
                                     "cached, targets or failover.requires, so it cannot change any result")
-        for name in sc.services if name not in reached
+        for name in sc.services if role[name] == "unused"
     ]
     placed = {z for svc in sc.services.values() for z in svc.zones}
     used = {z for zone in placed for z in sc.zone_chain(zone)}

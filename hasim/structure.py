@@ -28,8 +28,9 @@ def reads(sc: Scenario) -> dict[str, list[str]]:
     return out
 
 
-def reach(sc: Scenario) -> set[str]:
-    """The services the entry's served fraction can depend on (the entry included)."""
+def reach(sc: Scenario, optional: bool = False) -> set[str]:
+    """The services the entry's served fraction can depend on (the entry included); with
+    ``optional``, also those reached through ``optional`` dependencies (reported, not counted)."""
     edges = reads(sc)
     seen: set[str] = set()
     todo = [sc.entry]
@@ -38,13 +39,15 @@ def reach(sc: Scenario) -> set[str]:
         if name not in seen:
             seen.add(name)
             todo.extend(edges[name])
+            if optional:
+                todo.extend(sc.services[name].optional)
     return seen
 
 
 def roles(sc: Scenario) -> dict[str, str]:
-    """``entry``, ``required`` (the entry can depend on it), ``optional`` (only an optional
-    dependency of something) or ``unused``, for every service."""
-    needed = reach(sc)
-    optional = {o for svc in sc.services.values() for o in svc.optional}
+    """``entry``, ``required`` (the entry can depend on it), ``optional`` (reached from the entry
+    only through an ``optional`` dependency) or ``unused`` (nothing the entry reaches uses it),
+    for every service."""
+    needed, reported = reach(sc), reach(sc, optional=True)
     return {name: "entry" if name == sc.entry else "required" if name in needed else
-            "optional" if name in optional else "unused" for name in sc.services}
+            "optional" if name in reported else "unused" for name in sc.services}
