@@ -336,9 +336,11 @@ def _stored_headline(document: dict) -> str:
     """One line for a result read back from ``--out-dir`` (``--resume``)."""
     ra = document["metrics"]["request_availability"]
     lo, hi = ra["ci95"]
-    return (f"{document['scenario']}: {document['replicas']} replicas x {document['horizon_hours'] / 8760:g} y, "
-            f"seed {document['seed']} (stored)  request availability {percent(ra['mean'])} "
-            f"[{percent(lo)}, {percent(hi)}]")
+    interval = ("no outage observed" if document.get("outages") == 0 or lo == hi
+                else f"[{percent(lo)}, {percent(hi)}]")
+    return (f"{document['scenario']}: {_plural(document['replicas'], 'replica')} x "
+            f"{document['horizon_hours'] / 8760:g} y, seed {document['seed']} (stored)  request availability "
+            f"{percent(ra['mean'])} {interval}")
 
 
 def _has_parquet() -> bool:

@@ -126,3 +126,13 @@ def test_header_puts_compile_time_apart():
 def test_progress_chunks_are_small_enough_to_move():
     assert hasim.engine._chunk_size(1000, progress=True) <= 1000 // 20
     assert hasim.engine._chunk_size(1000) == 256  # without a display: as before
+
+
+def test_report_shows_its_sensitivity_runs(tmp_path):
+    source = tmp_path / "k-of-n.yaml"
+    source.write_text(K_OF_N.read_text() + "slo: 99.9\n")
+    target = tmp_path / "r.html"
+    out = _in_a_terminal(["report", str(source), "--out", str(target), "--replicas", "50",
+                          "--sensitivity-replicas", "20"], None)
+    assert b"k-of-n sensitivity" in out and (b"run/s" in out or b"s/run" in out)
+    assert "Sensitivity" in target.read_text()
