@@ -289,9 +289,13 @@ def run_points(scenario: Scenario, paths: Sequence[str], points: Sequence[tuple[
     import pandas as pd
 
     started = time.perf_counter()
+    # Without an explicit seed each point runs with its own: the scenario's (common random numbers),
+    # unless the sweep sets ``seed`` itself, which must then take effect.
+    sweeps_seed = seed is None and "seed" in paths
     seed = scenario.seed if seed is None else int(seed)
     timing: dict = {}
-    rows = _run_points(points, replicas=replicas, seed=seed, horizon=horizon, engine=engine, precision=precision,
+    rows = _run_points(points, replicas=replicas, seed=None if sweeps_seed else seed, horizon=horizon,
+                       engine=engine, precision=precision,
                        max_replicas=max_replicas, client=client, progress=progress, compile_notice=compile_notice,
                        timing=timing)
     measured = pd.DataFrame(rows)

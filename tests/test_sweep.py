@@ -231,3 +231,11 @@ def test_sweep_verdict_says_insufficient_evidence(tmp_path, capsys):
     assert set(frame["slo_verdict"]) == {"insufficient-evidence"} and set(frame["outages"]) == {0}
     code, out, _ = run(capsys, "sweep", path, "--set", "services.api.replicas=3,4", "--replicas", "20")
     assert code == EXIT_OK and out.count("insufficient evidence") == 2 and " met" not in out
+
+
+def test_sweeping_the_seed_changes_the_seed(capsys):
+    frame = hasim.sweep(load(SCENARIOS / "k-of-n.yaml"), {"seed": [1, 2]}, replicas=20)
+    assert list(frame["set.seed"]) == list(frame["seed"]) == [1, 2]
+    assert frame["request_availability"].nunique() == 2
+    fixed = hasim.sweep(load(SCENARIOS / "k-of-n.yaml"), {"seed": [1, 2]}, replicas=20, seed=5)
+    assert list(fixed["seed"]) == [5, 5]  # an explicit seed still wins, as documented
