@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="simulate scenarios (Monte Carlo)",
                        description="Simulate each scenario's replicas and print availability with 95 % "
                                    "confidence intervals, SLA tiers, monthly breach odds and top causes.",
-                       epilog="SLO verdicts: 'met' (the whole 95 %% interval at or above the slo, from at least "
+                       epilog="SLO verdicts: 'met' (the whole 95 % interval at or above the slo, from at least "
                               "3 observed outages), 'NOT met' (all below), 'too close to call' (the interval "
                               "straddles the slo), 'insufficient evidence' (fewer than 3 outages: the run prints "
                               "how many replicas would decide). " + _EXIT_CODES.replace("%", "%%")
