@@ -151,3 +151,11 @@ def test_a_trivially_reliable_run_still_decides_with_outages():
     sc = Scenario(name="ok", entry="api", slo=90, services={"api": {"mtbf": "100h", "mttr": "1h"}})
     r = simulate(sc, replicas=20)
     assert r.total_outages >= MIN_OUTAGES and r.slo_verdict()["status"] == "met"
+
+
+def test_help_documents_the_gate_and_the_exit_codes(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "exit codes: 0 success, 1 failure, 2 invalid input" in out
+    assert "insufficient evidence" in out and "too close to call" in out and "%%" not in out
