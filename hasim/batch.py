@@ -129,22 +129,32 @@ def output_names(files: Sequence[str]) -> list[str]:
 
 
 def slo_status(document: dict) -> dict | None:
-    """``{"slo", "mean", "ci95", "met", "verdict"}`` of a result JSON, or None when it has no ``slo``.
+    """The SLO verdict of a result JSON (:func:`hasim.results.slo_verdict`), or None when it has no ``slo``.
 
-    ``met`` compares the estimate with the SLO; ``verdict`` is ``"met"`` when the
-    whole 95 % interval is at or above it, ``"missed"`` when all below, else
-    ``"uncertain"``.
+    ``{"slo", "mean", "ci95", "met", "verdict", "status", "outages", ...}``: ``met``
+    compares the estimate with the SLO; ``verdict`` is ``"met"`` when the whole
+    95 % interval is at or above it and the run saw enough outages to say so,
+    ``"missed"`` when all below, ``"uncertain"`` when it straddles the target and
+    ``"insufficient-evidence"`` when the run saw too few outages; ``status`` is
+    the same as ``met`` / ``not-met`` / ``too-close`` / ``insufficient-evidence``.
+    A document written before the verdict was stored has its outages counted
+    back from ``outages_per_year``.
     """
+    from .results import slo_verdict
+
     slo = document.get("slo")
     if slo is None:
         return None
+    stored = document.get("slo_verdict")
+    if isinstance(stored, dict) and stored.get("status"):
+        return dict(stored)
     ra = document["metrics"]["request_availability"]
-    target = slo / 100.0
-    lo, hi = ra["ci95"]
-    verdict = "met" if lo is not None and lo >= target else (
-        "missed" if hi is not None and hi < target else "uncertain")
-    return {"slo": slo, "mean": ra["mean"], "ci95": [lo, hi], "met": bool(ra["mean"] >= target),
-            "verdict": verdict}
+    outages = document.get("outages")
+    if outages is None:
+        rate = document["metrics"].get("outages_per_year", {}).get("mean")
+        if rate is not None:
+            outages = round(rate * document["horizon_hours"] / 8760.0 * document["replicas"])
+    return slo_verdict(slo, ra["mean"], ra["ci95"], outages, document.get("replicas"))
 
 
 @dataclass
@@ -202,7 +212,8 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
               seed: int | None = None, horizon: float | str | None = None, engine: str = "numba",
               precision: float | None = None, max_replicas: int | None = None, client=None,
               resume: bool = False, table_format: str = "csv",
-              progress: bool | Callable[[int, int], None] = False) -> Iterator[Outcome]:
+              progress: bool | Callable[[int, int], None] = False,
+              compile_notice: bool | Callable[[str], None] | None = None) -> Iterator[Outcome]:
     """Simulate each scenario file in turn; yield an :class:`Outcome` as each one finishes.
 
     Parameters
@@ -219,7 +230,7 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
         Skip a scenario whose ``NAME.result.json`` in ``out_dir`` has the same
         fingerprint (scenario content and these options) and whose tables exist.
     table_format : {'csv', 'parquet'}
-    progress : bool or callable
+    progress, compile_notice : bool or callable
         Passed to :func:`hasim.simulate` for each scenario.
 
     Yields
@@ -258,7 +269,7 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
                 continue
         try:
             result = simulate(sc, replicas=replicas, seed=seed, horizon=horizon, engine=engine,
-                              progress=progress, **extra)
+                              progress=progress, compile_notice=compile_notice, **extra)
         except ScenarioError as exc:
             yield Outcome(path, "invalid", exc.with_source(path).lines(), scenario=sc)
             continue

@@ -1,6 +1,8 @@
 """The ``hasim`` command line.
 
-Exit codes: 0 success, 2 invalid input (a scenario or an option), 1 anything else.
+Exit codes: 0 success, 2 invalid input (a scenario or an option), 1 anything else, including
+``run --fail-under-slo`` for a design whose SLO is not shown to be met (not met, too close to call,
+or insufficient evidence).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Sequence
 from ._version import __version__
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+#: What the --help of every command says about exit codes.
+_EXIT_CODES = "exit codes: 0 success, 1 failure, 2 invalid input (a scenario file or an option)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,7 +28,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="hasim", description="Monte Carlo availability simulation for IT architectures.")
+    p = _Parser(prog="hasim", description="Monte Carlo availability simulation for IT architectures.",
+                epilog=_EXIT_CODES + "; 'hasim run --fail-under-slo' exits 1 unless every SLO verdict is 'met'")
     p.add_argument("--version", action="version", version=f"hasim {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -43,7 +48,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("-q", "--quiet", action="store_true", help="only the headline figures")
     r = sub.add_parser("run", help="simulate scenarios (Monte Carlo)",
                        description="Simulate each scenario's replicas and print availability with 95 % "
-                                   "confidence intervals, SLA tiers, monthly breach odds and top causes.")
+                                   "confidence intervals, SLA tiers, monthly breach odds and top causes.",
+                       epilog="SLO verdicts: 'met' (the whole 95 % interval at or above the slo, from at least "
+                              "3 observed outages), 'NOT met' (all below), 'too close to call' (the interval "
+                              "straddles the slo), 'insufficient evidence' (fewer than 3 outages: the run prints "
+                              "how many replicas would decide). " + _EXIT_CODES.replace("%", "%%")
+                              + "; with --fail-under-slo, 1 also when any verdict is not 'met'.")
     r.add_argument("files", nargs="+", metavar="FILE")
     _add_run_options(r)
     r.add_argument("--json", action="store_true", help="print the results as JSON (a list for several files)")
@@ -61,8 +71,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="format of the --out-dir tables (default csv)")
     r.add_argument("--resume", action="store_true", help="with --out-dir: skip scenarios whose results in DIR "
                                                           "are for the same scenario content and options")
-    r.add_argument("--fail-under-slo", action="store_true", help="exit 1 when a design's request availability is "
-                                                                  "below its slo (for CI pipelines), naming it")
+    r.add_argument("--fail-under-slo", action="store_true",
+                   help="exit 1 unless every design with an slo is shown to meet it (for CI pipelines): a verdict "
+                        "of NOT met, too close to call or insufficient evidence fails, naming the design")
     _add_scale_options(r)
     _add_sweep_parser(sub)
     _add_report_parsers(sub)
@@ -162,7 +173,8 @@ def _validate(args) -> int:
         for problem in check_file(path, sc):  # warnings (hasim.lint) do not change the exit status
             print(f"warning: {path}: {problem}", file=sys.stderr)
         if not args.quiet:
-            print(f"{path}: ok ({len(sc.services)} services, {len(sc.zones)} zones, entry {sc.entry!r})")
+            print(f"{path}: ok ({_plural(len(sc.services), 'service')}, {_plural(len(sc.zones), 'zone')}, "
+                  f"entry {sc.entry!r})")
     return status
 
 
@@ -210,9 +222,10 @@ def _run(args) -> int:
     tally: dict[str, list[str]] = {"ok": [], "skipped": [], "invalid": [], "failed": []}
     multiple = len(args.files) > 1
     with _dask_client(args.dask, prog) as client:
+        where = _describe_client(client)
         outcomes = run_batch(args.files, args.out_dir, replicas=args.replicas, seed=args.seed, horizon=horizon,
                              engine=args.engine, client=client, resume=args.resume, table_format=args.table_format,
-                             progress=not args.quiet and sys.stderr.isatty(), **scale)
+                             progress=_show_progress(args), compile_notice=not args.quiet, **scale)
         for outcome in outcomes:
             path = outcome.file
             tally[outcome.status].append(path)
@@ -229,7 +242,7 @@ def _run(args) -> int:
                 for written in outcome.written:
                     print(f"wrote {written}", file=sys.stderr)
             slo = outcome.slo
-            if slo is not None and not slo["met"]:
+            if slo is not None and slo["status"] != "met":  # the gate passes proven designs only
                 missed.append((path, slo))
             result, sc = outcome.result, outcome.scenario
             if result is None:  # skipped: the stored result stands for it
@@ -259,18 +272,62 @@ def _run(args) -> int:
             if args.json:
                 documents.append(outcome.document if args.out_dir else result.to_dict())
             else:
-                print(format_results(result, quiet=args.quiet))
+                print(format_results(result, quiet=args.quiet, where=where))
     if args.json and documents:
         single = len(documents) == 1 and len(args.files) == 1
         print(json.dumps(documents[0] if single else documents, indent=2, allow_nan=False))
     if args.fail_under_slo and missed:
         for path, slo in missed:
-            print(f"{path}: SLO {slo['slo']:g} % missed: request availability {percent(slo['mean'])} "
-                  f"[{percent(slo['ci95'][0])}, {percent(slo['ci95'][1])}]", file=sys.stderr)
+            print(f"{path}: {_gate_line(slo)}", file=sys.stderr)
         status = _worse(status, EXIT_ERROR)
     if multiple and not args.quiet:
         print(_batch_tally(tally, missed if args.fail_under_slo else []), file=sys.stderr)
     return status
+
+
+def _gate_line(slo: dict) -> str:
+    """Why ``--fail-under-slo`` fails a design: its verdict and the estimate behind it."""
+    lo, hi = slo["ci95"]
+    estimate = f"request availability {percent(slo['mean'])}"
+    if slo["status"] == "not-met":
+        return f"SLO {slo['slo']:g} % missed: {estimate} [{percent(lo)}, {percent(hi)}]"
+    if slo["status"] == "too-close":
+        return (f"SLO {slo['slo']:g} % not shown to be met, too close to call: {estimate} "
+                f"[{percent(lo)}, {percent(hi)}] straddles it" + (f"; {slo['advice']}" if slo.get("advice") else ""))
+    return (f"SLO {slo['slo']:g} % not shown to be met, insufficient evidence: {slo['reason']}"
+            + (f"; {slo['advice']}" if slo.get("advice") else ""))
+
+
+def _show_progress(args) -> bool:
+    """A progress bar on stderr: only for a person watching a terminal, and never with --quiet."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _describe_client(client) -> str | None:
+    """``Dask tcp://10.0.0.5:8786, 4 workers, 8 threads`` for a run header (None without Dask)."""
+    if client is None:
+        return None
+    try:
+        address = client.scheduler.address
+        threads = client.nthreads()
+    except Exception:  # noqa: BLE001 - a header must not fail a run that worked
+        return "Dask"
+    return (f"Dask {address}, {_plural(len(threads), 'worker')}, "
+            f"{_plural(sum(threads.values()), 'thread')}")
+
+
+def _on(where: str | None) -> str:
+    return f" on {where}" if where else ""
+
+
+def _sweep_time(attrs: dict) -> str:
+    """The sweep header's time: simulation and kernel compilation apart."""
+    elapsed = attrs.get("elapsed_seconds", math.nan)
+    compile_s = attrs.get("compile_seconds") or 0.0
+    text = f"simulated in {_seconds(elapsed - compile_s)}"
+    if compile_s > 0:
+        text += f" (+ {_seconds(compile_s)} compiling the numba kernel, once per machine)"
+    return text
 
 
 def _worse(status: int, new: int) -> int:
@@ -284,9 +341,11 @@ def _stored_headline(document: dict) -> str:
     """One line for a result read back from ``--out-dir`` (``--resume``)."""
     ra = document["metrics"]["request_availability"]
     lo, hi = ra["ci95"]
-    return (f"{document['scenario']}: {document['replicas']} replicas x {document['horizon_hours'] / 8760:g} y, "
-            f"seed {document['seed']} (stored)  request availability {percent(ra['mean'])} "
-            f"[{percent(lo)}, {percent(hi)}]")
+    interval = ("no outage observed" if document.get("outages") == 0 or lo == hi
+                else f"[{percent(lo)}, {percent(hi)}]")
+    return (f"{document['scenario']}: {_plural(document['replicas'], 'replica')} x "
+            f"{document['horizon_hours'] / 8760:g} y, seed {document['seed']} (stored)  request availability "
+            f"{percent(ra['mean'])} {interval}")
 
 
 def _has_parquet() -> bool:
@@ -406,8 +465,13 @@ def _batch_tally(tally: dict[str, list[str]], missed: list) -> str:
     for kind in ("invalid", "failed"):
         if tally[kind]:
             parts.append(f"{len(tally[kind])} {kind}: " + ", ".join(tally[kind]))
-    if missed:
-        parts.append(f"{len(missed)} missed the SLO: " + ", ".join(p for p, _ in missed))
+    failed = [p for p, v in missed if v["status"] == "not-met"]
+    unproven = [p for p, v in missed if v["status"] != "not-met"]
+    if failed:
+        parts.append(f"{len(failed)} missed the SLO: " + ", ".join(failed))
+    if unproven:
+        parts.append(f"{len(unproven)} not shown to meet the SLO (too close or insufficient evidence): "
+                     + ", ".join(unproven))
     total = sum(len(v) for v in tally.values())
     return f"hasim run: {total} scenarios: " + "; ".join(parts)
 
@@ -487,15 +551,19 @@ def _sweep(args) -> int:
             print(line, file=sys.stderr)
         return EXIT_INVALID
     bar = None
-    if not args.quiet and sys.stderr.isatty():
-        from tqdm.auto import tqdm
+    if _show_progress(args):
+        from .engine import progress_bar
 
-        bar = tqdm(total=len(points), unit="point", file=sys.stderr, desc=sc.name, leave=False)
+        bar = progress_bar(len(points), sc.name, unit="point")
     try:
         with _dask_client(args.dask, prog) as client:
+            where = _describe_client(client)
             frame = run_points(sc, paths, points, replicas=args.replicas, seed=args.seed, zip=args.zip,
                                engine=args.engine, horizon=horizon, client=client,
-                               progress=(lambda done, total: bar.update(1)) if bar is not None else None, **scale)
+                               progress=(lambda done, total: bar.update(1)) if bar is not None else None,
+                               compile_notice=not args.quiet, **scale)
+        if where:
+            frame.attrs["cluster"] = where
     except (NotImplementedError, ValueError) as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -549,7 +617,7 @@ def format_sweep(frame, quiet: bool = False) -> str:
         years = "" if "horizon" in a.get("paths", []) else f" x {a.get('horizon_hours', 0) / 8760:g} y"
         lines += [f"{a.get('scenario')}: sweep of {n} point{'s' if n != 1 else ''}{shape}, {reps_text} replicas"
                   f"{years} each, seed {a.get('seed')} (common random numbers), "
-                  f"{a.get('engine')} engine, {a.get('elapsed_seconds', math.nan):.2f} s", ""]
+                  f"{a.get('engine')} engine{_on(a.get('cluster'))}, {_sweep_time(a)}", ""]
     slos = sorted(set(float(x) for x in frame["slo"] if x == x)) if n else []
     varying_reps = n and frame["replicas"].nunique() > 1
     header = paths + (["replicas"] if varying_reps else []) + [
@@ -570,7 +638,8 @@ def format_sweep(frame, quiet: bool = False) -> str:
                    f"{minutes(max(rec['downtime_minutes_per_year_ci_high'], 0))}]")
         row.append(f"{100 * rec['p_window_breach']:.2f} %")
         if slos:
-            verdict = {"missed": "NOT met", "uncertain": "too close"}.get(rec["slo_verdict"], rec["slo_verdict"])
+            verdict = {"missed": "NOT met", "uncertain": "too close",
+                       "insufficient-evidence": "insufficient evidence"}.get(rec["slo_verdict"], rec["slo_verdict"])
             if rec["slo"] != rec["slo"]:
                 verdict = "-"
             row.append(verdict if len(slos) == 1 else f"{rec['slo']:g} %: {verdict}")
@@ -630,8 +699,27 @@ def _write_run_report(result, scenario, source: str, target, args, *, compute_se
                       sensitivity_replicas: int | None = None):
     from .report import write_report
 
+    frame = None
+    if compute_sensitivity and _show_progress(args):
+        # Most of a report's time goes into the sensitivity runs: run them here, where a bar can show
+        # them, with the settings the report would use.
+        from .engine import progress_bar
+        from .sensitivity import default_replicas, sensitivity
+
+        bar = progress_bar(1, f"{scenario.name} sensitivity", unit="run")
+
+        def advance(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        try:
+            frame = sensitivity(scenario, replicas=default_replicas(scenario, sensitivity_replicas), seed=result.seed,
+                                horizon=result.horizon, engine=result.engine, progress=advance)
+        finally:
+            bar.close()
     return write_report(result, scenario, target, command=_command_line(args), source_text=_source_text(source),
-                        compute_sensitivity=compute_sensitivity, sensitivity_replicas=sensitivity_replicas)
+                        sensitivity=frame, compute_sensitivity=compute_sensitivity,
+                        sensitivity_replicas=sensitivity_replicas)
 
 
 def _report(args) -> int:
@@ -653,8 +741,9 @@ def _report(args) -> int:
         with _dask_client(args.dask, "hasim report") as client:
             if client is not None:
                 scale["client"] = client
+            where = _describe_client(client)
             result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
-                              progress=not args.quiet and sys.stderr.isatty(), **scale)
+                              progress=_show_progress(args), compile_notice=not args.quiet, **scale)
         _write_run_report(result, sc, path, target, args, compute_sensitivity=not args.no_sensitivity,
                           sensitivity_replicas=args.sensitivity_replicas)
     except (NotImplementedError, ValueError) as exc:
@@ -664,7 +753,7 @@ def _report(args) -> int:
         print(f"hasim report: cannot write {target}: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if not args.quiet:
-        print(format_results(result, quiet=True))
+        print(format_results(result, quiet=True, where=where))
         print(f"wrote {target}")
     return EXIT_OK
 
@@ -769,37 +858,43 @@ def write_tables(result, out: str, multiple: bool = False) -> list[str]:
     return written
 
 
-def format_results(result, quiet: bool = False) -> str:
-    """The text summary of ``hasim run``."""
-    from .analytic import nines
-
+def format_results(result, quiet: bool = False, where: str | None = None) -> str:
+    """The text summary of ``hasim run`` (``where``: the Dask cluster it ran on, for the header)."""
     r = result
     ra, ta = r.metric("request_availability"), r.metric("time_availability")
     down = r.metric("downtime_minutes_per_year")
     years = r.horizon / 8760.0
-    lines = [f"{r.scenario}: {r.n_replicas} replicas x {years:g} y, seed {r.seed}, {r.engine} engine, "
-             f"{r.elapsed_seconds:.2f} s ({r.events / 1e6:.3g} M events)", ""]
-    n = nines(ra["mean"])
-    lines.append(f"  request availability  {percent(ra['mean'])}  [{percent(ra['ci95'][0])}, "
-                 f"{percent(ra['ci95'][1])}]  {'inf' if math.isinf(n) else f'{n:.2f}'} nines")
-    lines.append(f"  time availability     {percent(ta['mean'])}  [{percent(ta['ci95'][0])}, "
-                 f"{percent(ta['ci95'][1])}]")
-    lines.append(f"  downtime              {minutes(down['mean'])}/year  [{minutes(max(down['ci95'][0], 0))}, "
-                 f"{minutes(down['ci95'][1])}]")
+    lines = [f"{r.scenario}: {_plural(r.n_replicas, 'replica')} x {years:g} y, seed {r.seed}, {r.engine} engine"
+             f"{_on(where)}, {run_time(r)} ({r.events / 1e6:.3g} M events)", ""]
+    seen = r.total_outages
+    if seen == 0:
+        # Every replica is at 100 %: the interval would have zero width and look certain. It is not.
+        lines.append(f"  request availability  {percent(ra['mean'])}  no outage observed in "
+                     f"{_plural(r.n_replicas, 'replica')} x {years:g} y (no interval, no nines)")
+        lines.append(f"  time availability     {percent(ta['mean'])}")
+        lines.append(f"  downtime              {minutes(down['mean'])}/year")
+    else:
+        lines.append(f"  request availability  {percent(ra['mean'])}  {_interval(ra, percent)}  "
+                     f"{nines_text(ra['mean'])}")
+        lines.append(f"  time availability     {percent(ta['mean'])}  {_interval(ta, percent)}")
+        lines.append(f"  downtime              {minutes(down['mean'])}/year  "
+                     f"{_interval(down, lambda x: minutes(max(x, 0)))}")
     if r.slo is not None:
-        target = r.slo / 100
-        lo, hi = ra["ci95"]
-        verdict = ("met" if lo >= target else "NOT met" if hi < target else
-                   "too close to call (the CI straddles the target)")
-        lines.append(f"  SLO {r.slo:g} %           {verdict}")
+        v = r.slo_verdict()
+        words, advice = verdict_text(v, r.n_replicas, years)
+        lines.append(f"  {f'SLO {r.slo:g} %':<20}  {words}")
+        if advice:
+            lines.append(f"  {'':<20}  {advice}")
     breach = r.metric("p_window_breach")
     per_year = r.metric("breach_windows_per_year")
-    lines.append(f"  P(a {r.window:g} h window misses {r.slo_used:g} %)  {100 * breach['mean']:.2f} %  "
-                 f"[{100 * breach['ci95'][0]:.2f}, {100 * breach['ci95'][1]:.2f}]   "
-                 f"{per_year['mean']:.3g} breach windows/year")
+    fraction = lambda x: f"{100 * x:.2f} %"  # noqa: E731
+    lines.append(f"  P(a {r.window:g} h window misses {r.slo_used:g} %)  {fraction(breach['mean'])}  "
+                 + (f"{_interval(breach, fraction)}   " if seen else "")
+                 + f"{_rate(per_year['mean'])} breach windows/year")
     outages = r.metric("outages_per_year")
-    lines.append(f"  outages               {outages['mean']:.3g}/year, mean "
-                 f"{r.metric('mean_outage_minutes')['mean'] or 0:.3g} min")
+    lines.append(f"  outages               {_rate(outages['mean'])}/year"
+                 + (f", mean {minutes(r.metric('mean_outage_minutes')['mean'] or 0)}" if seen else "")
+                 + f" ({_plural(seen, 'outage')} in all)")
     info = getattr(r, "precision_info", None)
     if info:
         lines.append("  " + precision_sentence(info, r.n_replicas))
@@ -807,21 +902,22 @@ def format_results(result, quiet: bool = False) -> str:
         return "\n".join(lines)
     lines.append("")
     lines.append(table([[f"{t['tier']:g} %", minutes(t["allowed_minutes_per_year"]), minutes(down["mean"]),
-                         t["verdict"]] for t in r.tiers], ["SLA tier", "allowed/year", "this design", "verdict"]))
+                         t["verdict"].replace("-", " ")] for t in r.tiers],
+                       ["SLA tier", "allowed/year", "this design", "verdict"]))
     stages = getattr(r, "stages", None)
-    if stages is not None and len(stages):
+    shown = stages[stages["downtime_minutes_per_year"] > 0] if stages is not None else []
+    if len(shown):
         lines.append("")
-        shown = stages[stages["downtime_minutes_per_year"] > 0]
-        lines.append(table([[row.stage, f"{row.downtime_minutes_per_year:.3g}",
-                             f"[{row.ci_low:.3g}, {row.ci_high:.3g}]", f"{100 * row.share:.1f} %"]
-                            for row in shown.itertuples()], ["stage", "min/year", "95 % CI", "share"]))
+        lines.append(table([[row.stage, minutes(row.downtime_minutes_per_year),
+                             f"[{minutes(max(row.ci_low, 0))}, {minutes(row.ci_high)}]", f"{100 * row.share:.1f} %"]
+                            for row in shown.itertuples()], ["stage", "per year", "95 % CI", "share"]))
     att = r.attribution.head(8)
     if len(att):
         lines.append("")
-        lines.append(table([[row.cause, f"{row.downtime_minutes_per_year:.3g}",
-                             f"[{row.ci_low:.3g}, {row.ci_high:.3g}]", f"{100 * row.share:.1f} %"]
+        lines.append(table([[row.cause, minutes(row.downtime_minutes_per_year),
+                             f"[{minutes(max(row.ci_low, 0))}, {minutes(row.ci_high)}]", f"{100 * row.share:.1f} %"]
                             for row in att.itertuples()],
-                           ["top causes", "min/year", "95 % CI", "share"]))
+                           ["top causes", "per year", "95 % CI", "share"]))
     return "\n".join(lines)
 
 
@@ -857,7 +953,16 @@ def percent(a: float, digits: int | None = None) -> str:
 
 
 def minutes(m: float) -> str:
-    """A downtime in the unit a reader expects: seconds, minutes, hours or days."""
+    """A downtime in the unit a reader expects: milliseconds, seconds, minutes, hours or days (never ``1e-05``)."""
+    if m is None or not math.isfinite(m):
+        return "n/a"
+    if m <= 0:
+        return "0 s"
+    if m < 1e-4 / 60:  # below 0.1 ms: too small to matter, and a number of zeros helps nobody
+        return "< 0.1 ms"
+    if m < 1 / 60:
+        ms = m * 60_000
+        return f"{ms:.2g} ms" if ms < 10 else f"{ms:.0f} ms"
     if m < 1:
         return f"{m * 60:.1f} s"
     if m < 120:
@@ -865,6 +970,95 @@ def minutes(m: float) -> str:
     if m < 48 * 60:
         return f"{m / 60:.2f} h"
     return f"{m / 1440:.2f} d"
+
+
+def format_duration(hours: float) -> str:
+    """:func:`hasim.durations.format_duration` without its exponent form: ``1000y``, not ``1e+03y``."""
+    import re
+
+    from .durations import UNITS
+    from .durations import format_duration as fmt
+
+    text = fmt(hours)
+    # Three significant figures print 1000 years as 1e+03: write the number out instead.
+    m = re.fullmatch(r"(-?)[0-9.]+e\+[0-9]+([a-z]+)", text)
+    return f"{m.group(1)}{abs(hours) / UNITS[m.group(2)]:.0f}{m.group(2)}" if m else text
+
+
+def _plural(n: int, word: str) -> str:
+    """``1 service``, ``3 services``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _rate(x: float | None) -> str:
+    """A count per year: ``0.0133``, ``17.5``, ``0`` (fixed notation, never ``1e-05``)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    if x < 0.001:
+        return "< 0.001"
+    return f"{x:.3g}" if x < 1000 else f"{x:.0f}"
+
+
+def _interval(metric: dict, fmt) -> str:
+    """``[lo, hi]`` of a metric's 95 % CI, or a plain word when it has no width (nothing varied)."""
+    lo, hi = metric["ci95"]
+    if lo is None or hi is None:
+        return "(no interval)"
+    if lo == hi:
+        return "(no spread between replicas: no interval)"
+    return f"[{fmt(lo)}, {fmt(hi)}]"
+
+
+def nines_text(a: float) -> str:
+    """``4.07 nines``; a 100 % estimate has no finite number of nines, so it says so instead of ``inf``."""
+    from .analytic import nines
+
+    n = nines(a)
+    return f"{n:.2f} nines" if math.isfinite(n) else "all nines (no downtime at all)"
+
+
+def _seconds(t: float) -> str:
+    if t < 10:
+        return f"{t:.2f} s"
+    if t < 120:
+        return f"{t:.0f} s"
+    return f"{int(t // 60)} min {int(t % 60):02d} s"
+
+
+def run_time(result) -> str:
+    """``simulated in 0.61 s`` and, when the kernel had to be compiled or loaded, that time apart."""
+    text = f"simulated in {_seconds(result.elapsed_seconds)}"
+    compile_s = getattr(result, "compile_seconds", math.nan)
+    if compile_s is None or not math.isfinite(compile_s):
+        return text
+    # Loading from the cache takes about a second; tens of seconds mean numba compiled after all
+    # (a cache written for another CPU or numba), whatever the cache index promised.
+    if getattr(result, "kernel_compiled", False) or compile_s >= 20.0:
+        return text + f" (+ {_seconds(compile_s)} compiling the numba kernel, once per machine)"
+    if compile_s >= 1.0:
+        return text + f" (+ {_seconds(compile_s)} loading the numba kernel)"
+    return text
+
+
+def verdict_text(v: dict, replicas: int | None = None, years: float | None = None) -> tuple[str, str]:
+    """(the verdict in words, a second line of advice or "") of :func:`hasim.results.slo_verdict`."""
+    status, advice = v["status"], v.get("advice") or ""
+    if status == "met":
+        return "met", ""
+    if status == "not-met":
+        return "NOT met", ""
+    if status == "too-close":
+        return "too close to call (the CI straddles the target)", advice
+    where = f" in {_plural(replicas, 'replica')} x {years:g} y" if replicas is not None and years is not None else ""
+    outages = v.get("outages")
+    if outages is None or replicas is not None and replicas < 2:
+        seen = v["reason"]
+    else:
+        seen = ("no outage" if not outages else _plural(outages, "outage")) + \
+            f" observed{where}, at least {v['min_outages']} needed"
+    return f"insufficient evidence ({seen})", advice
 
 
 def table(rows: list[list[str]], header: list[str], indent: str = "  ") -> str:
@@ -876,15 +1070,12 @@ def table(rows: list[list[str]], header: list[str], indent: str = "  ") -> str:
 
 def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
     """The text report of ``hasim analyze``."""
-    from .analytic import nines
-
     r = result
     lines = [f"{r.scenario}: entry {r.entry!r} — steady state, "
              + ("exact" if r.exact else "first order in the delays (exact: false)")]
     lines.append("")
-    n = nines(r.request_availability)
     lines.append(f"  request availability  {percent(r.request_availability)}   "
-                 f"{'inf' if math.isinf(n) else f'{n:.2f}'} nines   "
+                 f"{nines_text(r.request_availability)}   "
                  f"{minutes(r.downtime_minutes_per_year)}/year down")
     lines.append(f"  time availability     {percent(r.time_availability)}   "
                  f"(fully up; {minutes((1 - r.time_availability) * 525600)}/year degraded or down)")
@@ -909,9 +1100,10 @@ def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
             row[0] += t.events_per_year
             row[1] += t.request_unavailability * 525600
         lines.append("")
-        lines.append(table([[f"{svc}: {stage}", f"{events:.3g}", f"{(mins / events if events else 0):.3g}",
-                             f"{mins:+.3g}"] for (svc, stage), (events, mins) in grouped.items()],
-                           ["delay terms (first order)", "events/yr", "min/event at entry", "min/yr at entry"]))
+        lines.append(table([[f"{svc}: {stage}", _rate(events), minutes(mins / events if events else 0),
+                             ("-" if mins < 0 else "+") + minutes(abs(mins))]
+                            for (svc, stage), (events, mins) in grouped.items()],
+                           ["delay terms (first order)", "events/yr", "per event at entry", "per year at entry"]))
     spofs = [c for c in r.cut_sets if c.order == 1]
     lines.append("")
     if spofs:

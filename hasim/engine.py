@@ -16,6 +16,8 @@ stopped at.
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import sys
 import time
 from typing import Callable, NamedTuple
@@ -28,7 +30,7 @@ from ._output import SimOutput, new_output
 from .model import Scenario
 from .results import DEFAULT_SLO, Results
 
-__all__ = ["simulate", "n_windows"]
+__all__ = ["simulate", "n_windows", "progress_bar", "kernel_needs_compiling"]
 
 _MASK64 = (1 << 64) - 1
 #: Window availabilities kept per run for ``Results.windows`` (breach counts use every window).
@@ -45,8 +47,80 @@ def n_windows(horizon: float, window: float) -> int:
     return n
 
 
-def _chunk_size(replicas: int) -> int:
+def _chunk_size(replicas: int, progress: bool = False) -> int:
+    """Replicas per kernel call: large enough to keep every thread busy; with a progress display,
+    small enough that it moves about 50 times in a run (the chunking never changes a result)."""
+    if progress:
+        import numba
+
+        return int(min(4096, max(8 * numba.get_num_threads(), replicas // 50)))
     return int(min(4096, max(256, replicas // 20)))
+
+
+#: What a cold compile of the simulation kernel costs (measured: 105 s on a CI runner, about 4 min on
+#: a busy 2-core machine).
+_COMPILE_MINUTES = "2-4"
+
+
+def kernel_needs_compiling() -> bool:
+    """Whether the next simulation in this process compiles the numba kernel (minutes) rather than
+    loading it from numba's on-disk cache (a second) or finding it already loaded.
+
+    Best effort: a cache index whose source stamp no longer matches counts as a compile (numba
+    recompiles then); a numba whose cache layout is not the expected one counts as cached.
+    """
+    from . import _kernel
+    from ._jit import CACHE, JIT_DISABLED
+
+    dispatcher = _kernel.simulate_replicas
+    if JIT_DISABLED or dispatcher.signatures:
+        return False
+    if not CACHE:
+        return True
+    try:
+        index = dispatcher._cache._cache_file._load_index()  # {} when missing or stale
+    except Exception:  # noqa: BLE001 - another numba version: do not guess
+        return False
+    return not index
+
+
+def _compile_notice() -> str:
+    from ._jit import CACHE
+
+    if not CACHE:
+        return (f"hasim: compiling the numba kernel (about {_COMPILE_MINUTES} minutes; HASIM_NUMBA_CACHE=0, "
+                "so every process compiles it again)")
+    return (f"hasim: compiling the numba kernel (first run on this machine, about {_COMPILE_MINUTES} minutes); "
+            "later runs load it from the cache")
+
+
+def _say(message: str) -> None:
+    """A line on stderr that does not tear a progress bar (tqdm clears and redraws it)."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(message, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _bar_size() -> dict:
+    """The size to give a bar: nothing (tqdm measures the terminal) unless the terminal reports
+    0 x 0, as a pseudo-terminal without a size does; tqdm then reads -1 rows and draws nothing at
+    all, so fall back to $COLUMNS / $LINES or 80 x 24."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # not a terminal (a notebook, a pipe): tqdm decides
+        return {}
+    if size.columns > 0 and size.lines > 0:
+        return {}
+    fallback = shutil.get_terminal_size((80, 24))
+    return {"ncols": fallback.columns, "nrows": fallback.lines}
+
+
+def progress_bar(total: int, desc: str, unit: str = "replica"):
+    """The tqdm bar hasim shows on stderr (erased when done), sized even on a terminal without a width."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=unit, file=sys.stderr, desc=desc, leave=False, mininterval=0.2, **_bar_size())
 
 
 def _dask_chunk_size(replicas: int, threads: int) -> int:
@@ -85,6 +159,7 @@ def simulate(
     client=None,
     precision: float | None = None,
     max_replicas: int | None = None,
+    compile_notice: bool | Callable[[str], None] | None = None,
 ) -> Results:
     """Simulate ``scenario`` and return :class:`~hasim.results.Results`.
 
@@ -144,6 +219,11 @@ def simulate(
         Cap on the replicas of a ``precision`` run (default 100x the first
         batch, at most 10 million, at least the first batch).  Ignored
         without ``precision``.
+    compile_notice : bool or callable, optional
+        Say so on stderr (or call it with the sentence) when this run has to
+        compile the numba kernel, which takes minutes once per machine.
+        Default: only with ``progress=True``.  ``Results.compile_seconds``
+        and ``Results.kernel_compiled`` tell afterwards what it cost.
 
     Raises
     ------
@@ -186,30 +266,27 @@ def simulate(
     seed64 = seed & _MASK64
     args = (float(horizon), window, int(windows), float(threshold))
 
+    compiled_now = False
     if client is not None:
         runner = _DaskRunner(client, sc, seed64, args, keep_o, chunk_size, m)
         compile_seconds = math.nan  # the kernel loads on the workers
     else:
         from . import _kernel  # lazy: importing hasim compiles nothing
 
-        runner = _LocalRunner(m, seed64, args, keep_o, chunk_size)
-        if progress is True and not _kernel.simulate_replicas.signatures:
-            from ._jit import is_cached
-
-            if not is_cached(_kernel.simulate_replicas):
-                print("hasim: compiling the simulation kernel; the first run on this machine takes a few "
-                      "minutes, later runs load it from the cache", file=sys.stderr, flush=True)
+        runner = _LocalRunner(m, seed64, args, keep_o, chunk_size, shown=bool(progress))
+        compiled_now = kernel_needs_compiling()
+        if compile_notice is None:
+            compile_notice = progress is True
+        if compiled_now and compile_notice:
+            # Said before the minutes of silence, whether or not stderr is a terminal (a CI log too).
+            (compile_notice if callable(compile_notice) else _say)(_compile_notice())
         # Compile (or load from the cache) outside the timed region: zero replicas.
         started = time.perf_counter()
         _kernel.simulate_replicas(m, np.uint64(seed64), np.int64(0), np.int64(0), *_kargs(args),
                                   _rows(_kernel.new_output(0, m.n_causes, m.n_services, 0, 0), 0, 0))
         compile_seconds = time.perf_counter() - started
 
-    bar = None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=replicas, unit="replica", file=sys.stderr, desc=sc.name, leave=False)
+    bar = progress_bar(replicas, sc.name) if progress is True else None
     state = {"done": 0, "total": replicas}
 
     def advance(k: int) -> None:
@@ -238,9 +315,11 @@ def simulate(
         runner.close()
     elapsed = time.perf_counter() - started
     n = int(out.ra.shape[0])
-    return Results(compiled=compiled, out=out, engine=engine, replicas=n, seed=seed,
-                   horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
-                   elapsed_seconds=elapsed, compile_seconds=compile_seconds, precision=info)
+    result = Results(compiled=compiled, out=out, engine=engine, replicas=n, seed=seed,
+                     horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
+                     elapsed_seconds=elapsed, compile_seconds=compile_seconds, precision=info)
+    result.kernel_compiled = compiled_now
+    return result
 
 
 def _run_to_precision(runner, first: int, cap: int, precision: float, keep_windows, windows: int,
@@ -288,16 +367,16 @@ def _kargs(args):
 class _LocalRunner:
     """Replicas ``lo .. hi - 1`` in this process, in chunks of the numba kernel."""
 
-    def __init__(self, m, seed64, args, keep_outages, chunk_size):
+    def __init__(self, m, seed64, args, keep_outages, chunk_size, shown: bool = False):
         self.m, self.seed, self.args = m, np.uint64(seed64), args
-        self.keep_o, self.chunk_size = keep_outages, chunk_size
+        self.keep_o, self.chunk_size, self.shown = keep_outages, chunk_size, shown
 
     def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
         from . import _kernel
 
         m = self.m
         n = hi - lo
-        chunk = _chunk_size(n) if self.chunk_size is None else max(1, int(self.chunk_size))
+        chunk = _chunk_size(n, self.shown) if self.chunk_size is None else max(1, int(self.chunk_size))
         out = _kernel.new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o)
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
@@ -388,9 +467,17 @@ def _labels(sc: Scenario) -> _Labels:
 def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:
     from .reference import simulate_reference
 
-    callback = progress if callable(progress) else None
-    out, info = simulate_reference(sc, replicas=replicas, seed=seed, horizon=horizon, keep_windows=keep_windows,
-                                   keep_outages=keep_outages, progress=callback)
+    callback, bar = (progress if callable(progress) else None), None
+    if progress is True:  # the reference engine is ~300x slower: the run that most needs a bar
+        n = sc.replicas if replicas is None else int(replicas)
+        bar = progress_bar(n, f"{sc.name} (simpy)")
+        callback = lambda done, total: bar.update(done - bar.n)  # noqa: E731
+    try:
+        out, info = simulate_reference(sc, replicas=replicas, seed=seed, horizon=horizon,
+                                       keep_windows=keep_windows, keep_outages=keep_outages, progress=callback)
+    finally:
+        if bar is not None:
+            bar.close()
     return Results(compiled=_labels(sc), out=out, engine="simpy", replicas=info["replicas"], seed=info["seed"],
                    horizon=float(info["horizon"]), window=float(info["window"]), n_windows=info["n_windows"],
                    slo=sc.slo, elapsed_seconds=info["elapsed_seconds"])

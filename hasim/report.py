@@ -112,12 +112,16 @@ def _num(x: float, digits: int = 3) -> str:
 
 
 def verdict(results, slo: float | None = None) -> dict:
-    """The SLO verdict from the request availability's 95 % CI.
+    """The SLO verdict: :func:`hasim.results.slo_verdict` (the rule every output uses) in words.
 
-    Returns ``{"status": "met" | "not-met" | "too-close" | "no-slo", "headline", "detail"}``:
-    ``met`` when the whole interval is at or above the SLO, ``not-met`` when it is
-    all below, ``too-close`` when it straddles the target.
+    Returns ``{"status": "met" | "not-met" | "too-close" | "insufficient-evidence" | "no-slo",
+    "headline", "detail"}``: ``met`` when the whole 95 % interval is at or above
+    the SLO, ``not-met`` when it is all below, ``too-close`` when it straddles the
+    target, ``insufficient-evidence`` when the run saw too few outages for its
+    interval to mean anything (with the replicas needed to decide).
     """
+    from .results import slo_verdict
+
     ra = results.metric("request_availability")
     slo = results.slo if slo is None else slo
     mean, (lo, hi) = ra["mean"], ra["ci95"]
@@ -126,20 +130,30 @@ def verdict(results, slo: float | None = None) -> dict:
         return {"status": "no-slo", "headline": "No SLO given",
                 "detail": f"The design delivers {_pct(mean)} ({_nines(mean)} nines); add 'slo:' to the scenario "
                           "to get a verdict."}
+    # A Results knows its outage count and can ask the exact solver for advice; anything else that
+    # only offers metric() is judged on its interval alone.
+    v = results.slo_verdict(slo) if hasattr(results, "slo_verdict") else slo_verdict(slo, mean, ra["ci95"])
     target = slo / 100.0
     allowed = (1 - target) * _MINUTES_PER_YEAR
     spent = f"{_mins(down['mean'])} of downtime a year against {_mins(allowed)} allowed"
-    if lo >= target:
+    advice = f" {v['advice'][0].upper()}{v['advice'][1:]}." if v.get("advice") else ""
+    if v["status"] == "met":
         return {"status": "met", "headline": f"SLO {slo:g} % met",
                 "detail": f"Even the pessimistic end of the 95 % interval ({_pct(lo)}) is above the target: "
                           f"{spent}."}
-    if hi < target:
+    if v["status"] == "not-met":
         return {"status": "not-met", "headline": f"SLO {slo:g} % not met",
                 "detail": f"Even the optimistic end of the 95 % interval ({_pct(hi)}) is below the target: "
                           f"{spent}."}
+    if v["status"] == "insufficient-evidence":
+        seen = "no outage" if not v["outages"] else f"only {v['outages']} outage{'s' if v['outages'] != 1 else ''}"
+        return {"status": "insufficient-evidence", "headline": f"SLO {slo:g} %: not enough evidence",
+                "detail": f"The simulation saw {seen} (at least {v['min_outages']} are needed), so its estimate "
+                          f"of {_pct(mean)} says nothing about the target yet.{advice}"}
     return {"status": "too-close", "headline": f"SLO {slo:g} %: too close to call",
             "detail": f"The 95 % interval [{_pct(lo)}, {_pct(hi)}] straddles the target ({spent}). "
-                      "Run more replicas to decide, or treat the design as having no margin."}
+                      "Run more replicas to decide" + (f" ({v['advice']})" if v.get("advice") else "")
+                      + ", or treat the design as having no margin."}
 
 
 # --- charts ---------------------------------------------------------------------------------------------

@@ -134,12 +134,9 @@ def _row(result) -> dict[str, Any]:
         row[f"{m}_ci_low"], row[f"{m}_ci_high"] = (_number(v) for v in est["ci95"])
     slo = result.slo
     row["slo"] = math.nan if slo is None else float(slo)
-    if slo is None:
-        row["slo_verdict"] = None
-    else:
-        target = slo / 100.0
-        lo, hi = row["request_availability_ci_low"], row["request_availability_ci_high"]
-        row["slo_verdict"] = "met" if lo >= target else ("missed" if hi < target else "uncertain")
+    # The one verdict rule (hasim.results.slo_verdict), without the solver's advice: a sweep row is a table cell.
+    row["slo_verdict"] = None if slo is None else result.slo_verdict(advise=False)["verdict"]
+    row["outages"] = int(result.total_outages)
     for name in ("precision_reached", "stop_reason"):
         value = getattr(result, name, None)
         if value is not None and not callable(value):
@@ -147,18 +144,43 @@ def _row(result) -> dict[str, Any]:
     return row
 
 
-def _run_points(points, *, replicas, seed, horizon, engine, precision, max_replicas, client, progress):
+def _run_points(points, *, replicas, seed, horizon, engine, precision, max_replicas, client, progress,
+                compile_notice=None, timing=None):
     from .engine import simulate  # lazy: importing hasim compiles nothing
 
     extra = {k: v for k, v in (("precision", precision), ("max_replicas", max_replicas), ("client", client))
              if v is not None}
     rows, total = [], len(points)
     for done, (_, variant) in enumerate(points, 1):
-        r = simulate(variant, replicas=replicas, seed=seed, horizon=horizon, engine=engine, **extra)
+        r = simulate(variant, replicas=replicas, seed=seed, horizon=horizon, engine=engine,
+                     compile_notice=compile_notice, **extra)
+        if timing is not None and r.kernel_compiled:
+            timing["compile_seconds"] = timing.get("compile_seconds", 0.0) + r.compile_seconds
         rows.append(_row(r))
         if progress is not None:
             progress(done, total)
     return rows
+
+
+def _as_given(value) -> str:
+    """A swept value as text the way a user would write it (``3``, ``0.98``, ``true``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _int_columns(frame):
+    """Counts stay integers in every table format: ``seed`` (a uint64 seed above 2**63 too),
+    ``replicas`` and ``outages`` would otherwise turn float the moment one row lacks them or a
+    concat aligns them, and Parquet would store ``seed`` as a double that cannot hold every seed."""
+    import pandas as pd
+
+    for name in ("seed", "replicas", "outages"):
+        if name in frame.columns and frame[name].notna().all():
+            values = [int(v) for v in frame[name]]
+            dtype = "uint64" if values and max(values) > 2**63 - 1 else "int64"
+            frame[name] = pd.Series(values, index=frame.index, dtype=dtype)
+    return frame
 
 
 def _value_column(values: list) -> list:
@@ -217,14 +239,18 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         ``replicas``, ``seed``, ``slo``), ``replicas, seed`` of the run, then
         for each of :data:`MEASURES` ``<measure>, <measure>_ci_low,
         <measure>_ci_high`` (95 % CI), then ``slo`` and ``slo_verdict``
-        (``met`` / ``missed`` / ``uncertain`` from the CI; None without an
-        ``slo``), and ``precision_reached`` / ``stop_reason`` when the engine
-        reports them.  ``attrs`` keeps the scenario name, paths, seed, engine,
-        ``zip`` and the elapsed time.
+        (``met`` / ``missed`` / ``uncertain`` from the CI, or
+        ``insufficient-evidence`` when the point saw fewer than
+        :data:`hasim.results.MIN_OUTAGES` outages: see
+        :func:`hasim.results.slo_verdict`; None without an ``slo``), ``outages``
+        (seen over all replicas), and ``precision_reached`` / ``stop_reason``
+        when the engine reports them.  ``seed``, ``replicas`` and ``outages``
+        are int64.  ``attrs`` keeps the scenario name, paths, seed, engine,
+        ``zip``, the elapsed time and the part of it spent compiling the kernel.
 
         For the one-parameter form: ``parameter, path, value, unit`` (durations
-        given as text come back in hours, ``unit`` ``"h"``) and the measures,
-        as before.
+        given as text come back in hours, ``unit`` ``"h"``), ``value_as_given``
+        (the value as written: ``"5h"``), and the measures, as before.
 
     Raises
     ------
@@ -249,27 +275,38 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
 def run_points(scenario: Scenario, paths: Sequence[str], points: Sequence[tuple[tuple, Scenario]], *,
                replicas: int | None = None, seed: int | None = None, zip: bool = False, engine: str = "numba",
                horizon: float | str | None = None, precision: float | None = None, max_replicas: int | None = None,
-               client=None, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+               client=None, progress: Callable[[int, int], None] | None = None,
+               compile_notice: bool | Callable[[str], None] | None = None) -> pd.DataFrame:
     """Simulate points validated by :func:`sweep_points`; the DataFrame of :func:`sweep` (grid form).
 
     Parameters are those of :func:`sweep`; ``paths`` and ``points`` are what
     :func:`sweep_points` returned (so a command line can report invalid
-    values before it starts a cluster or a progress bar).
+    values before it starts a cluster or a progress bar).  ``compile_notice``
+    is passed to :func:`hasim.simulate`.  ``attrs["compile_seconds"]`` is the
+    part of ``elapsed_seconds`` spent compiling the numba kernel (0 when it
+    was cached).
     """
     import pandas as pd
 
     started = time.perf_counter()
+    # Without an explicit seed each point runs with its own: the scenario's (common random numbers),
+    # unless the sweep sets ``seed`` itself, which must then take effect.
+    sweeps_seed = seed is None and "seed" in paths
     seed = scenario.seed if seed is None else int(seed)
-    rows = _run_points(points, replicas=replicas, seed=seed, horizon=horizon, engine=engine, precision=precision,
-                       max_replicas=max_replicas, client=client, progress=progress)
+    timing: dict = {}
+    rows = _run_points(points, replicas=replicas, seed=None if sweeps_seed else seed, horizon=horizon,
+                       engine=engine, precision=precision,
+                       max_replicas=max_replicas, client=client, progress=progress, compile_notice=compile_notice,
+                       timing=timing)
     measured = pd.DataFrame(rows)
     names = [f"set.{p}" if p in measured.columns else p for p in paths]
     frame = pd.DataFrame({name: _value_column([combo[i] for combo, _ in points]) for i, name in enumerate(names)})
-    frame = pd.concat([frame, measured], axis=1)
+    frame = _int_columns(pd.concat([frame, measured], axis=1))
     frame.attrs.update({"scenario": scenario.name, "paths": list(paths), "columns": names, "zip": bool(zip), "seed": seed,
                         "replicas": replicas, "engine": engine, "slo": scenario.slo,
                         "horizon_hours": scenario.horizon if horizon is None else parse_duration(horizon),
-                        "elapsed_seconds": time.perf_counter() - started})
+                        "elapsed_seconds": time.perf_counter() - started,
+                        "compile_seconds": timing.get("compile_seconds", 0.0)})
     return frame
 
 
@@ -297,12 +334,15 @@ def _sweep_one(scenario, path, values, replicas, seed, *, engine, horizon, label
             if not path.endswith(("replicas", "min_healthy", "shards", "threshold")):
                 unit = "h" if any(k in path for k in ("ttl", "interval", "detection", "promotion", "mtbf",
                                                       "mttr", "manual", "stale_for")) else "number"
-        row = {"parameter": label or path, "path": path, "value": number, "unit": unit}
+        # ``value`` stays a number (hours for a duration: plots and the contract read it); the text
+        # the user wrote ("5h") is kept beside it for tables.
+        row = {"parameter": label or path, "path": path, "value": number, "unit": unit,
+               "value_as_given": value if isinstance(value, str) else _as_given(value)}
         for m in _LEGACY_MEASURES:
             row[m] = measured[m]
             row[f"{m}_ci_low"], row[f"{m}_ci_high"] = measured[f"{m}_ci_low"], measured[f"{m}_ci_high"]
         row.update({k: v for k, v in measured.items() if k not in row})
         out.append(row)
-    frame = pd.DataFrame(out)
+    frame = _int_columns(pd.DataFrame(out))
     frame.attrs.update({"scenario": scenario.name, "replicas": replicas, "seed": seed, "engine": engine})
     return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -121,3 +122,52 @@ def test_help_of_the_scale_out_options(capsys):
         out = capsys.readouterr().out
         assert out.startswith(f"usage: hasim {command[0]}")
         assert all(w in out for w in words)
+
+
+# --- issue 17, item 12: what the text output looks like ---------------------------------------------
+
+
+def test_validate_says_1_service_not_1_services(capsys):
+    code, out, _ = run(capsys, "validate", str(SCENARIOS / "k-of-n.yaml"))
+    assert code == EXIT_OK and "(1 service, 0 zones," in out
+
+
+def test_readable_numbers():
+    from hasim.cli import _rate, format_duration, minutes, nines_text
+
+    assert format_duration(1000 * 8760) == "1000y" and format_duration(0.5) == "30m"
+    assert minutes(8.81e-06) == "0.53 ms" and minutes(0.005) == "300 ms" and minutes(0) == "0 s"
+    assert minutes(1e-9) == "< 0.1 ms"
+    assert _rate(1.5e-5) == "< 0.001" and _rate(0.0133) == "0.0133"
+    assert nines_text(1.0) != "inf nines" and "inf" not in nines_text(1.0)
+    assert nines_text(0.9999) == "4.00 nines"
+
+
+def test_run_output_has_no_exponents_or_inf(capsys):
+    # A rare zone under a rare pool: its minutes per year are tiny numbers.
+    code, out, _ = run(capsys, "run", str(SCENARIOS / "zones.yaml"), "--replicas", "60")
+    assert code == EXIT_OK
+    assert not re.search(r"\de[+-]\d", out) and "inf" not in out
+    for name in ("zones.yaml", "ha-rest-api.yaml"):  # the cut sets' probabilities keep their 1.2e-05 form
+        code, out, _ = run(capsys, "analyze", str(SCENARIOS / name))
+        assert code == EXIT_OK and not re.search(r"\de[+-]\d", out.split("minimal cut sets")[0])
+        assert "inf" not in out
+
+
+def test_dask_run_header_names_the_cluster(capsys, monkeypatch):
+    import hasim.cli as cli
+
+    class Client:
+        class scheduler:
+            address = "tcp://10.0.0.5:8786"
+
+        @staticmethod
+        def nthreads():
+            return {"w1": 2, "w2": 2}
+
+    assert cli._describe_client(Client) == "Dask tcp://10.0.0.5:8786, 2 workers, 4 threads"
+    from hasim import load, simulate
+
+    r = simulate(load(SCENARIOS / "k-of-n.yaml"), replicas=20)
+    head = cli.format_results(r, where=cli._describe_client(Client)).splitlines()[0]
+    assert "numba engine on Dask tcp://10.0.0.5:8786, 2 workers, 4 threads" in head
