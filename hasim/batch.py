@@ -242,6 +242,7 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
     from .engine import simulate
     from .errors import ScenarioError
     from .io import load
+    from .model import window_problem
 
     if table_format not in ("csv", "parquet"):
         raise ValueError(f"table_format: expected 'csv' or 'parquet', got {table_format!r}")
@@ -256,6 +257,9 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
         path = str(path)
         try:
             sc = load(path)
+            short = horizon is not None and window_problem(horizon, sc.window, window_given="window" in sc.model_fields_set)
+            if short:
+                raise ScenarioError([short], path)
         except ScenarioError as exc:
             yield Outcome(path, "invalid", exc.lines())
             continue

@@ -542,7 +542,7 @@ def _sweep(args) -> int:
             return EXIT_INVALID
         grid[path] = values
     (path, sc), = list(_load_all([args.file]))
-    if sc is None:
+    if sc is None or not _window_fits(path, sc, horizon):
         return EXIT_INVALID
     try:
         paths, points = sweep_points(sc, grid, zip=args.zip, source=path)
@@ -660,6 +660,17 @@ def _command_line(args) -> str:
     return "hasim " + shlex.join(args.argv)
 
 
+def _window_fits(path: str, sc, horizon: float | None) -> bool:
+    """Whether the SLO window fits in the --horizon override (the file's own horizon is checked
+    when it is loaded); says why not otherwise."""
+    from .model import window_problem
+
+    problem = horizon is not None and window_problem(horizon, sc.window, window_given="window" in sc.model_fields_set)
+    if problem:
+        print(f"{path}: --horizon: {problem}", file=sys.stderr)
+    return not problem
+
+
 def _horizon_option(text: str | None, prog: str):
     """The --horizon value in hours; raises ValueError with the message to print."""
     if text is None:
@@ -730,7 +741,7 @@ def _report(args) -> int:
         return EXIT_INVALID
     horizon, scale = options
     (path, sc), = list(_load_all([args.file]))
-    if sc is None:
+    if sc is None or not _window_fits(path, sc, horizon):
         return EXIT_INVALID
     from pathlib import Path
 

@@ -171,3 +171,16 @@ def test_dask_run_header_names_the_cluster(capsys, monkeypatch):
     r = simulate(load(SCENARIOS / "k-of-n.yaml"), replicas=20)
     head = cli.format_results(r, where=cli._describe_client(Client)).splitlines()[0]
     assert "numba engine on Dask tcp://10.0.0.5:8786, 2 workers, 4 threads" in head
+
+
+@pytest.mark.parametrize("command", [["run"], ["report", "--out", "x.html"], ["sweep", "--set", "seed=1,2"]])
+def test_a_horizon_override_shorter_than_the_window_is_invalid(capsys, tmp_path, command):
+    """`--horizon 1w` on a file with the default monthly window would count no window at all."""
+    path = str(SCENARIOS / "k-of-n.yaml")
+    argv = [command[0], path, "--horizon", "1w", *command[1:]]
+    if command[0] == "report":
+        argv[-1] = str(tmp_path / "x.html")
+    code, out, err = run(capsys, *argv)
+    assert code == EXIT_INVALID
+    assert "window" in err and "longer than the horizon" in err
+    assert not (tmp_path / "x.html").exists()
