@@ -93,6 +93,8 @@ def format_duration(hours: float) -> str:
     '30m'
     >>> format_duration(8760)
     '1y'
+    >>> format_duration(1000 * 8760)
+    '1000y'
     """
     if hours == 0:
         return "0s"
@@ -106,6 +108,7 @@ def format_duration(hours: float) -> str:
         size = UNITS[unit]
         if hours >= size:
             value = hours / size
-            text = f"{value:.3g}"
+            # Three significant digits, but never an exponent ('1000y', not '1e+03y').
+            text = f"{value:.0f}" if value >= 1000 else f"{value:.3g}"
             return f"{sign}{text}{unit}"
     return f"{sign}{hours / UNITS['ms']:.3g}ms"
