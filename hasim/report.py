@@ -409,14 +409,34 @@ def _timeline_context(results, scenario) -> dict:
     from . import plot
 
     rep = plot.representative_outage(results)
-    ctx = {"chart": _svg(lambda ax: plot.outage_timeline(results, scenario, ax=ax, outage=rep), (_WIDE, 3.1),
-                         "timeline"), "outage": None}
+    trace = plot._find_trace(scenario, rep) if rep is not None else None
+    size = plot.outage_timeline_size(trace, _WIDE)
+    ctx = {"chart": _svg(lambda ax: plot.outage_timeline(results, scenario, ax=ax, outage=rep, trace=trace),
+                         size, "timeline"), "outage": None, "trace": None}
     if rep is not None:
-        ctx["outage"] = {"cause": rep["cause"], "duration": format_duration(float(rep["duration_h"])),
-                         "median": format_duration(float(rep["median_duration_h"])), "count": rep["count"],
-                         "replica": int(rep["replica"]), "day": f"{float(rep['start_h']) / 24:.0f}",
+        weighted = not math.isclose(rep["outages"], rep["count"])
+        ctx["outage"] = {"cause": rep["cause"], "median": _duration(float(rep["median_duration_h"])),
+                         "q1": _duration(float(rep["q1_h"])), "q3": _duration(float(rep["q3_h"])),
+                         "count": rep["count"], "outages": f"{rep['outages']:,.0f}" if weighted else None,
                          "is_top": bool(rep.get("is_top"))}
+    if trace is not None:
+        from .outage_trace import _ABS_TOL_H, _REL_TOL
+
+        scale, unit = plot._time_unit(trace.duration_h)
+        ctx["trace"] = {"replica": trace.replica, "seed": trace.seed, "duration": _duration(trace.duration_h),
+                        "lost": f"{trace.lost_hours * scale:.3g} request-{unit}",
+                        "unit": unit[:-1], "exact_match": trace.exact_match, "tried": trace.tried,
+                        "tolerance": _duration(max(_REL_TOL * trace.target_h, _ABS_TOL_H))}
     return ctx
+
+
+def _duration(hours: float) -> str:
+    """A duration in words for the prose: '45 s', '16.9 min', '1.6 h', '3.2 d'."""
+    from . import plot
+
+    if hours >= 48:
+        return f"{hours / 24:.3g} d"
+    return plot._at(hours)
 
 
 _DURATION_KEYS = {"detection", "promotion", "manual", "interval", "ttl", "stale_for"}
