@@ -128,7 +128,9 @@ def test_content_of_each_section(page, results, design):
     assert "SLO 99.9 %" in text
     for tier in ("99 %", "99.9 %", "99.99 %", "99.999 %"):
         assert f"<td>{tier}" in text
-    assert "Cross-check with the exact solver" in text
+    assert "Cross-check with the solver" in text
+    # Issue 17 item 8: the columns say which figures include the operational delays.
+    assert "solver, exact, no delays" in text and "Solver, exact, no delays</th>" in text
     assert "replicas per variant" in text  # the sensitivity is labelled with its replica count
     assert "hasim report review.yaml" in text
     assert "20d" in text and "Weibull" not in text  # the assumptions table lists every law
@@ -136,6 +138,25 @@ def test_content_of_each_section(page, results, design):
     for name in design.services:
         assert f"<strong>{name}</strong>" in text
     assert "seed" in text and str(results.seed) in text
+
+
+def test_crosscheck_compares_like_with_like_on_the_flagship():
+    # Issue 17 item 8: the flagship's solver answer (51.8 min/year with first-order delay terms) next to
+    # the README's 10 000-replica run (45.5 [44.1, 47.0]) was flagged in red as "outside the interval".
+    from hasim import analyze, load
+    from hasim.report import FIRST_ORDER_ALLOWANCE, _crosscheck
+
+    analysis = analyze(load(SCENARIOS / "ha-rest-api.yaml"))
+    x = _crosscheck({"mean": 45.5, "lo": 44.1, "hi": 47.0}, analysis)
+    assert x["first_order"] and x["label"] == "first order, with delays"
+    # Like with like: the figure compared includes the delays; the no-delay steady state is shown apart.
+    assert x["down_year"] == "51.8 min" and x["no_delays"]["down_year"] == "11.0 s"
+    assert x["delays"] == "51.6 min" and x["n_delays"] == len(analysis.delay_terms)
+    assert x["status"] == "expected"          # outside the CI, within what first order allows: no alarm
+    assert x["gap"] == "6.3 min a year more downtime than simulated (14 %)"
+    assert x["half"] == "1.5 min" and x["allowance"] == f"{FIRST_ORDER_ALLOWANCE * 51.62:.1f} min"
+    assert _crosscheck({"mean": 51.0, "lo": 49.9, "hi": 52.1}, analysis)["status"] == "inside"
+    assert _crosscheck({"mean": 30.0, "lo": 29.0, "hi": 31.0}, analysis)["status"] == "beyond"
 
 
 class _Stub:
