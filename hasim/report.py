@@ -407,17 +407,111 @@ def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas
                      "high": side(r.downtime_delta_high, r.downtime_delta_high_ci, r.high_value, r.unit),
                      "note": r.note})
     skipped = [r.parameter + ": " + r.note for r in frame.itertuples() if r.note]
+    surprises = _surprises(frame.head(12), scenario)
     n_rows = min(len(frame[frame["effect"].notna()]), 12)
     ctx.update(
         status="ok",
         chart=_svg(lambda ax: plot.tornado(frame, ax=ax), (_WIDE, _figure_height(n_rows, 1.3, 0.42)), "tornado"),
-        rows=rows, skipped=skipped, n_parameters=len(frame),
+        rows=rows, skipped=skipped, n_parameters=len(frame), surprises=surprises,
         replicas=attrs.get("replicas"), seed=attrs.get("seed"),
         main_replicas=results.n_replicas if hasattr(results, "n_replicas") else results.to_dict()["replicas"],
         baseline=_mins(attrs.get("baseline_downtime", math.nan)),
         factors=attrs.get("factors", (0.5, 2.0)),
     )
     return ctx
+
+
+#: Which way a parameter should move the downtime: +1 when raising it should make things worse.
+_WORSE_WHEN_RAISED = {"mttr": 1, "detection": 1, "promotion": 1, "health_check": 1, "dns_ttl": 1,
+                      "mtbf": -1, "replicas": -1, "cache_ttl": -1}
+
+
+def _beneath(scenario, name: str) -> set[str]:
+    """``name`` and every service it depends on (requires, cached, optional, targets)."""
+    seen, stack = set(), [name]
+    while stack:
+        n = stack.pop()
+        if n in seen or n not in scenario.services:
+            continue
+        seen.add(n)
+        svc = scenario.services[n]
+        stack.extend(list(svc.dependencies) + list(svc.targets))
+    return seen
+
+
+def _quorum_why(scenario, name: str, n: int) -> str | None:
+    """Why a quorum of ``n`` can be worse than the scenario's: more zones whose loss breaks the majority."""
+    svc = scenario.services.get(name)
+    if svc is None or svc.mode != "quorum" or not svc.zones:
+        return None
+
+    def breaking(count: int) -> tuple[int, list[str]]:
+        need = count // 2 + 1
+        placed = [svc.zones[i % len(svc.zones)] for i in range(count)]
+        zones = list(dict.fromkeys(svc.zones))     # (a parent zone takes every instance, whatever the count)
+        return need, [z for z in zones if count - sum(z in scenario.zone_chain(p) for p in placed) < need]
+
+    need, bad = breaking(n)
+    _, bad0 = breaking(svc.replicas)
+    if len(bad) <= len(bad0):
+        return None
+    return (f"{name} is a quorum: {need} of {n} must be up. Spread round-robin over {', '.join(svc.zones)}, "
+            f"losing {' or '.join(bad)} leaves it without a majority with {n}, against "
+            f"{' or '.join(bad0) if bad0 else 'no single zone'} with {svc.replicas}.")
+
+
+def _surprises(frame, scenario) -> list[str]:
+    """Notes on sensitivity rows where a change that should cost availability gains some (beyond its CI),
+    naming the mechanism when the design has one: a failover router reacts to full outages only."""
+    notes = []
+    routers = [(n, s) for n, s in scenario.services.items() if s.is_router and s.route == "failover"
+               and len(s.targets) > 1]
+    for r in frame.itertuples():
+        sign = _WORSE_WHEN_RAISED.get(r.kind)
+        if sign is None:
+            continue
+        for side, delta, half, value in (("low", r.downtime_delta_low, r.downtime_delta_low_ci, r.low_value),
+                                         ("high", r.downtime_delta_high, r.downtime_delta_high_ci, r.high_value)):
+            direction = -1 if side == "low" else 1
+            if not (math.isfinite(delta) and math.isfinite(half) and abs(delta) > half):
+                continue
+            if (delta > 0) == (direction * sign > 0):   # moved the expected way
+                continue
+            from . import plot
+
+            change = f"{r.parameter} {plot._value_text(r.base_value, r.unit)} → {plot._value_text(value, r.unit)}"
+            if r.kind == "replicas":
+                although = "removes redundancy" if side == "low" else "adds redundancy"
+            else:
+                although = "should cost availability" if delta < 0 else "should help"
+            head = (f"<strong>{change}</strong> {'saves' if delta < 0 else 'costs'} {abs(delta):.3g} ± {half:.2g} "
+                    f"min/year although it {although}.")
+            parts = r.path.split(".")
+            touched: set[str] = set()
+            if parts[0] == "services" and len(parts) > 1:
+                touched = {parts[1]}
+            elif parts[0] == "zones" and len(parts) > 1:
+                touched = {n for n, s in scenario.services.items()
+                           if any(parts[1] in scenario.zone_chain(z) for z in s.zones)}
+            why = None
+            if r.kind == "replicas" and len(touched) == 1:
+                why = _quorum_why(scenario, next(iter(touched)), int(value))
+            for name, router in routers if why is None else []:
+                for i, target in enumerate(router.targets[:-1]):
+                    if touched & _beneath(scenario, target):
+                        why = (f"{name} (<code>route: failover</code>) leaves {target} only when it serves nothing "
+                               f"at all. The change turns some partial outages of {target}, which {name} rides "
+                               f"out at reduced service until the repair, into full ones, which it moves to "
+                               f"{router.targets[i + 1]} within its health check and DNS TTL: a full outage "
+                               f"triggers a failover that a partial one does not.")
+                        break
+                if why:
+                    break
+            if why is None:
+                why = ("No router of this design explains it: look for a mechanism that reacts only to a "
+                       "complete loss (a standby promotion, a cache serving stale).")
+            notes.append(_markup(head + " " + why))
+    return notes
 
 
 def _architecture_context(results, scenario, analysis) -> dict:
@@ -550,7 +644,9 @@ def _assumptions_context(results, scenario, source_text: str | None) -> dict:
                  if " " not in plot.window_name(scenario.window) else format_duration(scenario.window))]
     services = _service_rows(scenario)
     columns = {key: any(r[key] != "–" for r in services) for key in ("failover", "routing", "deps")}
-    return {"services": services, "columns": columns, "zones": zones, "settings": settings,
+    routers = [{"name": n, "targets": list(s.targets), "hc": s.health_check is not None}
+               for n, s in scenario.services.items() if s.is_router and s.route == "failover" and s.targets]
+    return {"services": services, "columns": columns, "zones": zones, "settings": settings, "routers": routers,
             "text": source_text if source_text is not None else dump(scenario),
             "text_kind": "scenario file" if source_text is not None else "scenario (hasim.dump)"}
 

@@ -159,6 +159,45 @@ def test_crosscheck_compares_like_with_like_on_the_flagship():
     assert _crosscheck({"mean": 30.0, "lo": 29.0, "hi": 31.0}, analysis)["status"] == "beyond"
 
 
+def _sensitivity_rows(rows):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["parameter", "path", "kind", "unit", "base_value", "low_value", "high_value",
+                                        "downtime_delta_low", "downtime_delta_low_ci", "downtime_delta_high",
+                                        "downtime_delta_high_ci"])
+    frame["note"] = None
+    return frame
+
+
+def test_sensitivity_explains_changes_that_remove_redundancy_and_help():
+    # Issue 17 item 7: on the flagship "lb replicas 2 -> 1" saves ~33 min/year: one load balancer turns the
+    # loss of an AZ into a full outage, which the Route 53 record fails over to DR; a partial one it rides out.
+    from hasim import load
+    from hasim.report import _surprises
+
+    flagship = load(SCENARIOS / "ha-rest-api.yaml")
+    frame = _sensitivity_rows([
+        ["lb replicas", "services.lb.replicas", "replicas", "count", 2.0, 1.0, 3.0, -32.7, 4.5, 0.0, 0.0],
+        ["sentinel replicas", "services.sentinel.replicas", "replicas", "count", 3.0, 2.0, 4.0, 38.1, 4.2, 38.0, 4.2],
+        ["db MTBF", "services.db.failure", "mtbf", "h", 4380.0, 2190.0, 8760.0, 3.0, 0.3, -1.5, 0.15],
+        ["api replicas", "services.api.replicas", "replicas", "count", 4.0, 3.0, 5.0, -0.5, 0.9, -0.1, 0.2],
+    ])
+    notes = [str(n) for n in _surprises(frame, flagship)]
+    assert len(notes) == 2                       # db MTBF moves the expected way; api is within its CI
+    lb, sentinel = notes
+    assert lb.startswith("<strong>lb replicas 2 → 1</strong> saves 32.7 ± 4.5 min/year although it removes")
+    assert "edge (<code>route: failover</code>)" in lb and "dr-lb" in lb
+    assert "a full outage triggers a failover that a partial one does not" in lb
+    assert sentinel.startswith("<strong>sentinel replicas 3 → 4</strong> costs 38 ± 4.2 min/year although it adds")
+    assert "3 of 4 must be up" in sentinel and "losing eu-west-1a or eu-west-1b" in sentinel
+
+
+def test_assumptions_compare_failover_routing_with_route53(page):
+    section = page[page.index('<section id="assumptions">'):page.index('<section id="reproducibility">')]
+    assert "compared with Route 53" in section and "served fraction 0" in section
+    assert "evaluate target health" in section and "18 %" in section
+
+
 class _Stub:
     """Just what verdict() reads."""
 
