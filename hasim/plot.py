@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from ._format import duration as format_duration
+from ._format import in_unit, minutes_unit
 from .analytic import TIERS
-from .durations import HOURS_PER_YEAR, format_duration
+from .durations import HOURS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -98,15 +100,13 @@ def _title(ax, text: str) -> None:
 
 
 def _fmt_minutes(m: float) -> str:
+    """One downtime (minutes) in its own unit, for a chart that prints a single figure of that kind."""
     if not math.isfinite(m):
         return "n/a"
-    if abs(m) < 1:
-        return f"{m * 60:.3g} s"
-    if abs(m) < 120:
-        return f"{m:.3g} min"
-    if abs(m) < 48 * 60:
-        return f"{m / 60:.3g} h"
-    return f"{m / 1440:.3g} d"
+    return in_unit(m, minutes_unit([m])[0])
+
+
+_UNIT_WORDS = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days"}
 
 
 def _vlabel(ax, x: float, text: str, colour: str, bold: bool = False) -> None:
@@ -121,6 +121,16 @@ def window_name(hours: float) -> str:
         if math.isclose(hours, size, rel_tol=1e-6):
             return name
     return f"{format_duration(hours)} window"
+
+
+def _share(x: float) -> str:
+    """A share of the total: '88 %', '0.4 %', '< 0.1 %'."""
+    p = 100 * x
+    if p == 0:
+        return "0 %"
+    if p < 0.1:
+        return "< 0.1 %"
+    return f"{p:.0f} %" if p >= 9.5 else f"{p:.1g} %"
 
 
 def _tier_label(t: float) -> str:
@@ -152,8 +162,11 @@ def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None 
         text box, not in a bar.
     """
     ax = _axes(ax, (7.2, 3.4))
-    values = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
+    minutes = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
     slo = _slo_of(results, slo)
+    # One unit for the whole chart, axis and labels: minutes, the unit of SLO allowances.
+    unit, size = "min", 1.0
+    values = minutes / size
     positive = values[values > 0]
     if log is None:
         log = positive.size > 0 and np.percentile(positive, 99) / max(np.percentile(positive, 5), 1e-9) > 100
@@ -174,25 +187,26 @@ def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None 
     ymax = ax.get_ylim()[1]
     ax.set_ylim(0, ymax * 1.08)
     for t in tiers:
-        allowed = (1 - t / 100) * _MINUTES_PER_YEAR
+        allowed = (1 - t / 100) * _MINUTES_PER_YEAR / size
         highlight = slo is not None and math.isclose(t, slo)
         if not (xmin * 0.5 <= allowed <= xmax * 3) and not highlight:
             continue
         colour = _TIER_COLOURS.get(t, PALETTE["bad"])
         ax.axvline(allowed, color=colour, linestyle="-" if highlight else "--", linewidth=1.8 if highlight else 1.1)
-        _vlabel(ax, allowed, f"{_tier_label(t)}{' SLO' if highlight else ''}: {_fmt_minutes(allowed)}/y", colour,
-                bold=highlight)
+        _vlabel(ax, allowed, f"{_tier_label(t)}{' SLO' if highlight else ''}: {in_unit(allowed * size, unit)}/y",
+                colour, bold=highlight)
     if values.size:
         mean = float(values.mean())
         if mean > 0 or not log:
             ax.axvline(mean, color=PALETTE["text"], linestyle=":", linewidth=1.2)
-            _vlabel(ax, mean, f"mean {_fmt_minutes(mean)}/y", PALETTE["text"])
+            _vlabel(ax, mean, f"mean {in_unit(mean * size, unit)}/y", PALETTE["text"])
     years = getattr(results, "horizon", HOURS_PER_YEAR) / HOURS_PER_YEAR
     what = f"{values.size} simulated years" if math.isclose(years, 1.0) else \
         f"{values.size} simulated histories of {format_duration(years * HOURS_PER_YEAR)}"
     if log and zero:
         what += f" ({zero} without downtime not shown)"
-    ax.set_xlabel("downtime, minutes per year (request-weighted)" + (", log scale" if log else ""), fontsize=9)
+    ax.set_xlabel(f"downtime, {_UNIT_WORDS[unit]} per year (request-weighted)" + (", log scale" if log else ""),
+                  fontsize=9)
     ax.set_ylabel("replicas", fontsize=9)
     _title(ax, f"Yearly downtime across {what}")
     _tidy(ax)
@@ -293,11 +307,15 @@ def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int 
         ax.set_yticks([])
         _title(ax, title)
         return ax
-    values = frame["downtime_minutes_per_year"].to_numpy(float)
-    total = float(att["downtime_minutes_per_year"].sum()) or float(values.sum()) or 1.0
+    minutes = frame["downtime_minutes_per_year"].to_numpy(float)
+    total = float(att["downtime_minutes_per_year"].sum()) or float(minutes.sum()) or 1.0
+    shares = minutes / total
+    # One unit for every bar and label, from the largest bar.
+    unit, size = minutes_unit(minutes)
+    values = minutes / size
     y = np.arange(len(frame))[::-1]
-    lo = frame["ci_low"].to_numpy(float) if "ci_low" in frame else np.full(len(frame), np.nan)
-    hi = frame["ci_high"].to_numpy(float) if "ci_high" in frame else np.full(len(frame), np.nan)
+    lo = frame["ci_low"].to_numpy(float) / size if "ci_low" in frame else np.full(len(frame), np.nan)
+    hi = frame["ci_high"].to_numpy(float) / size if "ci_high" in frame else np.full(len(frame), np.nan)
     err = None
     if np.isfinite(lo).all() and np.isfinite(hi).all():
         err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
@@ -307,11 +325,11 @@ def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int 
     ax.set_yticks(y, [str(v) for v in frame["label"]], fontsize=8.5)
     xmax = float(np.nanmax(np.concatenate([values, hi[np.isfinite(hi)]]))) if values.size else 1.0
     ends = np.where(np.isfinite(hi), np.maximum(hi, values), values) if err is not None else values
-    for yi, v, e in zip(y, values, ends):
-        ax.text(e + xmax * 0.01, yi, f" {_fmt_minutes(v)}/y · {100 * v / total:.0f} %", va="center", fontsize=7.5,
+    for yi, v, e, share in zip(y, values, ends, shares):
+        ax.text(e + xmax * 0.01, yi, f" {in_unit(v * size, unit)}/y · {_share(share)}", va="center", fontsize=7.5,
                 color=PALETTE["text"])
     ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
-    ax.set_xlabel("downtime, minutes per year (mean, 95 % CI)", fontsize=9)
+    ax.set_xlabel(f"downtime, {_UNIT_WORDS[unit]} per year (mean, 95 % CI)", fontsize=9)
     _title(ax, title)
     _tidy(ax, grid="x")
     return ax

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ._version import __version__
+from ._format import duration as format_duration
+from ._format import minutes as _minutes
 from .analytic import TIERS, nines
-from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR, format_duration
+from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
 
 __all__ = ["render_report", "write_report", "render_comparison_report", "write_comparison_report", "verdict",
            "SECTIONS"]
@@ -69,9 +71,20 @@ def _pct_range(lo: float, hi: float) -> str:
 def _mins(m: float | None) -> str:
     if m is None or not math.isfinite(m):
         return "n/a"
-    from .cli import minutes
+    return _minutes(max(m, 0.0))
 
-    return minutes(max(m, 0.0))
+
+def _nines_text(a: float | None) -> str:
+    """'4.06 nines', or what an availability of exactly 1 means (no simulated request was lost)."""
+    if a is None or not math.isfinite(a):
+        return "n/a"
+    n = nines(a)
+    return "no request lost in any simulated history" if math.isinf(n) else f"{n:.2f} nines"
+
+
+def _delta(x: float) -> str:
+    """A change in minutes a year, signed, never in exponent notation."""
+    return f"{x:+.2f}" if abs(x) < 1 else f"{x:+.3g}"
 
 
 def _nines(a: float | None) -> str:
@@ -212,9 +225,9 @@ def _verdict_context(results, scenario, analysis) -> dict:
         **v,
         "slo": slo,
         "request": {"value": _pct(ra["mean"]), "ci": _pct_range(ra["lo"], ra["hi"]),
-                    "nines": _nines(ra["mean"])},
+                    "nines": _nines(ra["mean"]), "nines_text": _nines_text(ra["mean"])},
         "time": {"value": _pct(ta["mean"]), "ci": _pct_range(ta["lo"], ta["hi"]),
-                 "nines": _nines(ta["mean"]),
+                 "nines": _nines(ta["mean"]), "nines_text": _nines_text(ta["mean"]),
                  "down_year": _mins((1 - ta["mean"]) * _MINUTES_PER_YEAR)},
         "down_year": _mins(down["mean"]),
         "down_year_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
@@ -396,7 +409,7 @@ def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas
         if not math.isfinite(delta):
             return {"text": "–", "cls": "", "value": None}
         sig = math.isfinite(half) and abs(delta) > half
-        text = f"{delta:+.3g}" + (f" ± {half:.2g}" if math.isfinite(half) else "")
+        text = _delta(delta) + (f" ± {_delta(half)[1:]}" if math.isfinite(half) else "")
         cls = ("worse" if delta > 0 else "better") if sig else "ns"
         return {"text": text, "cls": cls, "value": plot._value_text(value, unit)}
 
@@ -794,7 +807,7 @@ def render_comparison_report(comparison, *, command: str | None = None, title: s
             if unit == "%":
                 fmt = (lambda x: _pct(min(max(x, 0.0), 1.0))) if "availability" in measure \
                     else (lambda x: f"{100 * max(x, 0.0):.2f} %")
-                dfmt = ((lambda x: f"{x * _MINUTES_PER_YEAR:+.3g} min/y") if "availability" in measure
+                dfmt = ((lambda x: f"{_delta(x * _MINUTES_PER_YEAR)} min/y") if "availability" in measure
                         else (lambda x: f"{100 * x:+.2f} pp"))
             else:
                 fmt = (lambda x: f"{max(x, 0.0):.3g}")

@@ -287,3 +287,51 @@ def test_window_name():
     assert plot.window_name(730) == "month"
     assert plot.window_name(168) == "week"
     assert plot.window_name(100) == "4.17d window"
+
+
+def test_readable_numbers_without_exponents():
+    # Issue 17 item 12: "MTBF 1e+03y", "8.81e-06 s/y".
+    from hasim._format import duration, in_unit, minutes, minutes_unit
+
+    assert duration(8760 * 1000) == "1000y" and duration(8.8e6) == "1005y" and duration(4380) == "182d"
+    assert duration(0.025) == "1.5m" and duration(float("inf")) == "∞"
+    assert in_unit(8.81e-06 / 60, "s") == "< 0.01 s" and in_unit(45.5, "min") == "45.5 min"
+    assert in_unit(0, "min") == "0 min" and in_unit(526.0, "h") == "8.77 h"
+    assert minutes_unit([0.2, 45.5]) == ("min", 1.0) and minutes_unit([0.5]) == ("s", 1 / 60)
+    assert minutes_unit([300.0]) == ("h", 60.0) and minutes(45.5) == "45.5 min"
+
+
+def _all_text(ax) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in ax.get_children() + [ax.xaxis.label] if isinstance(t, Text) and t.get_text()]
+
+
+def test_attribution_uses_one_unit_per_chart():
+    class Tiny:
+        attribution = pd.DataFrame({"cause": ["zone a", "db", "lb"], "kind": ["zone", "instance", "instance"],
+                                    "downtime_minutes_per_year": [40.1, 0.4, 8.81e-06 / 60],
+                                    "ci_low": [38.7, 0.3, 0.0], "ci_high": [41.6, 0.5, 2e-7]})
+
+    ax = plot.attribution(Tiny())
+    labels = [t for t in _all_text(ax) if "/y" in t]
+    assert len(labels) == 3 and all(" min/y" in t for t in labels)
+    assert "< 0.01 min/y" in labels[2] and "e-0" not in " ".join(labels)
+    assert "minutes per year" in ax.get_xlabel()
+    # Bars are drawn in the unit of their labels.
+    assert ax.patches[0].get_width() == pytest.approx(40.1)
+
+
+def test_distribution_labels_share_the_axis_unit(results):
+    ax = plot.downtime_distribution(results)
+    unit = ax.get_xlabel().split(",")[1].split()[0]
+    short = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}[unit]
+    marks = [t for t in _all_text(ax) if t.endswith("/y")]
+    assert marks and all(t.endswith(f" {short}/y") for t in marks)
+
+
+def test_architecture_prints_long_mtbfs_plainly(design):
+    rare = design.replace({"services.search.failure": {"mtbf": "1000y"}})
+    ax = plot.architecture(rare)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "MTBF 1000y" in texts and "e+" not in texts
