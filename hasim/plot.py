@@ -28,8 +28,10 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from ._format import duration as format_duration
+from ._format import in_unit, minutes_unit
 from .analytic import TIERS
-from .durations import HOURS_PER_YEAR, format_duration
+from .durations import HOURS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -39,7 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "downtime_distribution", "window_breaches", "attribution", "tornado", "comparison", "sweep",
-    "architecture", "architecture_size", "outage_timeline", "representative_outage", "PALETTE",
+    "architecture", "architecture_size", "outage_timeline", "outage_timeline_size", "representative_outage",
+    "PALETTE",
 ]
 
 _MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
@@ -97,15 +100,13 @@ def _title(ax, text: str) -> None:
 
 
 def _fmt_minutes(m: float) -> str:
+    """One downtime (minutes) in its own unit, for a chart that prints a single figure of that kind."""
     if not math.isfinite(m):
         return "n/a"
-    if abs(m) < 1:
-        return f"{m * 60:.3g} s"
-    if abs(m) < 120:
-        return f"{m:.3g} min"
-    if abs(m) < 48 * 60:
-        return f"{m / 60:.3g} h"
-    return f"{m / 1440:.3g} d"
+    return in_unit(m, minutes_unit([m])[0])
+
+
+_UNIT_WORDS = {"s": "seconds", "min": "minutes", "h": "hours", "d": "days"}
 
 
 def _vlabel(ax, x: float, text: str, colour: str, bold: bool = False) -> None:
@@ -120,6 +121,16 @@ def window_name(hours: float) -> str:
         if math.isclose(hours, size, rel_tol=1e-6):
             return name
     return f"{format_duration(hours)} window"
+
+
+def _share(x: float) -> str:
+    """A share of the total: '88 %', '0.4 %', '< 0.1 %'."""
+    p = 100 * x
+    if p == 0:
+        return "0 %"
+    if p < 0.1:
+        return "< 0.1 %"
+    return f"{p:.0f} %" if p >= 9.5 else f"{p:.1g} %"
 
 
 def _tier_label(t: float) -> str:
@@ -151,8 +162,11 @@ def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None 
         text box, not in a bar.
     """
     ax = _axes(ax, (7.2, 3.4))
-    values = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
+    minutes = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
     slo = _slo_of(results, slo)
+    # One unit for the whole chart, axis and labels: minutes, the unit of SLO allowances.
+    unit, size = "min", 1.0
+    values = minutes / size
     positive = values[values > 0]
     if log is None:
         log = positive.size > 0 and np.percentile(positive, 99) / max(np.percentile(positive, 5), 1e-9) > 100
@@ -173,25 +187,26 @@ def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None 
     ymax = ax.get_ylim()[1]
     ax.set_ylim(0, ymax * 1.08)
     for t in tiers:
-        allowed = (1 - t / 100) * _MINUTES_PER_YEAR
+        allowed = (1 - t / 100) * _MINUTES_PER_YEAR / size
         highlight = slo is not None and math.isclose(t, slo)
         if not (xmin * 0.5 <= allowed <= xmax * 3) and not highlight:
             continue
         colour = _TIER_COLOURS.get(t, PALETTE["bad"])
         ax.axvline(allowed, color=colour, linestyle="-" if highlight else "--", linewidth=1.8 if highlight else 1.1)
-        _vlabel(ax, allowed, f"{_tier_label(t)}{' SLO' if highlight else ''}: {_fmt_minutes(allowed)}/y", colour,
-                bold=highlight)
+        _vlabel(ax, allowed, f"{_tier_label(t)}{' SLO' if highlight else ''}: {in_unit(allowed * size, unit)}/y",
+                colour, bold=highlight)
     if values.size:
         mean = float(values.mean())
         if mean > 0 or not log:
             ax.axvline(mean, color=PALETTE["text"], linestyle=":", linewidth=1.2)
-            _vlabel(ax, mean, f"mean {_fmt_minutes(mean)}/y", PALETTE["text"])
+            _vlabel(ax, mean, f"mean {in_unit(mean * size, unit)}/y", PALETTE["text"])
     years = getattr(results, "horizon", HOURS_PER_YEAR) / HOURS_PER_YEAR
     what = f"{values.size} simulated years" if math.isclose(years, 1.0) else \
         f"{values.size} simulated histories of {format_duration(years * HOURS_PER_YEAR)}"
     if log and zero:
         what += f" ({zero} without downtime not shown)"
-    ax.set_xlabel("downtime, minutes per year (request-weighted)" + (", log scale" if log else ""), fontsize=9)
+    ax.set_xlabel(f"downtime, {_UNIT_WORDS[unit]} per year (request-weighted)" + (", log scale" if log else ""),
+                  fontsize=9)
     ax.set_ylabel("replicas", fontsize=9)
     _title(ax, f"Yearly downtime across {what}")
     _tidy(ax)
@@ -292,11 +307,15 @@ def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int 
         ax.set_yticks([])
         _title(ax, title)
         return ax
-    values = frame["downtime_minutes_per_year"].to_numpy(float)
-    total = float(att["downtime_minutes_per_year"].sum()) or float(values.sum()) or 1.0
+    minutes = frame["downtime_minutes_per_year"].to_numpy(float)
+    total = float(att["downtime_minutes_per_year"].sum()) or float(minutes.sum()) or 1.0
+    shares = minutes / total
+    # One unit for every bar and label, from the largest bar.
+    unit, size = minutes_unit(minutes)
+    values = minutes / size
     y = np.arange(len(frame))[::-1]
-    lo = frame["ci_low"].to_numpy(float) if "ci_low" in frame else np.full(len(frame), np.nan)
-    hi = frame["ci_high"].to_numpy(float) if "ci_high" in frame else np.full(len(frame), np.nan)
+    lo = frame["ci_low"].to_numpy(float) / size if "ci_low" in frame else np.full(len(frame), np.nan)
+    hi = frame["ci_high"].to_numpy(float) / size if "ci_high" in frame else np.full(len(frame), np.nan)
     err = None
     if np.isfinite(lo).all() and np.isfinite(hi).all():
         err = np.vstack([np.clip(values - lo, 0, None), np.clip(hi - values, 0, None)])
@@ -306,11 +325,11 @@ def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int 
     ax.set_yticks(y, [str(v) for v in frame["label"]], fontsize=8.5)
     xmax = float(np.nanmax(np.concatenate([values, hi[np.isfinite(hi)]]))) if values.size else 1.0
     ends = np.where(np.isfinite(hi), np.maximum(hi, values), values) if err is not None else values
-    for yi, v, e in zip(y, values, ends):
-        ax.text(e + xmax * 0.01, yi, f" {_fmt_minutes(v)}/y · {100 * v / total:.0f} %", va="center", fontsize=7.5,
+    for yi, v, e, share in zip(y, values, ends, shares):
+        ax.text(e + xmax * 0.01, yi, f" {in_unit(v * size, unit)}/y · {_share(share)}", va="center", fontsize=7.5,
                 color=PALETTE["text"])
     ax.set_xlim(0, xmax * 1.35 if xmax > 0 else 1)
-    ax.set_xlabel("downtime, minutes per year (mean, 95 % CI)", fontsize=9)
+    ax.set_xlabel(f"downtime, {_UNIT_WORDS[unit]} per year (mean, 95 % CI)", fontsize=9)
     _title(ax, title)
     _tidy(ax, grid="x")
     return ax
@@ -662,13 +681,41 @@ def architecture(scenario: Scenario, ax: Axes | None = None, *, availability: di
 # --- 8. outage timeline ------------------------------------------------------------------------------
 
 
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray | None, q: float) -> float:
+    """The ``q`` quantile of ``values`` where value i counts ``weights[i]`` times.
+
+    With equal weights the median is the usual one (the mean of the two middle values of an even
+    count), so that unweighted outage tables give what ``Series.median`` gives.
+    """
+    x = np.asarray(values, dtype=float)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(w) & (w > 0)
+    x, w = x[keep], w[keep]
+    if not x.size:
+        return math.nan
+    order = np.argsort(x, kind="stable")
+    x, w = x[order], w[order]
+    cum = np.cumsum(w)
+    target = q * cum[-1]
+    i = int(np.searchsorted(cum, target * (1 - 1e-12)))
+    i = min(i, x.size - 1)
+    if math.isclose(cum[i], target, rel_tol=1e-9) and i + 1 < x.size:
+        return float(0.5 * (x[i] + x[i + 1]))
+    return float(x[i])
+
+
 def representative_outage(results) -> dict | None:
     """The outage a reader should look at: among the recorded outages of the cause that costs
     the most downtime, the one whose duration is closest to that cause's median.
 
-    Returns ``{"replica", "start_h", "duration_h", "cause", "median_duration_h", "count", "is_top"}``
-    (``is_top``: the cause is the largest driver; false when that cause has no outage record and the
-    next one with a record was used), or None without outages.
+    When ``results.outages`` has a ``weight`` column (each recorded row stands for ``weight``
+    outages of its replica, of which only a sample is kept), the median and quartiles are weighted.
+
+    Returns ``{"replica", "start_h", "duration_h", "cause", "median_duration_h", "q1_h", "q3_h",
+    "count", "outages", "is_top"}`` (``count``: recorded rows of that cause; ``outages``: the
+    outages they stand for, the sum of their weights; ``is_top``: the cause is the largest driver,
+    false when that cause has no outage record and the next one with a record was used), or None
+    without outages.
     """
     out = results.outages
     if out is None or not len(out):
@@ -681,96 +728,18 @@ def representative_outage(results) -> dict | None:
             cause = c
             break
     pool = out[out["cause"] == cause] if cause is not None else out
-    median = float(pool["duration_h"].median())
+    weights = pool["weight"].to_numpy(float) if "weight" in pool.columns else None
+    durations = pool["duration_h"].to_numpy(float)
+    median = _weighted_quantile(durations, weights, 0.5)
     idx = (pool["duration_h"] - median).abs().idxmin()
     row = pool.loc[idx].to_dict()
     row["median_duration_h"] = median
+    row["q1_h"] = _weighted_quantile(durations, weights, 0.25)
+    row["q3_h"] = _weighted_quantile(durations, weights, 0.75)
     row["count"] = int(len(pool))
+    row["outages"] = float(weights.sum()) if weights is not None else float(len(pool))
     row["is_top"] = cause is not None and cause == top
     return row
-
-
-def _zone_desc(sc, zone: str) -> set[str]:
-    return {z for z in sc.zones if zone in sc.zone_chain(z)}
-
-
-def _levels(sc, cause: str) -> tuple[float | None, float | None, list[tuple[float, str]], str]:
-    """(served fraction of the entry just after the cause, after failovers complete, milestones, what failed).
-
-    A structural evaluation with everything else up (the outage record keeps no level):
-    standby and quorum shards that lose an instance are taken to lose their active one.
-    """
-    down_zones: set[str] = set()
-    lost: dict[str, int] = {}          # service -> instances lost in one shard
-    what = cause
-    if cause.startswith("zone "):
-        zone = cause[5:]
-        if zone not in sc.zones:
-            return None, None, [], what
-        down_zones = _zone_desc(sc, zone)
-        what = f"zone {zone} goes down"
-    elif cause in sc.services:
-        lost[cause] = 1
-        what = f"a {cause} instance fails"
-    else:
-        return None, None, [], what
-
-    def own(name: str, after: bool) -> float:
-        svc = sc.services[name]
-        if not svc.has_instances:
-            return 1.0
-        n = svc.replicas
-        zones = svc.zones
-        if down_zones and zones:
-            avail = sum(1 for i in range(n) if not (set(sc.zone_chain(zones[i % len(zones)])) & down_zones))
-            affected_shards = svc.shards
-        else:
-            avail = n - lost.get(name, 0)
-            affected_shards = 1 if name in lost else 0
-        if affected_shards == 0 or avail == n:
-            return 1.0
-        if svc.mode == "active":
-            shard = min(1.0, avail / svc.min_healthy)
-        elif svc.mode == "standby":
-            shard = (1.0 if avail >= 1 else 0.0) if after else 0.0
-        else:
-            shard = (1.0 if avail > n / 2 else 0.0) if after else 0.0
-        return ((svc.shards - affected_shards) + affected_shards * shard) / svc.shards
-
-    def served(after: bool) -> float:
-        memo: dict[str, float] = {}
-        for name in sc.topological_order():
-            svc = sc.services[name]
-            value = own(name, after)
-            for d in svc.dependencies:
-                value *= memo[d]
-            if svc.is_router:
-                vals = [memo[t] for t in svc.targets]
-                seen = vals if (after or svc.health_check is None) else [1.0] * len(vals)
-                if svc.route == "failover":
-                    pick = next((i for i, s in enumerate(seen) if s > 0), None)
-                    routed = vals[pick] if pick is not None else 0.0
-                else:
-                    w = svc.weights or [1.0] * len(vals)
-                    live = [(wi, v) for wi, v, s in zip(w, vals, seen) if s > 0]
-                    tot = sum(wi for wi, _ in live)
-                    routed = sum(wi * v for wi, v in live) / tot if tot else 0.0
-                value *= routed
-            memo[name] = value
-        return memo[sc.entry]
-
-    milestones: list[tuple[float, str]] = []
-    affected = set(lost) | {n for n, s in sc.services.items()
-                            if down_zones and any(set(sc.zone_chain(z)) & down_zones for z in s.zones)}
-    for name in sc.topological_order():
-        svc = sc.services[name]
-        if name in affected and svc.mode in ("standby", "quorum") and svc.failover is not None:
-            det, prom = svc.failover.detection, svc.failover.promotion
-            verb = "standby promoted" if svc.mode == "standby" else "leader elected"
-            if det:
-                milestones.append((det, f"{name}: failure detected"))
-            milestones.append((det + prom, f"{name}: {verb}"))
-    return served(False), served(True), milestones, what
 
 
 def _time_unit(hours: float) -> tuple[float, str]:
@@ -781,83 +750,225 @@ def _time_unit(hours: float) -> tuple[float, str]:
     return 1.0, "hours"
 
 
+def _at(hours: float) -> str:
+    """A time since the outage started: '0 s', '45 s', '1.5 min', '2.25 h'."""
+    s = hours * 3600.0
+    if s < 99.5:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.1f} min"
+    return f"{hours:.2f} h"
+
+
+def _find_trace(scenario, outage):
+    """The simulated trace of an outage like ``outage`` (same cause, duration near its median)."""
+    from .outage_trace import find_outage
+
+    target = outage.get("median_duration_h", outage.get("duration_h"))
+    if target is None or not math.isfinite(float(target)) or not float(target) > 0:
+        return None
+    try:
+        return find_outage(scenario, str(outage["cause"]), float(target))
+    except ValueError:        # a cause label this scenario does not have
+        return None
+
+
+#: Vertical step (points) between two rows of staggered milestone numbers.
+_STAGGER = 13.0
+
+
+def _stagger(ax, marks) -> int:
+    """Raise milestone numbers that would overlap an earlier one by a row; return the rows used.
+
+    Overlap is measured on the drawn text (after a layout pass), padded by the circle around it.
+    """
+    if not marks:
+        return 0
+    fig = ax.figure
+    fig.draw_without_rendering()         # the layout and the text sizes as they will be drawn
+    placed = []
+    rows = 0
+    for a in sorted(marks, key=lambda m: m.xy[0]):
+        level = 0
+        while True:
+            a.xyann = (0.0, 4.0 + level * _STAGGER)
+            box = a.get_window_extent().expanded(1.0, 1.0).padded(3.0 * fig.dpi / 72.0)
+            if not any(box.overlaps(p) for p in placed) or level > 12:
+                break
+            level += 1
+        placed.append(box)
+        rows = max(rows, level + 1)
+    return rows
+
+
+def _list_lines(ax, lines: list[tuple[str, str]], width_chars: int) -> list:
+    """Lines of text under the x label, left-aligned with the axes: ``(text, colour)`` each.
+
+    Long lines wrap with a hanging indent.  Returns the text artists (one per wrapped line).
+    """
+    import textwrap
+
+    artists = []
+    k = 0
+    for text, colour in lines:
+        parts = textwrap.wrap(text, width=width_chars, subsequent_indent="      ") or [""]
+        for part in parts:
+            artists.append(ax.annotate(part, xy=(0.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
+                                       xytext=(0.0, -4.0 - 11.0 * k), textcoords="offset points", ha="left",
+                                       va="top", fontsize=7.8, color=colour, annotation_clip=False))
+            k += 1
+    return artists
+
+
+def outage_timeline_size(trace=None, width: float = 7.2) -> tuple[float, float]:
+    """A figure size (inches) that fits :func:`outage_timeline` of ``trace`` with its milestone list."""
+    n = 3
+    if trace is not None:
+        from .outage_trace import milestones
+
+        n = len(milestones(trace)) + 2
+    return width, 2.5 + 0.17 * n
+
+
 def outage_timeline(results=None, scenario: Scenario | None = None, ax: Axes | None = None, *,
-                    outage: dict | None = None, events: Sequence[tuple[float, str]] | None = None) -> Axes:
-    """The served fraction of the entry through one outage, with its milestones.
+                    outage: dict | None = None, trace=None,
+                    events: Sequence[tuple[float, str]] | None = None) -> Axes:
+    """The simulated served fraction of the entry through one representative outage, with what
+    happened when (numbered on the chart, listed under it).
 
     Parameters
     ----------
     results : Results, optional
-        The outage drawn is ``outage`` or :func:`representative_outage` of ``results``.
+        The outage looked for is ``outage`` or :func:`representative_outage` of ``results``.
     scenario : Scenario, optional
-        Used to derive the served level and the milestones (detection, promotion)
-        from the design; defaults to the scenario the results came from.
+        The design to simulate; defaults to the scenario the results came from.
     outage : dict, optional
-        ``{"start_h", "duration_h", "cause"}`` (a row of ``results.outages``).
+        ``{"cause", "duration_h"}`` (a row of ``results.outages``), optionally with
+        ``"median_duration_h"``, the duration looked for (default ``duration_h``).
+    trace : OutageTrace, optional
+        The outage to draw (:func:`hasim.outage_trace.find_outage`).  Without it one is found by
+        simulating the scenario with the SimPy reference engine until an outage of that cause
+        lasts about the target duration (deterministic, a few seconds at most).
     events : list of (hours, label), optional
-        Milestones to draw instead, relative to the outage start (an event trace).
+        Without a trace: milestones to draw, relative to the outage start, over a band that only
+        says the service was degraded (the level is unknown).
+
+    The red area is the service lost, the integral of ``1 - s(t)``; the title gives it in
+    request-minutes (request-seconds, request-hours: the time unit of the axis).
     """
-    ax = _axes(ax, (7.2, 2.9))
     if scenario is None and results is not None:
         compiled = getattr(results, "compiled", None)
         scenario = getattr(compiled, "scenario", None)
-    if outage is None and results is not None:
+    if outage is None and trace is None and results is not None:
         outage = representative_outage(results)
+    if trace is None and not events and scenario is not None and outage is not None:
+        trace = _find_trace(scenario, outage)
+    if trace is not None:
+        return _trace_timeline(trace, scenario, ax, outage)
+    ax = _axes(ax, (7.2, 2.9))
     if outage is None and not events:
         ax.text(0.5, 0.5, "no outage in the simulated histories", transform=ax.transAxes, ha="center",
                 color=PALETTE["muted"])
         ax.set_axis_off()
         _title(ax, "Timeline of a representative outage")
         return ax
+    # No trace: only the duration is known, not the level.
     duration = float(outage["duration_h"]) if outage else max(t for t, _ in events)
     cause = str(outage.get("cause", "")) if outage else ""
-    level0 = level1 = None
-    milestones: list[tuple[float, str]] = []
-    what = cause
-    if scenario is not None and cause:
-        level0, level1, milestones, what = _levels(scenario, cause)
-    if events:
-        milestones = [(float(t), str(label)) for t, label in events]
     scale, unit = _time_unit(duration)
     d = duration * scale
     pad = max(d * 0.18, 1e-6)
-    known = level0 is not None and level0 < 1.0
-    t_switch = max((t for t, _ in milestones if t <= duration), default=None)
-    if known:
-        xs, ys = [-pad, 0.0], [1.0, level0]
-        if level1 is not None and level1 < 1.0 and t_switch is not None and t_switch < duration and level1 != level0:
-            xs.append(t_switch * scale)
-            ys.append(level1)
-        xs += [d, d + pad]
-        ys += [1.0, 1.0]
-        ax.step(xs, ys, where="post", color=PALETTE["primary"], linewidth=2)
-        ax.fill_between(xs[1:-1], ys[1:-1], 1.0, step="post", color=PALETTE["bad"], alpha=0.15, linewidth=0)
-        lost = sum((xs[i + 1] - xs[i]) * (1 - ys[i]) for i in range(1, len(xs) - 2))
-        ax.text(d / 2, (1 + min(ys)) / 2, f"{lost:.3g} {unit} of full service lost", ha="center", va="center",
-                fontsize=8, color=PALETTE["bad"])
-    else:
-        ax.plot([-pad, 0, 0], [1, 1, 0.5], color=PALETTE["primary"], linewidth=2)
-        ax.plot([d, d, d + pad], [0.5, 1, 1], color=PALETTE["primary"], linewidth=2)
-        ax.fill_between([0, d], 0.0, 1.0, color=PALETTE["bad"], alpha=0.12, linewidth=0, hatch="///",
-                        edgecolor=PALETTE["bad"])
-        ax.text(d / 2, 0.5, "served < 100 %\n(level not recorded)", ha="center", va="center", fontsize=8,
-                color=PALETTE["bad"])
-    marks = [(0.0, what or "outage starts")] + [(t, lab) for t, lab in milestones if 0 < t < duration]
+    ax.plot([-pad, 0, 0], [1, 1, 0.5], color=PALETTE["primary"], linewidth=2)
+    ax.plot([d, d, d + pad], [0.5, 1, 1], color=PALETTE["primary"], linewidth=2)
+    ax.fill_between([0, d], 0.0, 1.0, color=PALETTE["bad"], alpha=0.12, linewidth=0, hatch="///",
+                    edgecolor=PALETTE["bad"])
+    ax.text(d / 2, 0.5, "served < 100 %\n(level not recorded)", ha="center", va="center", fontsize=8,
+            color=PALETTE["bad"])
+    marks = [(float(t), str(label)) for t, label in (events or []) if 0 <= float(t) <= duration]
     marks.append((duration, "recovered: 100 % served"))
-    for i, (t, label) in enumerate(marks):
+    _milestones(ax, marks, scale, unit, f"Outage: {cause}, {format_duration(duration)}", d, pad, [])
+    return ax
+
+
+def _milestones(ax, marks, scale, unit, head, d, pad, extra_lines) -> tuple[list, list]:
+    """Numbered markers for ``marks`` [(hours, text)], the list under the chart, axes and title."""
+    numbers = []
+    for i, (t, _) in enumerate(marks):
         x = t * scale
-        ax.axvline(x, color=PALETTE["muted"], linestyle=":", linewidth=0.9)
-        ax.annotate(label, (x, 1.02), xytext=(2, 4 + 11 * (i % 3)), textcoords="offset points", fontsize=7.3,
-                    color=PALETTE["text"], ha="left" if x < d * 0.7 else "right", va="bottom",
-                    annotation_clip=False)
+        ax.axvline(x, color=PALETTE["muted"], linestyle=":", linewidth=0.9, zorder=1)
+        numbers.append(ax.annotate(str(i + 1), xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 4),
+                                   textcoords="offset points", ha="center", va="bottom", fontsize=7,
+                                   fontweight="bold", color=PALETTE["primary"], annotation_clip=False,
+                                   bbox={"boxstyle": "circle,pad=0.2", "facecolor": "white",
+                                         "edgecolor": PALETTE["primary"], "linewidth": 0.8}))
     ax.set_xlim(-pad, d + pad)
-    ax.set_ylim(-0.02, 1.05)
-    ax.set_yticks([0, 0.5, 1], ["0 %", "50 %", "100 %"])
+    ax.set_ylim(-0.03, 1.06)
+    ax.set_yticks([0, 0.25, 0.5, 0.75, 1], ["0 %", "25 %", "50 %", "75 %", "100 %"])
     ax.set_ylabel("served", fontsize=9)
     ax.set_xlabel(f"{unit} since the outage started", fontsize=9)
-    head = f"Outage: {cause}, {format_duration(duration)}"
-    if outage and "replica" in outage:
-        head += f" (replica {int(outage['replica'])}, day {float(outage['start_h']) / 24:.0f})"
-    ax.set_title(head, loc="left", fontsize=10, fontweight="bold", color=PALETTE["text"], pad=44)
+    # About 17 characters an inch at 7.8 pt; the list starts at the axes' left edge.
+    width = ax.figure.get_size_inches()[0] * 0.9
+    lines = [(f"{i + 1}   {_at(t)}   {text}", PALETTE["text"]) for i, (t, text) in enumerate(marks)]
+    listed = _list_lines(ax, lines + extra_lines, max(40, int(width * 17)))
     _tidy(ax, grid="y")
+    rows = _stagger(ax, numbers)
+    ax.set_title(head, loc="left", fontsize=10, fontweight="bold", color=PALETTE["text"],
+                 pad=8 + _STAGGER * max(rows, 1))
+    return numbers, listed
+
+
+def _trace_timeline(tr, scenario, ax, outage) -> Axes:
+    from .outage_trace import milestones
+
+    marks = milestones(tr, scenario)
+    d_h = tr.duration_h
+    if not marks or not math.isclose(marks[-1][0], d_h, abs_tol=1e-9):
+        marks.append((d_h, "100 % served again"))
+    else:
+        marks[-1] = (marks[-1][0], marks[-1][1] + ": the outage is over")
+    ax = _axes(ax, outage_timeline_size(tr))
+    scale, unit = _time_unit(d_h)
+    d = d_h * scale
+    pad = max(d * 0.06, 1e-6)
+    xs = np.concatenate([[-pad, 0.0], tr.times_h * scale, [d, d + pad]])
+    ys = np.concatenate([[1.0, 1.0], tr.served, [1.0, 1.0]])
+    ax.plot(xs, ys, color=PALETTE["primary"], linewidth=1.8, zorder=3)
+    ax.fill_between(xs, ys, 1.0, color=PALETTE["bad"], alpha=0.18, linewidth=0, zorder=2)
+    # The lost service of the drawn line itself (trapezoids; jumps and the padding add nothing).
+    lost = float(np.sum(np.diff(xs) * (1.0 - 0.5 * (ys[1:] + ys[:-1]))))
+    # Plateaus long enough to carry their level as text.
+    t, s = tr.times_h, tr.served
+    start = 0
+    for j in range(1, len(t) + 1):
+        if j < len(t) and math.isclose(s[j], s[start], rel_tol=0.0, abs_tol=1e-6):
+            continue
+        t0, t1 = t[start], t[j - 1]
+        if t1 - t0 > 0.12 * d_h and s[start] < 1.0:
+            level = float(s[start])
+            above = level < 0.35
+            ax.annotate(f"{100 * level:.3g} % served", xy=((t0 + t1) / 2 * scale, level),
+                        xytext=(0, 4 if above else -4), textcoords="offset points", ha="center",
+                        va="bottom" if above else "top", fontsize=7.5, color=PALETTE["bad"], zorder=4)
+        start = j
+    head = (f"Outage: {tr.cause}, {_at(d_h)} · {lost:.3g} request-{unit} lost")
+    note = [(f"Simulated (SimPy reference engine, replica {tr.replica}, seed {tr.seed}); red: requests not served, "
+             f"{lost:.3g} request-{unit} in all.", PALETTE["muted"])]
+    back = _recovery_after(tr)
+    if back is not None:
+        note.append((f"After the outage: {back[1]} at {_at(back[0])}.", PALETTE["muted"]))
+    _milestones(ax, marks, scale, unit, head, d, pad, note)
     return ax
+
+
+def _recovery_after(tr) -> tuple[float, str] | None:
+    """When the root cause itself recovered, if that was after the outage ended."""
+    ev = tr.events
+    first = ev[ev["event"].isin(["down", "failed"])]
+    if not len(first):
+        return None
+    comp = first["component"].iloc[0]
+    back = ev[(ev["component"] == comp) & ev["event"].isin(["up", "repaired"]) & (ev["time_h"] > tr.duration_h)]
+    if not len(back):
+        return None
+    verb = "is back" if comp.startswith("zone ") else "is repaired"
+    return float(back["time_h"].iloc[0]), f"{comp} {verb}"

@@ -18,7 +18,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 from hasim import plot  # noqa: E402
 from hasim.engine import simulate  # noqa: E402
 
-from .conftest import review_design  # noqa: E402
+from .conftest import SCENARIOS, review_design  # noqa: E402
 
 
 
@@ -126,28 +126,108 @@ def test_representative_outage_is_of_the_top_cause(results):
         (durations - durations.median()).abs().min())
 
 
-def test_outage_levels_follow_the_design(design):
-    # A failure of the active db starts a failover that takes the whole stack behind the primary router
-    # down (the router has no health check: it moves to dr-api at once, which serves everything).
-    level0, level1, milestones, what = plot._levels(design, "db")
-    assert level0 == 1.0 and level1 == 1.0 and what == "a db instance fails"
-    assert [label for _, label in milestones] == ["db: failure detected", "db: standby promoted"]
-    assert milestones[1][0] == pytest.approx((30 + 60) / 3600)
-    # Losing one api instance of 3 (min_healthy 2) still serves everything.
-    assert plot._levels(design, "api")[0] == 1.0
-    # A whole zone of the primary region: lb and api lose half their instances.
-    lb_only = design.replace({"services.edge.targets": ["lb"]})
-    level0, _, _, what = plot._levels(lb_only, "zone az-a")
-    assert level0 == 0.0  # the standby db and the quorum lose their active/leader at once
-    assert what == "zone az-a goes down"
+def test_representative_outage_uses_the_weighted_median_when_rows_carry_weights():
+    # Three short outages recorded once each, one long outage standing for ten: the weighted median
+    # is the long one, the unweighted one a short one.
+    class Sampled:
+        outages = pd.DataFrame({"replica": [0, 1, 2, 3], "start_h": [1.0, 2.0, 3.0, 4.0],
+                                "duration_h": [0.1, 0.2, 0.3, 2.0], "cause": ["db"] * 4,
+                                "weight": [1.0, 1.0, 1.0, 10.0]})
+        attribution = pd.DataFrame({"cause": ["db"], "kind": ["instance"], "downtime_minutes_per_year": [5.0]})
+
+    rep = plot.representative_outage(Sampled())
+    assert rep["median_duration_h"] == 2.0 and rep["duration_h"] == 2.0
+    assert rep["count"] == 4 and rep["outages"] == 13.0
+
+    class Unweighted(Sampled):
+        outages = Sampled.outages.drop(columns="weight")
+
+    rep = plot.representative_outage(Unweighted())
+    assert rep["median_duration_h"] == pytest.approx(0.25) and rep["outages"] == 4.0
+    # Equal weights give the ordinary median.
+    assert plot._weighted_quantile(np.array([4.0, 1.0, 3.0, 2.0]), np.ones(4), 0.5) == 2.5
+    assert plot._weighted_quantile(np.array([4.0, 1.0, 3.0]), None, 0.5) == 3.0
+
+
+def _texts(ax):
+    """Every non-empty text drawn on the axes (annotations, labels, title) with its window extent."""
+    from matplotlib.text import Text
+
+    ax.figure.canvas.draw()
+    texts = [t for t in ax.get_children() + [ax.xaxis.label, ax.yaxis.label]
+             if isinstance(t, Text) and t.get_visible() and t.get_text().strip()]
+    return [(t.get_text(), t.get_window_extent()) for t in texts]
+
+
+def _drawn_lost(ax) -> float:
+    x, y = ax.lines[0].get_xydata().T
+    return float(np.sum(np.diff(x) * (1.0 - 0.5 * (y[1:] + y[:-1]))))
+
+
+@pytest.fixture(scope="module")
+def flagship():
+    from hasim import load
+
+    return load(SCENARIOS / "ha-rest-api.yaml")
+
+
+def test_timeline_draws_the_simulated_served_fraction_and_its_lost_integral(design):
+    from hasim.outage_trace import find_outage
+
+    trace = find_outage(design, "db", 90 / 3600)
+    assert trace is not None and trace.cause == "db"
+    # The tracer's piecewise-linear s(t) integrates to what the engine itself integrated.
+    assert trace.integral_lost_hours() == pytest.approx(trace.lost_hours, rel=1e-6)
+    ax = plot.outage_timeline(scenario=design, trace=trace)
+    scale, unit = plot._time_unit(trace.duration_h)
+    lost = _drawn_lost(ax)
+    assert lost == pytest.approx(trace.lost_hours * scale, rel=1e-6)
+    assert f"{lost:.3g} request-{unit} lost" in ax.get_title(loc="left")
+    # The line ends at 100 % on both sides and follows the trace in between.
+    x, y = ax.lines[0].get_xydata().T
+    assert y[0] == y[-1] == 1.0 and (y[2:-2] == trace.served).all()
+    labels = "\n".join(t.get_text() for t in ax.texts)
+    assert "db: failure detected" in labels  # the engine's log, in words
+
+
+def test_flagship_timeline_shows_the_dns_failover_to_dr(flagship):
+    # Issue 17 item 5: losing eu-west-1a while it holds every Redis master is a full outage, but the
+    # Route 53 record moves 98 % of the traffic to the DR region within about two and a half minutes;
+    # the old chart drew 0 % served for the whole 16 minutes.
+    from hasim.outage_trace import find_outage
+
+    trace = find_outage(flagship, "zone eu-west-1a", 16.2 / 60)
+    assert trace is not None and trace.exact_match
+    t, s = trace.times_h * 60, trace.served
+    assert s[0] == 0.0
+    assert s[t >= 3.0].min() >= 0.98 - 1e-9
+    assert trace.lost_hours * 60 < 3.0 < trace.duration_h * 60
+    ax = plot.outage_timeline(scenario=flagship, trace=trace)
+    labels = "\n".join(t.get_text() for t in ax.texts)
+    assert "edge: DNS answers dr-lb" in labels and "98 % of clients on dr-lb" in labels
+    assert any("98 % served" == x.get_text() for x in ax.texts)
+
+
+def test_timeline_labels_do_not_overlap(flagship):
+    from hasim.outage_trace import find_outage
+
+    for target in (16.2, 16.9, 29.0):
+        trace = find_outage(flagship, "zone eu-west-1a", target / 60)
+        ax = plot.outage_timeline(scenario=flagship, trace=trace)
+        boxes = _texts(ax)
+        assert len(boxes) > 8
+        for i, (a, ba) in enumerate(boxes):
+            for b, bb in boxes[i + 1:]:
+                assert not ba.overlaps(bb), (target, a, b)
 
 
 def test_timeline_from_events_and_without_outages(design):
     ax = plot.outage_timeline(scenario=design, outage={"start_h": 10.0, "duration_h": 0.05, "cause": "db failover"},
                               events=[(0.01, "detected"), (0.03, "promoted")])
+    # Without a trace the milestones are listed as given, numbered on the chart.
     labels = [t.get_text() for t in ax.texts]
-    assert "detected" in labels and "promoted" in labels
-    assert "recovered: 100 % served" in labels
+    assert "1   36 s   detected" in labels and "2   1.8 min   promoted" in labels
+    assert "3   3.0 min   recovered: 100 % served" in labels
 
     class NoOutages:
         outages = pd.DataFrame(columns=["replica", "start_h", "duration_h", "cause"])
@@ -207,3 +287,51 @@ def test_window_name():
     assert plot.window_name(730) == "month"
     assert plot.window_name(168) == "week"
     assert plot.window_name(100) == "4.17d window"
+
+
+def test_readable_numbers_without_exponents():
+    # Issue 17 item 12: "MTBF 1e+03y", "8.81e-06 s/y".
+    from hasim._format import duration, in_unit, minutes, minutes_unit
+
+    assert duration(8760 * 1000) == "1000y" and duration(8.8e6) == "1005y" and duration(4380) == "182d"
+    assert duration(0.025) == "1.5m" and duration(float("inf")) == "∞"
+    assert in_unit(8.81e-06 / 60, "s") == "< 0.01 s" and in_unit(45.5, "min") == "45.5 min"
+    assert in_unit(0, "min") == "0 min" and in_unit(526.0, "h") == "8.77 h"
+    assert minutes_unit([0.2, 45.5]) == ("min", 1.0) and minutes_unit([0.5]) == ("s", 1 / 60)
+    assert minutes_unit([300.0]) == ("h", 60.0) and minutes(45.5) == "45.5 min"
+
+
+def _all_text(ax) -> list[str]:
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in ax.get_children() + [ax.xaxis.label] if isinstance(t, Text) and t.get_text()]
+
+
+def test_attribution_uses_one_unit_per_chart():
+    class Tiny:
+        attribution = pd.DataFrame({"cause": ["zone a", "db", "lb"], "kind": ["zone", "instance", "instance"],
+                                    "downtime_minutes_per_year": [40.1, 0.4, 8.81e-06 / 60],
+                                    "ci_low": [38.7, 0.3, 0.0], "ci_high": [41.6, 0.5, 2e-7]})
+
+    ax = plot.attribution(Tiny())
+    labels = [t for t in _all_text(ax) if "/y" in t]
+    assert len(labels) == 3 and all(" min/y" in t for t in labels)
+    assert "< 0.01 min/y" in labels[2] and "e-0" not in " ".join(labels)
+    assert "minutes per year" in ax.get_xlabel()
+    # Bars are drawn in the unit of their labels.
+    assert ax.patches[0].get_width() == pytest.approx(40.1)
+
+
+def test_distribution_labels_share_the_axis_unit(results):
+    ax = plot.downtime_distribution(results)
+    unit = ax.get_xlabel().split(",")[1].split()[0]
+    short = {"seconds": "s", "minutes": "min", "hours": "h", "days": "d"}[unit]
+    marks = [t for t in _all_text(ax) if t.endswith("/y")]
+    assert marks and all(t.endswith(f" {short}/y") for t in marks)
+
+
+def test_architecture_prints_long_mtbfs_plainly(design):
+    rare = design.replace({"services.search.failure": {"mtbf": "1000y"}})
+    ax = plot.architecture(rare)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "MTBF 1000y" in texts and "e+" not in texts
