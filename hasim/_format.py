@@ -1,7 +1,7 @@
 """Numbers for people: durations and downtimes as the report, the charts and the notebooks print them.
 
 One place for these so that a chart, the report and the command line say the same thing the same
-way (``hasim.cli`` keeps its own ``minutes`` for now; it prints what :func:`minutes` prints).
+way.
 
 * :func:`duration` -- a model duration in the scenario's own units (``30s``, ``4h``, ``1y``) without
   scientific notation: a mean time between failures of a thousand years is ``1000y``, not ``1e+03y``.
@@ -15,46 +15,32 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from .durations import HOURS_PER_YEAR, UNITS
+from .durations import format_duration
 
-__all__ = ["duration", "minutes", "minutes_unit", "in_unit", "MINUTE_UNITS"]
+__all__ = ["duration", "minutes", "percent", "nines_text", "rate", "minutes_unit", "in_unit", "MINUTE_UNITS"]
 
 #: Downtime units and their size in minutes.
 MINUTE_UNITS = {"s": 1.0 / 60.0, "min": 1.0, "h": 60.0, "d": 1440.0}
 
 
-def _plain(value: float) -> str:
-    """Three significant figures, never an exponent (``1000``, ``12345``, ``0.0036``)."""
-    if value >= 1000:
-        return f"{value:.0f}"
-    text = f"{value:.3g}"
-    if "e" in text:                     # below 1e-4: four decimals are enough for a duration
-        return f"{value:.2g}" if value >= 1e-4 else f"{value:.6f}".rstrip("0")
-    return text
-
-
 def duration(hours: float) -> str:
     """A duration in the largest unit of the scenario language that keeps the number readable:
     ``'30s'``, ``'1.5h'``, ``'91.2d'``, ``'3y'``, ``'1000y'`` (``'∞'`` for an infinite one)."""
-    if hours == 0:
-        return "0s"
-    if not math.isfinite(hours):
-        return "∞"
-    sign = "-" if hours < 0 else ""
-    hours = abs(hours)
-    for unit in ("y", "d", "h", "m", "s", "ms"):
-        if unit == "d" and hours >= HOURS_PER_YEAR:
-            continue
-        size = UNITS[unit]
-        if hours >= size:
-            return f"{sign}{_plain(hours / size)}{unit}"
-    return f"{sign}{_plain(hours / UNITS['ms'])}ms"
+    return "∞" if math.isinf(hours) else format_duration(hours)
 
 
 def minutes(m: float) -> str:
-    """A downtime (minutes) in the unit a reader expects: ``'42.0 s'``, ``'45.5 min'``, ``'8.76 h'``, ``'3.65 d'``."""
-    if not math.isfinite(m):
+    """A downtime (minutes) in the unit a reader expects: milliseconds, seconds, minutes, hours or
+    days (never ``1e-05``): ``'30 ms'``, ``'42.0 s'``, ``'45.5 min'``, ``'8.76 h'``, ``'3.65 d'``."""
+    if m is None or not math.isfinite(m):
         return "n/a"
+    if m <= 0:
+        return "0 s"
+    if m < 1e-4 / 60:  # below 0.1 ms: too small to matter, and a number of zeros helps nobody
+        return "< 0.1 ms"
+    if m < 1 / 60:
+        ms = m * 60_000
+        return f"{ms:.2g} ms" if ms < 10 else f"{ms:.0f} ms"
     if m < 1:
         return f"{m * 60:.1f} s"
     if m < 120:
@@ -62,6 +48,30 @@ def minutes(m: float) -> str:
     if m < 48 * 60:
         return f"{m / 60:.2f} h"
     return f"{m / 1440:.2f} d"
+
+
+def percent(a: float, digits: int | None = None) -> str:
+    """99.9871 % style, with enough digits to show two significant figures of 1 - a."""
+    if digits is None:
+        digits = 4 if a >= 1.0 or a <= 0.99 else min(9, max(4, math.ceil(-math.log10(1.0 - a)) - 1))
+    return f"{100 * a:.{digits}f} %"
+
+
+def nines_text(a: float) -> str:
+    """``4.07 nines``; a 100 % estimate has no finite number of nines, so it says so instead of ``inf``."""
+    n = -math.log10(1.0 - a) if a < 1.0 else math.inf
+    return f"{n:.2f} nines" if math.isfinite(n) else "all nines (no downtime at all)"
+
+
+def rate(x: float | None) -> str:
+    """A count per year: ``0.0133``, ``17.5``, ``0`` (fixed notation, never ``1e-05``)."""
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0"
+    if x < 0.001:
+        return "< 0.001"
+    return f"{x:.3g}" if x < 1000 else f"{x:.0f}"
 
 
 def minutes_unit(values: Iterable[float]) -> tuple[str, float]:

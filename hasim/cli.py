@@ -14,7 +14,10 @@ import sys
 from contextlib import contextmanager
 from typing import Sequence
 
+from ._format import minutes, nines_text, percent
+from ._format import rate as _rate
 from ._version import __version__
+from .durations import format_duration
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 #: What the --help of every command says about exit codes.
@@ -956,60 +959,9 @@ def _json_default(value):
 # --- text formatting -------------------------------------------------------------------------
 
 
-def percent(a: float, digits: int | None = None) -> str:
-    """99.9871 % style, with enough digits to show two significant figures of 1 - a."""
-    if digits is None:
-        digits = 4 if a >= 1.0 or a <= 0.99 else min(9, max(4, math.ceil(-math.log10(1.0 - a)) - 1))
-    return f"{100 * a:.{digits}f} %"
-
-
-def minutes(m: float) -> str:
-    """A downtime in the unit a reader expects: milliseconds, seconds, minutes, hours or days (never ``1e-05``)."""
-    if m is None or not math.isfinite(m):
-        return "n/a"
-    if m <= 0:
-        return "0 s"
-    if m < 1e-4 / 60:  # below 0.1 ms: too small to matter, and a number of zeros helps nobody
-        return "< 0.1 ms"
-    if m < 1 / 60:
-        ms = m * 60_000
-        return f"{ms:.2g} ms" if ms < 10 else f"{ms:.0f} ms"
-    if m < 1:
-        return f"{m * 60:.1f} s"
-    if m < 120:
-        return f"{m:.1f} min"
-    if m < 48 * 60:
-        return f"{m / 60:.2f} h"
-    return f"{m / 1440:.2f} d"
-
-
-def format_duration(hours: float) -> str:
-    """:func:`hasim.durations.format_duration` without its exponent form: ``1000y``, not ``1e+03y``."""
-    import re
-
-    from .durations import UNITS
-    from .durations import format_duration as fmt
-
-    text = fmt(hours)
-    # Three significant figures print 1000 years as 1e+03: write the number out instead.
-    m = re.fullmatch(r"(-?)[0-9.]+e\+[0-9]+([a-z]+)", text)
-    return f"{m.group(1)}{abs(hours) / UNITS[m.group(2)]:.0f}{m.group(2)}" if m else text
-
-
 def _plural(n: int, word: str) -> str:
     """``1 service``, ``3 services``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _rate(x: float | None) -> str:
-    """A count per year: ``0.0133``, ``17.5``, ``0`` (fixed notation, never ``1e-05``)."""
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if x == 0:
-        return "0"
-    if x < 0.001:
-        return "< 0.001"
-    return f"{x:.3g}" if x < 1000 else f"{x:.0f}"
 
 
 def _interval(metric: dict, fmt) -> str:
@@ -1020,14 +972,6 @@ def _interval(metric: dict, fmt) -> str:
     if lo == hi:
         return "(no spread between replicas: no interval)"
     return f"[{fmt(lo)}, {fmt(hi)}]"
-
-
-def nines_text(a: float) -> str:
-    """``4.07 nines``; a 100 % estimate has no finite number of nines, so it says so instead of ``inf``."""
-    from .analytic import nines
-
-    n = nines(a)
-    return f"{n:.2f} nines" if math.isfinite(n) else "all nines (no downtime at all)"
 
 
 def _seconds(t: float) -> str:

@@ -107,8 +107,15 @@ def format_duration(hours: float) -> str:
             continue
         size = UNITS[unit]
         if hours >= size:
-            value = hours / size
-            # Three significant digits, but never an exponent ('1000y', not '1e+03y').
-            text = f"{value:.0f}" if value >= 1000 else f"{value:.3g}"
-            return f"{sign}{text}{unit}"
-    return f"{sign}{hours / UNITS['ms']:.3g}ms"
+            return f"{sign}{plain(hours / size)}{unit}"
+    return f"{sign}{plain(hours / UNITS['ms'])}ms"
+
+
+def plain(value: float) -> str:
+    """Three significant figures, never an exponent (``1000``, ``12345``, ``0.0036``)."""
+    if value >= 1000:
+        return f"{value:.0f}"
+    text = f"{value:.3g}"
+    if "e" in text:                     # below 1e-4: a few decimals are enough for a duration
+        return f"{value:.6f}".rstrip("0")
+    return text

@@ -28,6 +28,7 @@ from typing import Any, Callable
 from ._version import __version__
 from ._format import duration as format_duration
 from ._format import minutes as _minutes
+from ._format import percent
 from .analytic import TIERS, nines
 from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
 
@@ -57,7 +58,6 @@ SECTIONS = (
 def _pct(a: float | None, digits: int | None = None) -> str:
     if a is None or not math.isfinite(a):
         return "n/a"
-    from .cli import percent
 
     return percent(a, digits)
 
