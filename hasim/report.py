@@ -31,6 +31,7 @@ from ._format import minutes as _minutes
 from ._format import percent
 from .analytic import TIERS, nines
 from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
+from .structure import reach
 
 __all__ = ["render_report", "write_report", "render_comparison_report", "write_comparison_report", "verdict",
            "SECTIONS"]
@@ -91,7 +92,7 @@ def _nines(a: float | None) -> str:
     if a is None or not math.isfinite(a):
         return "n/a"
     n = nines(a)
-    return "∞" if math.isinf(n) else f"{n:.2f}"
+    return "no downtime at all" if math.isinf(n) else f"{n:.2f}"
 
 
 def _law(dist) -> str:
@@ -321,10 +322,9 @@ def _tiers_context(results) -> list[dict]:
         })
     # A tier the SLO names but TIERS lacks (e.g. 99.95 %) is shown too.
     if results.slo is not None and not any(math.isclose(results.slo, t) for t in TIERS):
-        ra = _metric_row(results, "request_availability")
         target = results.slo / 100
         allowed = (1 - target) * _MINUTES_PER_YEAR
-        verdict_ = "met" if ra["lo"] >= target else ("missed" if ra["hi"] < target else "uncertain")
+        verdict_ = results.slo_verdict(advise=False)["verdict"]  # the one rule (hasim.results.slo_verdict)
         rows.append({"tier": f"{results.slo:g} %", "is_slo": True, "allowed_year": _mins(allowed),
                      "allowed_month": _mins(allowed / 12), "design": _mins(down["mean"]),
                      "design_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
@@ -453,19 +453,6 @@ _WORSE_WHEN_RAISED = {"mttr": 1, "detection": 1, "promotion": 1, "health_check":
                       "mtbf": -1, "replicas": -1, "cache_ttl": -1}
 
 
-def _beneath(scenario, name: str) -> set[str]:
-    """``name`` and every service it depends on (requires, cached, optional, targets)."""
-    seen, stack = set(), [name]
-    while stack:
-        n = stack.pop()
-        if n in seen or n not in scenario.services:
-            continue
-        seen.add(n)
-        svc = scenario.services[n]
-        stack.extend(list(svc.dependencies) + list(svc.targets))
-    return seen
-
-
 def _quorum_why(scenario, name: str, n: int) -> str | None:
     """Why a quorum of ``n`` can be worse than the scenario's: more zones whose loss breaks the majority."""
     svc = scenario.services.get(name)
@@ -525,7 +512,7 @@ def _surprises(frame, scenario) -> list[str]:
                 why = _quorum_why(scenario, next(iter(touched)), int(value))
             for name, router in routers if why is None else []:
                 for i, target in enumerate(router.targets[:-1]):
-                    if touched & _beneath(scenario, target):
+                    if touched & reach(scenario, start=target):
                         why = (f"{name} (<code>route: failover</code>) leaves {target} only when it serves nothing "
                                f"at all. The change turns some partial outages of {target}, which {name} rides "
                                f"out at reduced service until the repair, into full ones, which it moves to "

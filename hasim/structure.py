@@ -28,12 +28,12 @@ def reads(sc: Scenario) -> dict[str, list[str]]:
     return out
 
 
-def reach(sc: Scenario, optional: bool = False) -> set[str]:
-    """The services the entry's served fraction can depend on (the entry included); with
-    ``optional``, also those reached through ``optional`` dependencies (reported, not counted)."""
+def reach(sc: Scenario, optional: bool = False, start: str | None = None) -> set[str]:
+    """The services the entry's (or ``start``'s) served fraction can depend on, itself included;
+    with ``optional``, also those reached through ``optional`` dependencies (reported, not counted)."""
     edges = reads(sc)
     seen: set[str] = set()
-    todo = [sc.entry]
+    todo = [sc.entry if start is None else start]
     while todo:
         name = todo.pop()
         if name not in seen:
