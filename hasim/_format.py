@@ -17,7 +17,8 @@ from typing import Iterable
 
 from .durations import format_duration
 
-__all__ = ["duration", "minutes", "percent", "nines_text", "rate", "minutes_unit", "in_unit", "MINUTE_UNITS"]
+__all__ = ["duration", "minutes", "percent", "interval_digits", "nines_text", "rate", "minutes_unit", "in_unit",
+           "MINUTE_UNITS"]
 
 #: Downtime units and their size in minutes.
 MINUTE_UNITS = {"s": 1.0 / 60.0, "min": 1.0, "h": 60.0, "d": 1440.0}
@@ -50,11 +51,23 @@ def minutes(m: float) -> str:
     return f"{m / 1440:.2f} d"
 
 
+def _digits(a: float) -> int:
+    """Decimals of a percentage that show two significant figures of 1 - a (4 to 9)."""
+    return 4 if a >= 1.0 or a <= 0.99 else min(9, max(4, math.ceil(-math.log10(1.0 - a)) - 1))
+
+
 def percent(a: float, digits: int | None = None) -> str:
     """99.9871 % style, with enough digits to show two significant figures of 1 - a."""
-    if digits is None:
-        digits = 4 if a >= 1.0 or a <= 0.99 else min(9, max(4, math.ceil(-math.log10(1.0 - a)) - 1))
-    return f"{100 * a:.{digits}f} %"
+    return f"{100 * a:.{_digits(a) if digits is None else digits}f} %"
+
+
+def interval_digits(mean: float, lo: float, hi: float) -> int:
+    """Decimals of :func:`percent` that show a 95 % interval as an interval: the mean's own digits,
+    more while the two ends would print alike (``[99.9988 %, 99.9988 %]`` looks certain), at most 9."""
+    digits = _digits(mean)
+    while digits < 9 and percent(lo, digits) == percent(hi, digits):
+        digits += 1
+    return digits
 
 
 def nines_text(a: float) -> str:

@@ -14,7 +14,7 @@ import sys
 from contextlib import contextmanager
 from typing import Sequence
 
-from ._format import minutes, nines_text, percent
+from ._format import interval_digits, minutes, nines_text, percent
 from ._format import rate as _rate
 from ._version import __version__
 from .durations import format_duration
@@ -888,9 +888,11 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
         lines.append(f"  time availability     {percent(ta['mean'])}")
         lines.append(f"  downtime              {minutes(down['mean'])}/year")
     else:
-        lines.append(f"  request availability  {percent(ra['mean'])}  {_interval(ra, percent)}  "
-                     f"{nines_text(ra['mean'])}")
-        lines.append(f"  time availability     {percent(ta['mean'])}  {_interval(ta, percent)}")
+        for label, m, tail in (("request availability", ra, f"  {nines_text(ra['mean'])}"),
+                               ("time availability   ", ta, "")):
+            digits = interval_digits(m["mean"], *m["ci95"]) if None not in m["ci95"] else None
+            fmt = lambda x, d=digits: percent(x, d)  # noqa: E731
+            lines.append(f"  {label}  {fmt(m['mean'])}  {_interval(m, fmt)}{tail}")
         lines.append(f"  downtime              {minutes(down['mean'])}/year  "
                      f"{_interval(down, lambda x: minutes(max(x, 0)))}")
     if r.slo is not None:

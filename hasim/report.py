@@ -28,7 +28,7 @@ from typing import Any, Callable
 from ._version import __version__
 from ._format import duration as format_duration
 from ._format import minutes as _minutes
-from ._format import percent
+from ._format import interval_digits, percent
 from .analytic import TIERS, nines
 from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
 from .structure import reach
@@ -63,9 +63,12 @@ def _pct(a: float | None, digits: int | None = None) -> str:
     return percent(a, digits)
 
 
-def _pct_range(lo: float, hi: float) -> str:
-    """'99.9918 – 99.9931 %' (one unit, so that it does not wrap inside a number)."""
-    low, high = _pct(lo), _pct(hi)
+def _pct_range(lo: float, hi: float, mean: float | None = None) -> str:
+    """'99.9918 – 99.9931 %' (one unit, so that it does not wrap inside a number), with as many
+    decimals as it takes for the two ends to differ."""
+    finite = all(x is not None and math.isfinite(x) for x in (lo, hi))
+    digits = interval_digits(lo if mean is None else mean, lo, hi) if finite else None
+    low, high = _pct(lo, digits), _pct(hi, digits)
     return f"{low[:-2] if low.endswith(' %') else low} – {high}"
 
 

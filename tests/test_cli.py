@@ -184,3 +184,14 @@ def test_a_horizon_override_shorter_than_the_window_is_invalid(capsys, tmp_path,
     assert code == EXIT_INVALID
     assert "window" in err and "longer than the horizon" in err
     assert not (tmp_path / "x.html").exists()
+
+
+def test_an_interval_never_prints_as_a_point():
+    """A 2000-replica run of a 4.9-nines design printed '99.9988 % [99.9988 %, 99.9988 %]'."""
+    from hasim._format import interval_digits, percent
+
+    mean, lo, hi = 0.9999880, 0.9999878, 0.9999882
+    d = interval_digits(mean, lo, hi)
+    assert d == 5 and percent(lo, d) != percent(hi, d) == "99.99882 %"
+    assert interval_digits(0.9991, 0.9990, 0.9992) == 4          # the usual case keeps its digits
+    assert interval_digits(0.5, 0.5, 0.5) == 9                   # no width at all: stops at 9
