@@ -17,7 +17,7 @@ from typing import Iterable
 
 from .durations import format_duration
 
-__all__ = ["duration", "minutes", "percent", "interval_digits", "nines_text", "rate", "minutes_unit", "in_unit",
+__all__ = ["duration", "minutes", "percent", "interval_digits", "percents", "nines_text", "rate", "minutes_unit", "in_unit",
            "MINUTE_UNITS"]
 
 #: Downtime units and their size in minutes.
@@ -68,6 +68,15 @@ def interval_digits(mean: float, lo: float, hi: float) -> int:
     while digits < 9 and percent(lo, digits) == percent(hi, digits):
         digits += 1
     return digits
+
+
+def percents(mean: float, lo: float, hi: float) -> tuple[str, str, str]:
+    """``mean, lo, hi`` as :func:`percent` texts with the same decimals, enough for ``lo`` and ``hi``
+    to differ (:func:`interval_digits`); non-finite values print as ``n/a``."""
+    if not all(x is not None and math.isfinite(x) for x in (mean, lo, hi)):
+        return tuple("n/a" if x is None or not math.isfinite(x) else percent(x) for x in (mean, lo, hi))
+    d = interval_digits(mean, lo, hi)
+    return percent(mean, d), percent(lo, d), percent(hi, d)
 
 
 def nines_text(a: float) -> str:

@@ -14,7 +14,7 @@ import sys
 from contextlib import contextmanager
 from typing import Sequence
 
-from ._format import interval_digits, minutes, nines_text, percent
+from ._format import interval_digits, minutes, nines_text, percent, percents
 from ._format import rate as _rate
 from ._version import __version__
 from .durations import format_duration
@@ -290,13 +290,13 @@ def _run(args) -> int:
 
 def _gate_line(slo: dict) -> str:
     """Why ``--fail-under-slo`` fails a design: its verdict and the estimate behind it."""
-    lo, hi = slo["ci95"]
-    estimate = f"request availability {percent(slo['mean'])}"
+    mean, lo, hi = percents(slo["mean"], *slo["ci95"])
+    estimate = f"request availability {mean}"
     if slo["status"] == "not-met":
-        return f"SLO {slo['slo']:g} % missed: {estimate} [{percent(lo)}, {percent(hi)}]"
+        return f"SLO {slo['slo']:g} % missed: {estimate} [{lo}, {hi}]"
     if slo["status"] == "too-close":
         return (f"SLO {slo['slo']:g} % not shown to be met, too close to call: {estimate} "
-                f"[{percent(lo)}, {percent(hi)}] straddles it" + (f"; {slo['advice']}" if slo.get("advice") else ""))
+                f"[{lo}, {hi}] straddles it" + (f"; {slo['advice']}" if slo.get("advice") else ""))
     return (f"SLO {slo['slo']:g} % not shown to be met, insufficient evidence: {slo['reason']}"
             + (f"; {slo['advice']}" if slo.get("advice") else ""))
 
@@ -345,7 +345,7 @@ def _stored_headline(document: dict) -> str:
     ra = document["metrics"]["request_availability"]
     lo, hi = ra["ci95"]
     interval = ("no outage observed" if document.get("outages") == 0 or lo == hi
-                else f"[{percent(lo)}, {percent(hi)}]")
+                else "[{1}, {2}]".format(*percents(ra["mean"], lo, hi)))
     return (f"{document['scenario']}: {_plural(document['replicas'], 'replica')} x "
             f"{document['horizon_hours'] / 8760:g} y, seed {document['seed']} (stored)  request availability "
             f"{percent(ra['mean'])} {interval}")
@@ -634,8 +634,9 @@ def format_sweep(frame, quiet: bool = False) -> str:
         row = [str(rec[p]) for p in paths]
         if varying_reps:
             row.append(str(rec["replicas"]))
-        row.append(f"{percent(rec['request_availability'])} [{percent(rec['request_availability_ci_low'])}, "
-                   f"{percent(rec['request_availability_ci_high'])}]")
+        ra, lo, hi = percents(*(rec[k] for k in ("request_availability", "request_availability_ci_low",
+                                                 "request_availability_ci_high")))
+        row.append(f"{ra} [{lo}, {hi}]")
         row.append(f"{minutes(max(rec['downtime_minutes_per_year'], 0))} "
                    f"[{minutes(max(rec['downtime_minutes_per_year_ci_low'], 0))}, "
                    f"{minutes(max(rec['downtime_minutes_per_year_ci_high'], 0))}]")
@@ -891,8 +892,8 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
         for label, m, tail in (("request availability", ra, f"  {nines_text(ra['mean'])}"),
                                ("time availability   ", ta, "")):
             digits = interval_digits(m["mean"], *m["ci95"]) if None not in m["ci95"] else None
-            fmt = lambda x, d=digits: percent(x, d)  # noqa: E731
-            lines.append(f"  {label}  {fmt(m['mean'])}  {_interval(m, fmt)}{tail}")
+            lines.append(f"  {label}  {percent(m['mean'], digits)}  {_interval(m, lambda x: percent(x, digits))}"
+                         f"{tail}")
         lines.append(f"  downtime              {minutes(down['mean'])}/year  "
                      f"{_interval(down, lambda x: minutes(max(x, 0)))}")
     if r.slo is not None:
