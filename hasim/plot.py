@@ -267,7 +267,9 @@ def window_breaches(results, ax: Axes | None = None, *, slo: float | None = None
 def _stage_table(results):
     stages = getattr(results, "stages", None)
     if stages is not None and len(stages):
-        return stages.rename(columns={"stage": "label"}), "stage"
+        # Stages never charged are left out, like causes: a bar of 0 with a [0, 0] interval
+        # would claim a certainty the histories do not give.
+        return stages[stages.downtime_minutes_per_year > 0].rename(columns={"stage": "label"}), "stage"
     att = results.attribution
     if "stage" in att.columns:
         g = att.groupby("stage", sort=False)["downtime_minutes_per_year"].sum().reset_index()

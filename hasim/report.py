@@ -383,8 +383,10 @@ def _drivers_context(results) -> dict:
              "share_value": float(r.share) if math.isfinite(r.share) else 0.0}
             for r in att.head(15).itertuples()]
     stages = getattr(results, "stages", None)
-    stage_rows = None
+    stage_rows, unseen = None, []
     if stages is not None and len(stages):
+        unseen = [s for s, v in zip(stages.stage, stages.downtime_minutes_per_year) if not v > 0]
+        stages = stages[stages.downtime_minutes_per_year > 0]
         stage_rows = [{"stage": r.stage, "mean": _mins(r.downtime_minutes_per_year),
                        "ci": f"{_mins(max(r.ci_low, 0))} – {_mins(r.ci_high)}",
                        "share": f"{100 * r.share:.1f} %" if math.isfinite(r.share) else "–",
@@ -399,6 +401,7 @@ def _drivers_context(results) -> dict:
                              (7.4, _figure_height(len(stage_rows) if stage_rows else 3)), "stages"),
         "rows": rows, "more": max(0, len(att) - len(rows)),
         "stage_rows": stage_rows,
+        "unseen_stages": unseen,
         "has_stage_column": "stage" in att.columns,
         "total": _mins(total),
         "top": top,

@@ -324,3 +324,20 @@ def test_stages_are_shown_when_the_engine_reports_them(results, design):
     assert "<td>detection</td>" in drivers and "60.0 %" in drivers
     assert "does not split downtime by stage" not in drivers
     assert "Downtime by stage" in drivers  # the chart title (matplotlib keeps each text as an SVG comment)
+
+
+def test_stages_never_charged_are_named_not_drawn_as_zero_intervals(page):
+    # The review design has no DNS router and no cache: those stages are never charged.  A row of
+    # "0 s" with "0 s – 0 s" read as a certain zero; the report names them instead.
+    assert "Not seen in these histories:" in page and "stale-cache" in page.split("Not seen in these histories:")[1][:200]
+    assert "0 s – 0 s" not in page
+
+
+def test_a_run_without_outages_has_no_stage_to_charge():
+    from hasim import Scenario
+
+    sc = Scenario(name="quiet", entry="a", slo=99.9, services={"a": {"replicas": 3, "mtbf": "50y", "mttr": "1h"}})
+    res = simulate(sc, replicas=20)
+    assert res.total_outages == 0
+    text = render_report(res, sc, sensitivity_replicas=20)
+    assert "No request was lost in these histories" in text and "does not split downtime by stage" not in text
