@@ -33,7 +33,7 @@ from pydantic import AliasChoices, BeforeValidator, Discriminator, Field, Tag, m
 from pydantic_core import PydanticCustomError
 
 from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat
-from .errors import suggest
+from .errors import UNION_TAGS, suggest
 
 __all__ = [
     "Exponential",
@@ -297,6 +297,7 @@ class Empirical(_Dist):
 
 
 DISTRIBUTION_NAMES = ("exponential", "weibull", "lognormal", "fixed", "uniform", "empirical")
+UNION_TAGS.update(DISTRIBUTION_NAMES)
 _SHORTHAND_KEYS = ("mtbf", "mttr")
 
 

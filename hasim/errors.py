@@ -149,13 +149,17 @@ def _tag_of(model: type[BaseModel]) -> str | None:
     return field.default if field is not None else None
 
 
+#: Tags of the tagged unions below 'failure:' / 'repair:' (the distribution names), which pydantic
+#: inserts into error locations.  Filled by :mod:`hasim.distributions`, which defines the union:
+#: this module sits below it and cannot import it.
+UNION_TAGS: set[str] = set()
+
+
 def _clean_loc(loc: tuple) -> list[str]:
     """Drop the discriminator tags pydantic inserts after 'failure:' / 'repair:'."""
-    from .distributions import DISTRIBUTION_NAMES
-
     out: list[str] = []
     for i, part in enumerate(loc):
-        if (part in DISTRIBUTION_NAMES and i > 0 and loc[i - 1] in ("failure", "repair")
+        if (part in UNION_TAGS and i > 0 and loc[i - 1] in ("failure", "repair")
                 and i + 1 <= len(loc)):
             continue
         if isinstance(part, str) and (part.startswith("function-") or part in ("list[...]",)):

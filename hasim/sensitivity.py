@@ -25,11 +25,12 @@ import numpy as np
 from .durations import HOURS_PER_YEAR, parse_duration
 from .errors import ScenarioError
 from .model import Scenario
+from .sweep import default_replicas
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["sensitivity", "sweep", "parameters", "Parameter", "default_replicas"]
+__all__ = ["sensitivity", "parameters", "Parameter", "default_replicas"]
 
 _MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
 _Z95 = 1.96
@@ -61,13 +62,6 @@ class Parameter:
     low: dict[str, Any] | None
     high: dict[str, Any] | None
     notes: list[str] = field(default_factory=list)
-
-
-def default_replicas(scenario: Scenario, replicas: int | None = None) -> int:
-    """Replicas per variant when none are given: a quarter of the scenario's, at least 200."""
-    if replicas is not None:
-        return int(replicas)
-    return max(200, scenario.replicas // 4)
 
 
 def _scaled_dist(dist, factor: float) -> dict:
@@ -251,7 +245,3 @@ def sensitivity(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0), r
                         "baseline_availability": float(base_ra.mean()),
                         "baseline_downtime": float(base_dt.mean())})
     return frame
-
-
-# The sweep moved to hasim.sweep (grids, zip, every measure); imported here for older code.
-from .sweep import sweep  # noqa: E402

@@ -32,7 +32,7 @@ from .model import Scenario
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["sweep", "sweep_points", "run_points", "MEASURES"]
+__all__ = ["sweep", "sweep_points", "run_points", "MEASURES", "default_replicas"]
 
 #: Every measure of a sweep row, in summary order.
 MEASURES = ("request_availability", "time_availability", "degraded_fraction", "down_fraction",
@@ -41,6 +41,13 @@ MEASURES = ("request_availability", "time_availability", "degraded_fraction", "d
 #: The measures of the one-parameter form (its historical columns come first).
 _LEGACY_MEASURES = ("request_availability", "time_availability", "downtime_minutes_per_year", "p_window_breach")
 _zip = zip
+
+
+def default_replicas(scenario: Scenario, replicas: int | None = None) -> int:
+    """Replicas per variant when none are given: a quarter of the scenario's, at least 200."""
+    if replicas is not None:
+        return int(replicas)
+    return max(200, scenario.replicas // 4)
 
 
 def sweep_points(scenario: Scenario, grid: Mapping[str, Sequence[Any]], *, zip: bool = False,
@@ -314,8 +321,6 @@ def _sweep_one(scenario, path, values, replicas, seed, *, engine, horizon, label
                client, progress, source):
     """The one-parameter form: ``parameter, path, value, unit`` and the measures."""
     import pandas as pd
-
-    from .sensitivity import default_replicas
 
     if values is None:
         raise TypeError("sweep(scenario, path, values): values missing")
