@@ -177,6 +177,42 @@ class _Signal:
             ev.succeed(value)
 
 
+class _Timer(simpy.Event):
+    """A primary event: triggered when created, like :class:`simpy.Timeout`, and scheduled ``delay``
+    hours from now with priority ``kind`` (its rank among events at the same instant).
+
+    ``on_primary`` runs first among its callbacks (before the process waiting on it resumes).
+    A timer is never removed from SimPy's queue: ``cancelled`` makes it a no-op when it comes up
+    (its process no longer waits on it).  ``at`` is its time, ``cause`` the root-cause index an
+    outage starting at it is charged to (None: inherited, see :meth:`_Replica._inherit`).
+    """
+
+    def __init__(self, env: simpy.Environment, kind: int, delay: float, cause: int | None,
+                 on_primary: Callable[[simpy.Event], None]):
+        # As in simpy.Timeout: Event.__init__ inlined, the event triggered (ok, no value) at creation.
+        self.env = env
+        self.callbacks = [on_primary]
+        self._ok = True
+        self._value = None
+        self.cancelled = False
+        self.cause = cause
+        self.at = env.now + delay
+        env.schedule(self, kind, delay)
+
+
+class _Soon(simpy.Event):
+    """Runs ``callback`` at the current instant, after SimPy's URGENT and NORMAL events and the
+    earlier ones of the same ``priority`` (the engine's settle step, :data:`_SETTLE`), before any
+    primary event of this instant.  Triggered when created, like :class:`simpy.events.Initialize`."""
+
+    def __init__(self, env: simpy.Environment, priority: int, callback: Callable[[simpy.Event], None]):
+        self.env = env
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority)
+
+
 class _Instance:
     __slots__ = ("index", "shard", "zone", "up", "available", "routed", "proc", "clock_speed", "interrupting",
                  "probe", "label")
@@ -401,18 +437,9 @@ class _Replica:
         if self.log_rows is not None:
             self.log_rows.append([self.env.now, component, event, math.nan])
 
-    def _timer(self, kind: int, delay: float, cause: int | None = None):
+    def _timer(self, kind: int, delay: float, cause: int | None = None) -> _Timer:
         """A primary event ``delay`` hours from now, ordered by ``kind`` among events at the same time."""
-        env = self.env
-        ev = simpy.Event(env)
-        ev._ok = True
-        ev._value = None
-        ev.cancelled = False
-        ev.cause = cause
-        ev.at = env.now + delay
-        ev.callbacks.append(self._on_primary)
-        env.schedule(ev, kind, delay)
-        return ev
+        return _Timer(self.env, kind, delay, cause, self._on_primary)
 
     def _on_primary(self, ev) -> None:
         """Runs before the process sees its event: integrate up to now with the state unchanged."""
@@ -423,19 +450,12 @@ class _Replica:
         self._advance(self.env.now)
         self.stage_now = None   # any event may change the stage (a zone going down under a failed instance)
 
-    def _soon(self, priority: int, fn: Callable) -> None:
-        ev = simpy.Event(self.env)
-        ev._ok = True
-        ev._value = None
-        ev.callbacks.append(fn)
-        self.env.schedule(ev, priority, 0.0)
-
     def _touch(self, s: _Service) -> None:
         """``s`` may have changed: settle (and record) before the next primary event."""
         self.dirty.add(s.index)
         if not self.settle_pending:
             self.settle_pending = True
-            self._soon(_SETTLE, self._settle)
+            _Soon(self.env, _SETTLE, self._settle)
 
     def _speed(self, inst: _Instance) -> float:
         """Clock speed: 0 in a down zone; an idle warm / cold standby ages at warm_factor / not at all."""
@@ -896,7 +916,7 @@ class _Replica:
                 if self.pauses > _MAX_PAUSES:
                     raise RuntimeError(f"reference engine: no progress settling {s.name!r} at t={self.env.now}")
                 self.settle_pending = True
-                self._soon(_SETTLE, self._settle)
+                _Soon(self.env, _SETTLE, self._settle)
                 return
             self.dirty.discard(v)
             if self._evaluate(s):
