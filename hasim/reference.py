@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import math
 import time
+from heapq import heappop, heappush
 from typing import Callable
 
 import numpy as np
@@ -397,7 +398,8 @@ class _Replica:
                     s.caches.append(cache)
                     s.masked_by[cache.dep] = cache
         # Measures.
-        self.dirty: set[int] = set()
+        self.dirty: list[int] = []                      # heap of the dirty services' indices (lowest first)
+        self.is_dirty = [False] * len(self.svc)          # membership: each index is at most once in the heap
         self.settle_pending = False
         self.vals: list[float] = [1.0] * len(self.svc)   # s.val of every service, by index
         self.stage_now = None                            # cached stage until the next settle
@@ -452,7 +454,7 @@ class _Replica:
 
     def _touch(self, s: _Service) -> None:
         """``s`` may have changed: settle (and record) before the next primary event."""
-        self.dirty.add(s.index)
+        self._mark_dirty(s.index)
         if not self.settle_pending:
             self.settle_pending = True
             _Soon(self.env, _SETTLE, self._settle)
@@ -905,11 +907,18 @@ class _Replica:
                 return dep.episode_cause
         return s.index
 
+    def _mark_dirty(self, v: int) -> None:
+        if not self.is_dirty[v]:
+            self.is_dirty[v] = True
+            heappush(self.dirty, v)
+
     def _settle(self, _ev=None) -> None:
-        """Re-evaluate dirty services in topological order (see the module docstring)."""
+        """Re-evaluate dirty services in topological order (see the module docstring): always the
+        lowest dirty index next, from a heap (O(log n) per service marked dirty)."""
         self.settle_pending = False
-        while self.dirty:
-            v = min(self.dirty)
+        dirty, is_dirty = self.dirty, self.is_dirty
+        while dirty:
+            v = dirty[0]
             s = self.svc[v]
             if self._reacts(s):
                 self.pauses += 1
@@ -918,9 +927,11 @@ class _Replica:
                 self.settle_pending = True
                 _Soon(self.env, _SETTLE, self._settle)
                 return
-            self.dirty.discard(v)
+            heappop(dirty)
+            is_dirty[v] = False
             if self._evaluate(s):
-                self.dirty.update(self.m.parents[v])
+                for u in self.m.parents[v]:
+                    self._mark_dirty(u)
         self.pauses = 0  # a bound on the pauses of one settle, not of a whole history
         self.varying = [s.index for s in self.svc if s.varying]
         self.max_degree = max((self.svc[v].degree for v in self.varying), default=0)
