@@ -71,8 +71,8 @@ import simpy
 from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput, cause_labels,
                       new_output)
 from ._rng import sample_key
+from ._settings import MASK64, keep_windows as _keep_windows, n_windows
 from .durations import parse_duration
-from .engine import _MASK64, n_windows
 from .model import Scenario
 from .results import DEFAULT_SLO
 from .structure import reach, reads
@@ -104,7 +104,6 @@ _FAILOVER_STATES = frozenset({DETECT, WAIT_REQ, PROMOTE, FAILED, ELECT, REGAINED
 # --- cache states
 FRESH, SERVING, EXPIRED = "fresh", "serving-stale", "expired"
 
-_MAX_WINDOW_VALUES = 4_000_000
 _MAX_PAUSES = 10_000
 
 
@@ -357,7 +356,7 @@ class _Replica:
     def __init__(self, model: _Model, rng: np.random.Generator, horizon: float, window: float, windows: int,
                  threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0)):
         # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim._output).
-        self.sample = (np.uint64(sample[0] & _MASK64), np.uint64(sample[1] & _MASK64))
+        self.sample = (np.uint64(sample[0] & MASK64), np.uint64(sample[1] & MASK64))
         self.m, self.rng, self.horizon = model, rng, horizon
         self.window, self.n_windows, self.threshold = window, windows, threshold
         self.out, self.r, self.log_rows = out, r, log
@@ -1171,9 +1170,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
     """
     replicas, seed, horizon, window, windows, threshold = _settings(scenario, replicas, seed, horizon)
     model = _Model(scenario)
-    if keep_windows is None:
-        keep_windows = min(windows, max(1, _MAX_WINDOW_VALUES // replicas))
-    keep_windows = max(0, min(int(keep_windows), windows))
+    keep_windows = _keep_windows(keep_windows, windows, replicas)
     out = new_output(replicas, len(model.causes), len(model.order), keep_windows, max(0, int(keep_outages)))
     bar = None
     if progress is True:
