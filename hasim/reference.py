@@ -21,15 +21,16 @@ cached dependency          :meth:`_Replica._cache`
 How one instant is processed
 ----------------------------
 Every timed event (a *primary* event: a clock running out, a probe, a
-failover timer) is a SimPy event scheduled at ``(time, priority, sequence)``
-where the priority is its kind -- zone < instance < shard timer < service
-timer, the kernel's tie-break -- and the sequence is SimPy's creation
-counter.  Before a primary event is handed to its process, the measures are
-integrated up to its time (:meth:`_Replica._advance`, the state has not
-changed yet).  Its process changes the state and wakes the processes that
+failover timer) is a :class:`_Timer`, a SimPy event that schedules itself when
+created (like ``simpy.Timeout``) at ``(time, priority, sequence)`` where the
+priority is its kind -- zone < instance < shard timer < service timer, the
+kernel's tie-break -- and the sequence is SimPy's scheduling counter.
+Before a primary event is handed to its process, the measures are integrated
+up to its time (:meth:`_Replica._advance`, the state has not changed yet).  Its process changes the state and wakes the processes that
 must react at the same instant (SimPy's own URGENT / NORMAL priorities,
-which come before every primary kind).  Then :meth:`_Replica._settle`
-re-evaluates the dirty services in topological order; when a service's
+which come before every primary kind).  Then :meth:`_Replica._settle` (a
+:class:`_Soon` event of priority ``_SETTLE``, after those) re-evaluates the
+dirty services in topological order, lowest index first; when a service's
 mechanism must act before its value is known (a promotion that may start, a
 cache that starts serving stale, a router whose answer changes) the settle
 wakes that process and resumes after it ran, so no service ever sees a
