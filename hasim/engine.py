@@ -27,25 +27,13 @@ import numpy as np
 from .compile import compile_scenario
 from .durations import parse_duration
 from ._output import SimOutput, new_output
+from ._settings import MASK64 as _MASK64
+from ._settings import keep_windows as _keep_windows
+from ._settings import n_windows
 from .model import Scenario
 from .results import DEFAULT_SLO, Results
 
 __all__ = ["simulate", "n_windows", "progress_bar", "kernel_needs_compiling"]
-
-_MASK64 = (1 << 64) - 1
-#: Window availabilities kept per run for ``Results.windows`` (breach counts use every window).
-_MAX_WINDOW_VALUES = 4_000_000
-
-
-def n_windows(horizon: float, window: float) -> int:
-    """Windows of length ``window`` covering ``horizon`` (the last may be partial)."""
-    n = max(1, math.ceil(horizon / window))
-    while n > 1 and (n - 1) * window >= horizon:
-        n -= 1
-    while n * window < horizon:
-        n += 1
-    return n
-
 
 def _chunk_size(replicas: int, progress: bool = False) -> int:
     """Replicas per kernel call: large enough to keep every thread busy; with a progress display,
@@ -126,12 +114,6 @@ def progress_bar(total: int, desc: str, unit: str = "replica"):
 def _dask_chunk_size(replicas: int, threads: int) -> int:
     """About 8 tasks per worker thread, 256..16384 replicas each."""
     return int(min(16384, max(256, math.ceil(replicas / (8 * max(1, threads))))))
-
-
-def _keep_windows(keep_windows: int | None, windows: int, replicas: int) -> int:
-    if keep_windows is None:
-        keep_windows = min(windows, max(1, _MAX_WINDOW_VALUES // replicas))
-    return max(0, min(int(keep_windows), windows))
 
 
 def _relative_half_width(ra: np.ndarray) -> tuple[float, float, float]:
@@ -465,7 +447,7 @@ def _labels(sc: Scenario) -> _Labels:
 
 
 def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:
-    from .reference import simulate_reference
+    from .reference import simulate_reference  # lazy: it imports simpy (and numba, for the sample keys)
 
     callback, bar = (progress if callable(progress) else None), None
     if progress is True:  # the reference engine is ~300x slower: the run that most needs a bar

@@ -21,15 +21,16 @@ cached dependency          :meth:`_Replica._cache`
 How one instant is processed
 ----------------------------
 Every timed event (a *primary* event: a clock running out, a probe, a
-failover timer) is a SimPy event scheduled at ``(time, priority, sequence)``
-where the priority is its kind -- zone < instance < shard timer < service
-timer, the kernel's tie-break -- and the sequence is SimPy's creation
-counter.  Before a primary event is handed to its process, the measures are
-integrated up to its time (:meth:`_Replica._advance`, the state has not
-changed yet).  Its process changes the state and wakes the processes that
+failover timer) is a :class:`_Timer`, a SimPy event that schedules itself when
+created (like ``simpy.Timeout``) at ``(time, priority, sequence)`` where the
+priority is its kind -- zone < instance < shard timer < service timer, the
+kernel's tie-break -- and the sequence is SimPy's scheduling counter.
+Before a primary event is handed to its process, the measures are integrated
+up to its time (:meth:`_Replica._advance`, the state has not changed yet).  Its process changes the state and wakes the processes that
 must react at the same instant (SimPy's own URGENT / NORMAL priorities,
-which come before every primary kind).  Then :meth:`_Replica._settle`
-re-evaluates the dirty services in topological order; when a service's
+which come before every primary kind).  Then :meth:`_Replica._settle` (a
+:class:`_Soon` event of priority ``_SETTLE``, after those) re-evaluates the
+dirty services in topological order, lowest index first; when a service's
 mechanism must act before its value is known (a promotion that may start, a
 cache that starts serving stale, a router whose answer changes) the settle
 wakes that process and resumes after it ran, so no service ever sees a
@@ -62,6 +63,7 @@ from __future__ import annotations
 
 import math
 import time
+from heapq import heappop, heappush
 from typing import Callable
 
 import numpy as np
@@ -70,8 +72,8 @@ import simpy
 from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput, cause_labels,
                       new_output)
 from ._rng import sample_key
+from ._settings import MASK64, keep_windows as _keep_windows, n_windows
 from .durations import parse_duration
-from .engine import _MASK64, n_windows
 from .model import Scenario
 from .results import DEFAULT_SLO
 from .structure import reach, reads
@@ -103,7 +105,6 @@ _FAILOVER_STATES = frozenset({DETECT, WAIT_REQ, PROMOTE, FAILED, ELECT, REGAINED
 # --- cache states
 FRESH, SERVING, EXPIRED = "fresh", "serving-stale", "expired"
 
-_MAX_WINDOW_VALUES = 4_000_000
 _MAX_PAUSES = 10_000
 
 
@@ -175,6 +176,42 @@ class _Signal:
         ev = self.event
         if ev is not None and not ev.triggered:
             ev.succeed(value)
+
+
+class _Timer(simpy.Event):
+    """A primary event: triggered when created, like :class:`simpy.Timeout`, and scheduled ``delay``
+    hours from now with priority ``kind`` (its rank among events at the same instant).
+
+    ``on_primary`` runs first among its callbacks (before the process waiting on it resumes).
+    A timer is never removed from SimPy's queue: ``cancelled`` makes it a no-op when it comes up
+    (its process no longer waits on it).  ``at`` is its time, ``cause`` the root-cause index an
+    outage starting at it is charged to (None: inherited, see :meth:`_Replica._inherit`).
+    """
+
+    def __init__(self, env: simpy.Environment, kind: int, delay: float, cause: int | None,
+                 on_primary: Callable[[simpy.Event], None]):
+        # As in simpy.Timeout: Event.__init__ inlined, the event triggered (ok, no value) at creation.
+        self.env = env
+        self.callbacks = [on_primary]
+        self._ok = True
+        self._value = None
+        self.cancelled = False
+        self.cause = cause
+        self.at = env.now + delay
+        env.schedule(self, kind, delay)
+
+
+class _Soon(simpy.Event):
+    """Runs ``callback`` at the current instant, after SimPy's URGENT and NORMAL events and the
+    earlier ones of the same ``priority`` (the engine's settle step, :data:`_SETTLE`), before any
+    primary event of this instant.  Triggered when created, like :class:`simpy.events.Initialize`."""
+
+    def __init__(self, env: simpy.Environment, priority: int, callback: Callable[[simpy.Event], None]):
+        self.env = env
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = None
+        env.schedule(self, priority)
 
 
 class _Instance:
@@ -320,7 +357,7 @@ class _Replica:
     def __init__(self, model: _Model, rng: np.random.Generator, horizon: float, window: float, windows: int,
                  threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0)):
         # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim._output).
-        self.sample = (np.uint64(sample[0] & _MASK64), np.uint64(sample[1] & _MASK64))
+        self.sample = (np.uint64(sample[0] & MASK64), np.uint64(sample[1] & MASK64))
         self.m, self.rng, self.horizon = model, rng, horizon
         self.window, self.n_windows, self.threshold = window, windows, threshold
         self.out, self.r, self.log_rows = out, r, log
@@ -361,7 +398,8 @@ class _Replica:
                     s.caches.append(cache)
                     s.masked_by[cache.dep] = cache
         # Measures.
-        self.dirty: set[int] = set()
+        self.dirty: list[int] = []                      # heap of the dirty services' indices (lowest first)
+        self.is_dirty = [False] * len(self.svc)          # membership: each index is at most once in the heap
         self.settle_pending = False
         self.vals: list[float] = [1.0] * len(self.svc)   # s.val of every service, by index
         self.stage_now = None                            # cached stage until the next settle
@@ -401,18 +439,9 @@ class _Replica:
         if self.log_rows is not None:
             self.log_rows.append([self.env.now, component, event, math.nan])
 
-    def _timer(self, kind: int, delay: float, cause: int | None = None):
+    def _timer(self, kind: int, delay: float, cause: int | None = None) -> _Timer:
         """A primary event ``delay`` hours from now, ordered by ``kind`` among events at the same time."""
-        env = self.env
-        ev = simpy.Event(env)
-        ev._ok = True
-        ev._value = None
-        ev.cancelled = False
-        ev.cause = cause
-        ev.at = env.now + delay
-        ev.callbacks.append(self._on_primary)
-        env.schedule(ev, kind, delay)
-        return ev
+        return _Timer(self.env, kind, delay, cause, self._on_primary)
 
     def _on_primary(self, ev) -> None:
         """Runs before the process sees its event: integrate up to now with the state unchanged."""
@@ -423,19 +452,12 @@ class _Replica:
         self._advance(self.env.now)
         self.stage_now = None   # any event may change the stage (a zone going down under a failed instance)
 
-    def _soon(self, priority: int, fn: Callable) -> None:
-        ev = simpy.Event(self.env)
-        ev._ok = True
-        ev._value = None
-        ev.callbacks.append(fn)
-        self.env.schedule(ev, priority, 0.0)
-
     def _touch(self, s: _Service) -> None:
         """``s`` may have changed: settle (and record) before the next primary event."""
-        self.dirty.add(s.index)
+        self._mark_dirty(s.index)
         if not self.settle_pending:
             self.settle_pending = True
-            self._soon(_SETTLE, self._settle)
+            _Soon(self.env, _SETTLE, self._settle)
 
     def _speed(self, inst: _Instance) -> float:
         """Clock speed: 0 in a down zone; an idle warm / cold standby ages at warm_factor / not at all."""
@@ -885,22 +907,31 @@ class _Replica:
                 return dep.episode_cause
         return s.index
 
+    def _mark_dirty(self, v: int) -> None:
+        if not self.is_dirty[v]:
+            self.is_dirty[v] = True
+            heappush(self.dirty, v)
+
     def _settle(self, _ev=None) -> None:
-        """Re-evaluate dirty services in topological order (see the module docstring)."""
+        """Re-evaluate dirty services in topological order (see the module docstring): always the
+        lowest dirty index next, from a heap (O(log n) per service marked dirty)."""
         self.settle_pending = False
-        while self.dirty:
-            v = min(self.dirty)
+        dirty, is_dirty = self.dirty, self.is_dirty
+        while dirty:
+            v = dirty[0]
             s = self.svc[v]
             if self._reacts(s):
                 self.pauses += 1
                 if self.pauses > _MAX_PAUSES:
                     raise RuntimeError(f"reference engine: no progress settling {s.name!r} at t={self.env.now}")
                 self.settle_pending = True
-                self._soon(_SETTLE, self._settle)
+                _Soon(self.env, _SETTLE, self._settle)
                 return
-            self.dirty.discard(v)
+            heappop(dirty)
+            is_dirty[v] = False
             if self._evaluate(s):
-                self.dirty.update(self.m.parents[v])
+                for u in self.m.parents[v]:
+                    self._mark_dirty(u)
         self.pauses = 0  # a bound on the pauses of one settle, not of a whole history
         self.varying = [s.index for s in self.svc if s.varying]
         self.max_degree = max((self.svc[v].degree for v in self.varying), default=0)
@@ -1140,9 +1171,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
     """
     replicas, seed, horizon, window, windows, threshold = _settings(scenario, replicas, seed, horizon)
     model = _Model(scenario)
-    if keep_windows is None:
-        keep_windows = min(windows, max(1, _MAX_WINDOW_VALUES // replicas))
-    keep_windows = max(0, min(int(keep_windows), windows))
+    keep_windows = _keep_windows(keep_windows, windows, replicas)
     out = new_output(replicas, len(model.causes), len(model.order), keep_windows, max(0, int(keep_outages)))
     bar = None
     if progress is True:

@@ -1,4 +1,4 @@
-"""The indexed event heap (hasim._heap), checked against a sorted-list oracle.
+"""The indexed event heap (tests/_heap.py), checked against a sorted-list oracle.
 
 ``test_heap_suite_without_jit`` reruns this module with ``NUMBA_DISABLE_JIT=1``.
 """
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasim._heap import (
+from ._heap import (
     EventHeap,
     heap_clear,
     heap_contains,

@@ -1,4 +1,4 @@
-"""The kernel's event queue, in both layouts (linear scan and 4-ary heap), against hasim._heap
+"""The kernel's event queue, in both layouts (linear scan and 4-ary heap), against tests/_heap.py
 (the reference ordering: time, kind, seq); and the layouts give bit-identical simulations."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hasim import _kernel
-from hasim._heap import heap_new, heap_pop, heap_remove, heap_schedule
 from hasim._jit import njit
 from hasim.compile import compile_scenario
 from hasim.io import load as load_scenario
+
+from ._heap import heap_new, heap_pop, heap_remove, heap_schedule
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

@@ -1,4 +1,7 @@
-"""The pending-event queue of the kernel: an indexed binary min-heap in flat arrays.
+"""The ordering contract of the kernel's pending-event queue, as an indexed binary min-heap in
+flat arrays: the oracle the kernel's own queue (both layouts) is tested against in
+``tests/test_kernel.py``, itself checked against a sorted list in ``tests/test_heap.py``.  It
+lives with the tests because no part of the package uses it.
 
 Each event source (a component, a timer, ...) owns one *id* in
 ``0 .. capacity - 1`` and has at most one pending event. Scheduling an id that
@@ -40,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._jit import njit
+from hasim._jit import njit
 
 __all__ = [
     "EventHeap", "heap_new", "heap_clear", "heap_size", "heap_contains", "heap_push", "heap_update",
