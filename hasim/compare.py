@@ -20,13 +20,13 @@ import numpy as np
 
 from .durations import HOURS_PER_YEAR, parse_duration
 from .model import Scenario
+from .results import half_width
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = ["compare", "compare_results", "Comparison", "MEASURES", "sentences"]
 
-_Z95 = 1.96
 
 #: Measures compared, with their label, unit and whether more is better.
 MEASURES = {
@@ -54,9 +54,8 @@ def _per_replica(results) -> dict[str, np.ndarray]:
 
 
 def _estimate(x: np.ndarray) -> tuple[float, float, float]:
-    n = x.size
-    mean = float(x.mean()) if n else math.nan
-    half = _Z95 * float(x.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
+    mean = float(x.mean()) if x.size else math.nan
+    half = half_width(x)
     return mean, mean - half, mean + half
 
 
@@ -149,7 +148,7 @@ def compare_results(results: Sequence, scenarios: Sequence[Scenario] | None = No
                     diff, d_lo, d_hi = _estimate(x - ref)
                 else:
                     diff = float(x.mean() - ref.mean())
-                    half = _Z95 * math.sqrt(x.var(ddof=1) / x.size + ref.var(ddof=1) / ref.size)
+                    half = math.hypot(half_width(x), half_width(ref))  # independent runs
                     d_lo, d_hi = diff - half, diff + half
                 if d_lo > 0 or d_hi < 0:
                     verdict = "better" if (diff > 0) == higher_better else "worse"

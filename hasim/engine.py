@@ -31,7 +31,7 @@ from ._settings import MASK64 as _MASK64
 from ._settings import keep_windows as _keep_windows
 from ._settings import n_windows
 from .model import Scenario
-from .results import DEFAULT_SLO, Results
+from .results import DEFAULT_SLO, Results, half_width
 
 __all__ = ["simulate", "n_windows", "progress_bar", "kernel_needs_compiling"]
 
@@ -118,12 +118,9 @@ def _dask_chunk_size(replicas: int, threads: int) -> int:
 
 def _relative_half_width(ra: np.ndarray) -> tuple[float, float, float]:
     """(mean, 95 % half-width, half-width / mean) of the unavailability ``1 - ra``."""
-    from .results import Z95
-
     u = 1.0 - np.asarray(ra, dtype=np.float64)
-    n = u.size
     mean = float(u.mean())
-    half = Z95 * float(u.std(ddof=1)) / math.sqrt(n) if n > 1 else math.inf
+    half = half_width(u) if u.size > 1 else math.inf
     return mean, half, (half / mean if mean > 0 else math.inf)
 
 

@@ -22,7 +22,7 @@ from .analytic import TIERS, nines
 from .durations import HOURS_PER_YEAR
 from .structure import roles
 
-__all__ = ["Results", "DEFAULT_SLO", "Z95", "MIN_OUTAGES", "slo_verdict", "replicas_needed"]
+__all__ = ["Results", "DEFAULT_SLO", "Z95", "MIN_OUTAGES", "half_width", "slo_verdict", "replicas_needed"]
 
 #: The SLO (percent) used for window-breach statistics when the scenario gives none.
 DEFAULT_SLO = 99.9
@@ -41,6 +41,14 @@ _LEGACY_VERDICT = {"met": "met", "not-met": "missed", "too-close": "uncertain",
                    "insufficient-evidence": "insufficient-evidence"}
 
 
+def half_width(values) -> float:
+    """The 95 % half-width of the mean of independent per-replica ``values``:
+    ``Z95 * std(ddof=1) / sqrt(n)``; NaN with fewer than two values (one replica says nothing
+    about the spread).  Every interval hasim prints comes from here (issue 13 replaces the rule)."""
+    x = np.asarray(values, dtype=np.float64)
+    return float(Z95 * x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
+
+
 def _estimate(values: np.ndarray, fraction: bool = False) -> tuple[float, float, float, float]:
     """(mean, ci_low, ci_high, std) of per-replica values: a normal 95 % interval, whose lower end
     is clipped at 0 for measures that cannot be negative (a rare cause seen in a few replicas), and
@@ -49,7 +57,7 @@ def _estimate(values: np.ndarray, fraction: bool = False) -> tuple[float, float,
     n = x.size
     mean = float(x.mean()) if n else math.nan
     std = float(x.std(ddof=1)) if n > 1 else 0.0
-    half = Z95 * std / math.sqrt(n) if n else math.nan
+    half = half_width(x)
     low, high = mean - half, mean + half
     if n and low < 0.0 <= float(x.min()):
         low = 0.0

@@ -25,6 +25,7 @@ import numpy as np
 from .durations import HOURS_PER_YEAR, parse_duration
 from .errors import ScenarioError
 from .model import Scenario
+from .results import half_width
 from .sweep import default_replicas
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["sensitivity", "parameters", "Parameter", "default_replicas"]
 
 _MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
-_Z95 = 1.96
 
 _COLUMNS = [
     "parameter", "path", "kind", "unit", "base_value", "low_value", "high_value",
@@ -136,13 +136,6 @@ def _per_replica_downtime(results) -> np.ndarray:
     return np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
 
 
-def _half_width(diff: np.ndarray) -> float:
-    n = diff.size
-    if n < 2:
-        return math.nan
-    return float(_Z95 * diff.std(ddof=1) / math.sqrt(n))
-
-
 def sensitivity(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0), replicas: int | None = None,
                 seed: int | None = None, parameters: Iterable[str] | None = None, *,
                 engine: str = "numba", horizon: float | str | None = None,
@@ -228,7 +221,7 @@ def sensitivity(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0), r
             cells[f"delta_{side}"] = float(ra.mean() - base_ra.mean())
             cells[f"downtime_{side}"] = float(dt.mean())
             cells[f"downtime_delta_{side}"] = float(dt.mean() - base_dt.mean())
-            cells[f"downtime_delta_{side}_ci"] = _half_width(dt - base_dt)
+            cells[f"downtime_delta_{side}_ci"] = half_width(dt - base_dt)
         effects = [abs(cells["downtime_delta_low"]), abs(cells["downtime_delta_high"])]
         effects = [e for e in effects if math.isfinite(e)]
         rows.append({
