@@ -46,6 +46,7 @@ import numpy as np
 
 from .durations import HOURS_PER_YEAR
 from .model import Scenario, Service
+from .structure import needed, share
 
 __all__ = ["analyze", "Analysis", "TIERS", "instance_availability", "nines"]
 
@@ -160,7 +161,7 @@ class _Structure:
         svc = self.sc.services[name]
         if not svc.has_instances:
             return _point(1.0)
-        n, m = svc.replicas, self.available(name, zone_up)
+        m = self.available(name, zone_up)
         if svc.mode == "standby" and svc.standby != "hot":
             up = self._chain_availability(name, m)
             shard = {1.0: up, 0.0: 1.0 - up}
@@ -168,13 +169,7 @@ class _Structure:
             law = _binomial(m, self.p.instance[name])
             shard: Dist = {}
             for h, prob in enumerate(law):
-                if svc.is_router or svc.mode == "standby":
-                    value = 1.0 if h >= 1 else 0.0
-                elif svc.mode == "quorum":
-                    value = 1.0 if h >= n // 2 + 1 else 0.0
-                else:
-                    value = min(1.0, h / svc.min_healthy)
-                _add(shard, value, prob)
+                _add(shard, share(svc, h), prob)
         return _mean_of_copies(shard, svc.shards) if svc.shards > 1 else shard
 
     def _chain_availability(self, name: str, m: int) -> float:
@@ -622,7 +617,7 @@ def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTe
                         f"promotion fails with probability {1 - fo.success:.3g}: down until manual "
                         f"intervention or repair")
             else:
-                n, need = svc.replicas, svc.replicas // 2 + 1
+                n, need = svc.replicas, needed(svc)
                 # The leader (up: a) is lost while the others still hold a majority.
                 keep = a * sum(_binomial(n - 1, a)[need:])
                 rate = svc.shards * lam * keep
@@ -853,12 +848,7 @@ def _deterministic(sc: Scenario, st: _Structure, root: str, zone_up: dict[str, b
                 dead = failed.get((name, shard), set())
                 h = sum(1 for i, z in enumerate(st.placement[name]) if i not in dead and
                         (z is None or all(zone_up[c] for c in st.chain[z])))
-                if svc.is_router or svc.mode == "standby":
-                    values.append(1.0 if h >= 1 else 0.0)
-                elif svc.mode == "quorum":
-                    values.append(1.0 if h >= svc.replicas // 2 + 1 else 0.0)
-                else:
-                    values.append(min(1.0, h / svc.min_healthy))
+                values.append(share(svc, h))
             own = sum(values) / len(values)
         if svc.is_router:
             weights = svc.weights or [1.0] * len(svc.targets)

@@ -106,6 +106,7 @@ import numpy as np
 
 from .model import Scenario
 from .structure import reach as _reach
+from .structure import needed
 from .structure import reads as _reads
 
 __all__ = [
@@ -359,12 +360,8 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         if svc.has_instances:
             svc_has_inst[v] = 1
             svc_mode[v] = _MODE[svc.mode]
-            if svc.mode == "active":
-                svc_k[v] = svc.min_healthy
-            elif svc.mode == "quorum":
-                svc_k[v] = svc.replicas // 2 + 1
-            else:
-                svc_k[v] = 1
+            svc_k[v] = needed(svc)
+            if svc.mode == "standby":
                 svc_idle[v] = {"hot": 1.0, "warm": svc.warm_factor, "cold": 0.0}[svc.standby]
             svc_fail[v] = dists.add(svc.failure)
             svc_rep[v] = dists.add(svc.repair)
@@ -397,8 +394,8 @@ def compile_scenario(scenario: Scenario) -> Compiled:
         ancestors.append(sorted(seen))  # kernel order is topological
     # Reach: what the entry's served fraction can depend on (optional dependencies excluded).
     entry = sidx[sc.entry]
-    needed = _reach(sc)
-    reach = np.array([int(name in needed) for name in order], dtype=np.int64)
+    reached = _reach(sc)
+    reach = np.array([int(name in reached) for name in order], dtype=np.int64)
 
     # Zones.
     zone_fail = np.array([dists.add(sc.zones[z].failure) for z in zones], dtype=np.int64)

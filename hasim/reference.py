@@ -76,7 +76,7 @@ from ._settings import MASK64, keep_windows as _keep_windows, n_windows
 from .durations import parse_duration
 from .model import Scenario
 from .results import DEFAULT_SLO
-from .structure import reach, reads
+from .structure import needed, reach, reads
 
 __all__ = ["simulate_reference", "trace"]
 
@@ -319,7 +319,7 @@ class _Service:
         self.degree = 0
         self.episode_cause = -1
         self.acc = 0.0
-        self.k = spec.min_healthy if spec.mode == "active" else (spec.replicas // 2 + 1)
+        self.k = needed(spec)
         self.hc_loss = spec.health_check is not None and not spec.is_router and not spec.retry
 
 

@@ -10,9 +10,29 @@ in three places, and the one that labelled results left out
 
 from __future__ import annotations
 
-from .model import Scenario
+from .model import Scenario, Service
 
-__all__ = ["reads", "reach", "roles"]
+__all__ = ["reads", "reach", "roles", "needed", "share"]
+
+
+def needed(svc: Service) -> int:
+    """Available instances a shard needs to serve in full: ``min_healthy`` (active), a strict
+    majority (quorum), one (standby, and a router's own instances)."""
+    if svc.is_router or svc.mode == "standby":
+        return 1
+    if svc.mode == "quorum":
+        return svc.replicas // 2 + 1
+    return svc.min_healthy
+
+
+def share(svc: Service, h: int) -> float:
+    """What one shard with ``h`` available instances serves when no failover, election or
+    health check is in progress: ``min(1, h / min_healthy)`` for an active pool, all or nothing
+    for the other modes."""
+    k = needed(svc)
+    if svc.mode == "active" and not svc.is_router:
+        return min(1.0, h / k)
+    return 1.0 if h >= k else 0.0
 
 
 def reads(sc: Scenario) -> dict[str, list[str]]:
