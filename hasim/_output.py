@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["SimOutput", "new_output", "STAGES", "N_STAGES", "cause_labels"]
+__all__ = ["SimOutput", "new_output", "STAGES", "N_STAGES"]
 
 #: Stages of lost service, in output order (fixed: part of the results contract).
 STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache")
@@ -88,11 +88,3 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
 def rows(out: SimOutput, lo: int, hi: int) -> SimOutput:
     """Rows ``lo:hi`` of every array (views, written in place)."""
     return SimOutput(*(a[lo:hi] for a in out))
-
-
-def cause_labels(scenario) -> tuple[list[str], list[str]]:
-    """(cause names, cause kinds) of a scenario, in output order."""
-    services = scenario.topological_order()
-    names = list(services) + [f"zone {z}" for z in scenario.zones]
-    kinds = ["instance"] * len(services) + ["zone"] * len(scenario.zones)
-    return names, kinds

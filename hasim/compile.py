@@ -89,7 +89,7 @@ Every source draws from its own random stream, keyed by what it *is* rather
 than by its id (service, shard and replica number; zone; ...), so that adding
 a replica to one service leaves every other component's draws unchanged.
 
-Causes are those of :func:`hasim._output.cause_labels`: every service, then
+Causes are those of :func:`hasim.structure.cause_labels`: every service, then
 every zone.  Only instance and zone events carry a cause (``src_cause``);
 timers carry -1 and the kernel inherits the cause from the dependency whose
 degradation shows.
@@ -106,7 +106,7 @@ import numpy as np
 
 from .model import Scenario
 from .structure import reach as _reach
-from .structure import needed
+from .structure import cause_labels, needed
 from .structure import reads as _reads
 
 __all__ = [
@@ -243,7 +243,7 @@ class Compiled:
         Zone names in kernel order.
     causes : list of str
         Cause names by cause index: every service (instance failures), then
-        every zone (``"zone <name>"``); see :func:`hasim._output.cause_labels`.
+        every zone (``"zone <name>"``); see :func:`hasim.structure.cause_labels`.
     cause_kinds : list of str
         ``"instance"`` or ``"zone"`` per cause.
     """
@@ -405,8 +405,6 @@ def compile_scenario(scenario: Scenario) -> Compiled:
     zone_inst = [[i for i, zi in enumerate(inst_zone) if zi == z] for z in range(Z)]
 
     # Causes: services, then zones (the SimPy engine's labels).
-    from ._output import cause_labels
-
     causes, kinds = cause_labels(sc)
     svc_cause = np.arange(S, dtype=np.int64)
     zone_cause = np.arange(S, S + Z, dtype=np.int64)

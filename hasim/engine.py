@@ -20,7 +20,7 @@ import os
 import shutil
 import sys
 import time
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from ._settings import keep_windows as _keep_windows
 from ._settings import n_windows
 from .model import Scenario
 from .results import DEFAULT_SLO, Results, half_width
+from .structure import labels
 
 __all__ = ["simulate", "n_windows", "progress_bar", "kernel_needs_compiling"]
 
@@ -294,7 +295,7 @@ def simulate(
         runner.close()
     elapsed = time.perf_counter() - started
     n = int(out.ra.shape[0])
-    result = Results(compiled=compiled, out=out, engine=engine, replicas=n, seed=seed,
+    result = Results(labels=labels(sc), out=out, engine=engine, replicas=n, seed=seed,
                      horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
                      elapsed_seconds=elapsed, compile_seconds=compile_seconds, precision=info)
     result.kernel_compiled = compiled_now
@@ -427,22 +428,6 @@ class _DaskRunner:
         self.model.release()
 
 
-class _Labels(NamedTuple):
-    """What :class:`Results` needs of a compiled model, derived from the scenario alone."""
-
-    scenario: Scenario
-    services: list
-    causes: list
-    cause_kinds: list
-
-
-def _labels(sc: Scenario) -> _Labels:
-    from ._output import cause_labels
-
-    causes, kinds = cause_labels(sc)
-    return _Labels(sc, sc.topological_order(), causes, kinds)
-
-
 def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:
     from .reference import simulate_reference  # lazy: it imports simpy (and numba, for the sample keys)
 
@@ -457,7 +442,7 @@ def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_ou
     finally:
         if bar is not None:
             bar.close()
-    return Results(compiled=_labels(sc), out=out, engine="simpy", replicas=info["replicas"], seed=info["seed"],
+    return Results(labels=labels(sc), out=out, engine="simpy", replicas=info["replicas"], seed=info["seed"],
                    horizon=float(info["horizon"]), window=float(info["window"]), n_windows=info["n_windows"],
                    slo=sc.slo, elapsed_seconds=info["elapsed_seconds"])
 

@@ -859,8 +859,8 @@ def outage_timeline(results=None, scenario: Scenario | None = None, ax: Axes | N
     request-minutes (request-seconds, request-hours: the time unit of the axis).
     """
     if scenario is None and results is not None:
-        compiled = getattr(results, "compiled", None)
-        scenario = getattr(compiled, "scenario", None)
+        labels = getattr(results, "labels", None)
+        scenario = getattr(labels, "scenario", None)
     if outage is None and trace is None and results is not None:
         outage = representative_outage(results)
     if trace is None and not events and scenario is not None and outage is not None:

@@ -69,14 +69,14 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput, cause_labels,
+from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput,
                       new_output)
 from ._rng import sample_key
 from ._settings import MASK64, keep_windows as _keep_windows, n_windows
 from .durations import parse_duration
 from .model import Scenario
 from .results import DEFAULT_SLO
-from .structure import needed, reach, reads
+from .structure import cause_labels, needed, reach, reads
 
 __all__ = ["simulate_reference", "trace"]
 

@@ -268,10 +268,10 @@ class Results:
     #: (set by :func:`hasim.simulate`; ``compile_seconds`` is what either took).
     kernel_compiled: bool = False
 
-    def __init__(self, *, compiled, out, engine: str, replicas: int, seed: int, horizon: float,
+    def __init__(self, *, labels, out, engine: str, replicas: int, seed: int, horizon: float,
                  window: float, n_windows: int, slo: float | None, elapsed_seconds: float,
                  compile_seconds: float = math.nan, precision: dict | None = None):
-        self.compiled = compiled
+        self.labels = labels
         self.out = out
         self.engine = engine
         self.n_replicas = replicas
@@ -288,11 +288,11 @@ class Results:
     # -- basic facts ---------------------------------------------------------------------------
     @property
     def scenario(self) -> str:
-        return self.compiled.scenario.name
+        return self.labels.scenario.name
 
     @property
     def entry(self) -> str:
-        return self.compiled.scenario.entry
+        return self.labels.scenario.entry
 
     @property
     def events(self) -> int:
@@ -420,7 +420,7 @@ class Results:
         key = (v["slo"], v["min_outages"])
         cache = self.__dict__.setdefault("_needed", {})
         if key not in cache:
-            cache[key] = replicas_needed(self.compiled.scenario, v["slo"], self.horizon, min_outages=v["min_outages"])
+            cache[key] = replicas_needed(self.labels.scenario, v["slo"], self.horizon, min_outages=v["min_outages"])
         need = cache[key]
         if need["replicas"] is not None:
             return {"replicas_needed": need["replicas"],
@@ -506,7 +506,7 @@ class Results:
         order = np.lexsort((o.out_index[mask], rows))
         kept = mask.sum(axis=1)
         weight = o.outages[rows] / np.maximum(kept[rows], 1)
-        causes = np.asarray(self.compiled.causes, dtype=object)
+        causes = np.asarray(self.labels.causes, dtype=object)
         return pd.DataFrame({
             "replica": rows.astype(np.int64)[order],
             "index": o.out_index[mask][order],
@@ -522,7 +522,7 @@ class Results:
         loss_min = self.out.loss.sum(axis=2) * (60.0 / self._years)  # [replica, cause]: stages summed
         total = float(loss_min.sum(axis=1).mean()) if self.n_replicas else 0.0
         rows = []
-        for c, (name, kind) in enumerate(zip(self.compiled.causes, self.compiled.cause_kinds)):
+        for c, (name, kind) in enumerate(zip(self.labels.causes, self.labels.cause_kinds)):
             col = loss_min[:, c]
             if not col.any():
                 continue
@@ -559,9 +559,9 @@ class Results:
     def services(self):
         import pandas as pd
 
-        role = roles(self.compiled.scenario)
+        role = roles(self.labels.scenario)
         rows = [(name, role[name], *_estimate(self.out.svc_ra[:, v], fraction=True))
-                for v, name in enumerate(self.compiled.services)]
+                for v, name in enumerate(self.labels.services)]
         return pd.DataFrame(rows, columns=["service", "role", "request_availability", "ci_low", "ci_high", "std"])
 
     # -- export -------------------------------------------------------------------------------------

@@ -10,9 +10,34 @@ in three places, and the one that labelled results left out
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from .model import Scenario, Service
 
-__all__ = ["reads", "reach", "roles", "needed", "share"]
+__all__ = ["reads", "reach", "roles", "needed", "share", "cause_labels", "Labels", "labels"]
+
+
+class Labels(NamedTuple):
+    """The names of every axis of an engine's output, from the scenario alone: what
+    :class:`hasim.results.Results` reads, whichever engine produced the arrays."""
+
+    scenario: Scenario
+    services: list   # in output order: topological, dependencies first
+    causes: list     # every service (an instance of it failed), then every zone ("zone Z")
+    cause_kinds: list
+
+
+def cause_labels(sc: Scenario) -> tuple[list[str], list[str]]:
+    """(cause names, cause kinds) of a scenario, in output order."""
+    services = sc.topological_order()
+    return (list(services) + [f"zone {z}" for z in sc.zones],
+            ["instance"] * len(services) + ["zone"] * len(sc.zones))
+
+
+def labels(sc: Scenario) -> Labels:
+    """The :class:`Labels` of ``sc``."""
+    causes, kinds = cause_labels(sc)
+    return Labels(sc, sc.topological_order(), causes, kinds)
 
 
 def needed(svc: Service) -> int:

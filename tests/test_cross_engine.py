@@ -370,8 +370,8 @@ def test_simultaneous_return_does_not_depend_on_zone_declaration_order():
 def _structure(res) -> tuple:
     a = res.attribution
     stages = tuple(sorted(s for s, v in zip(STAGES, res.out.loss.sum(axis=(0, 1))) if v > 0))
-    return (tuple(res.services.service), tuple(res.services.role), tuple(res.compiled.causes),
-            tuple(res.compiled.cause_kinds), tuple(sorted(a.cause)), stages)
+    return (tuple(res.services.service), tuple(res.services.role), tuple(res.labels.causes),
+            tuple(res.labels.cause_kinds), tuple(sorted(a.cause)), stages)
 
 
 @pytest.mark.parametrize("path", SCENARIO_FILES + ["review_design"], ids=lambda p: getattr(p, "name", p))

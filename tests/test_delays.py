@@ -271,7 +271,7 @@ def test_health_check_detection_between_bounds(engine, replicas, retry):
     assert np.all((lost > 0.5 * 0.2 - 1e-12) & (lost <= 0.5 * 0.3 + 1e-12))
     # D uniform on (0.2, 0.3]: mean 0.25, standard deviation 0.1 / sqrt(12).
     assert lost.mean() == pytest.approx(0.5 * 0.25, abs=SIGMAS * 0.5 * 0.1 / math.sqrt(12 * replicas))
-    np.testing.assert_allclose(res.out.loss[:, res.compiled.causes.index("zone a"), DETECTION], lost, rtol=1e-12)
+    np.testing.assert_allclose(res.out.loss[:, res.labels.causes.index("zone a"), DETECTION], lost, rtol=1e-12)
 
 
 # --- 2. DNS failover router ---------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def _ramp(dns: dict) -> Scenario:
 
 def charged(res, cause: str, stage_index: int) -> float:
     """Lost request-hours of replica 0 charged to ``cause`` and stage."""
-    return float(res.out.loss[0, res.compiled.causes.index(cause), stage_index])
+    return float(res.out.loss[0, res.labels.causes.index(cause), stage_index])
 
 
 @pytest.mark.parametrize("engine, replicas", engines(simpy=1, numba=1))

@@ -267,7 +267,7 @@ def test_measures_are_consistent():
     assert (o.events > 0).all()
     assert (o.longest <= (1 - o.ta) * 5000 + 1e-9).all()
     # Per-service availability of the entry is the entry's RA.
-    np.testing.assert_allclose(o.svc_ra[:, res.compiled.services.index("web")], o.ra, atol=1e-12)
+    np.testing.assert_allclose(o.svc_ra[:, res.labels.services.index("web")], o.ra, atol=1e-12)
 
 
 # --- reproducibility ---------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def test_zone_outage_suspends_the_instance_clock():
     assert o.outages[0] == 6
     np.testing.assert_allclose(o.out_start[0, :6], [6, 13, 15, 24, 30, 33])
     np.testing.assert_allclose(o.out_dur[0, :6], [3, 1, 3, 3, 1, 3])
-    causes = [res.compiled.causes[c] for c in o.out_cause[0, :6]]
+    causes = [res.labels.causes[c] for c in o.out_cause[0, :6]]
     assert causes == ["zone z", "a", "zone z", "zone z", "a", "zone z"]
     attribution = dict(zip(res.attribution.cause, res.attribution.downtime_minutes_per_year))
     years = 36 / 8760
@@ -419,7 +419,7 @@ def test_cold_standby_failover_timeline(success, manual, downtime):
     np.testing.assert_allclose(o.out_start[0, :len(starts)], starts, rtol=1e-12)
     expected = sum(min(downtime, 60 - s) for s in starts)
     np.testing.assert_allclose(o.ra[0], 1 - expected / 60, rtol=1e-12)
-    assert {res.compiled.causes[c] for c in o.out_cause[0, :len(starts)]} == {"db"}
+    assert {res.labels.causes[c] for c in o.out_cause[0, :len(starts)]} == {"db"}
     attribution = dict(zip(res.attribution.cause, res.attribution.downtime_minutes_per_year))
     assert set(attribution) == {"db"}
     stages = dict(zip(res.stages.stage, res.stages.downtime_minutes_per_year))

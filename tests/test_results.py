@@ -91,7 +91,7 @@ def test_outages_sample(res):
     assert list(o.columns) == ["replica", "index", "start_h", "duration_h", "cause", "weight"]
     assert o.groupby("replica").size().max() <= 16
     assert (o.duration_h > 0).all() and (o.start_h >= 0).all()
-    assert set(o.cause) <= set(res.compiled.causes)
+    assert set(o.cause) <= set(res.labels.causes)
     # Records are a sample of each replica's outages, in time order, each standing for
     # count / kept of them (tests/test_outage_sample.py).
     assert (o.groupby("replica").start_h.diff().dropna() > 0).all()
