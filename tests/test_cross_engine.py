@@ -265,6 +265,7 @@ def test_random_scenarios_agree(sc):
     compare(sc, horizon=1500.0, seed=3, numba_replicas=600, simpy_replicas=30)
 
 
+@pytest.mark.slow
 @RANDOM
 @given(sc=scenarios(delays=True).filter(_has_delay))
 def test_random_scenarios_with_delays_agree(sc):
@@ -374,6 +375,7 @@ def _structure(res) -> tuple:
             tuple(res.labels.cause_kinds), tuple(sorted(a.cause)), stages)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIO_FILES + ["review_design"], ids=lambda p: getattr(p, "name", p))
 def test_every_engine_reports_the_same_roles_causes_and_stages(path):
     from .conftest import review_design

@@ -21,6 +21,7 @@ def test_notebook_is_committed_without_outputs(path):
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in cells if c["cell_type"] == "code")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path):
     nbformat = pytest.importorskip("nbformat")

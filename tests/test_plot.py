@@ -171,6 +171,7 @@ def flagship():
     return load(SCENARIOS / "ha-rest-api.yaml")
 
 
+@pytest.mark.slow
 def test_timeline_draws_the_simulated_served_fraction_and_its_lost_integral(design):
     from hasim.outage_trace import find_outage
 
@@ -208,6 +209,7 @@ def test_flagship_timeline_shows_the_dns_failover_to_dr(flagship):
     assert any("98 % served" == x.get_text() for x in ax.texts)
 
 
+@pytest.mark.slow
 def test_timeline_labels_do_not_overlap(flagship):
     from hasim.outage_trace import find_outage
 

@@ -241,6 +241,7 @@ def test_write_report_creates_folders(tmp_path, results, design):
     assert not list(target.parent.glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_cli_report_and_run_report(tmp_path, capsys, monkeypatch):
     source = tmp_path / "k-of-n.yaml"
     source.write_text((SCENARIOS / "k-of-n.yaml").read_text() + "slo: 99.9\n")
