@@ -29,6 +29,7 @@ from ._version import __version__
 from ._format import duration as format_duration
 from ._format import minutes as _minutes
 from ._format import interval_digits, percent
+from ._types import parse_slo
 from .analytic import TIERS, nines
 from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
 from .structure import reach
@@ -140,7 +141,7 @@ def verdict(results, slo: float | None = None) -> dict:
     from .results import slo_verdict
 
     ra = results.metric("request_availability")
-    slo = results.slo if slo is None else slo
+    slo = results.slo if slo is None else parse_slo(slo)  # 0.9999 is a fraction, not 0.9999 %
     mean, (lo, hi) = ra["mean"], ra["ci95"]
     down = results.metric("downtime_minutes_per_year")
     if slo is None:

@@ -159,3 +159,14 @@ def test_help_documents_the_gate_and_the_exit_codes(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "exit codes: 0 success, 1 failure, 2 invalid input" in out
     assert "insufficient evidence" in out and "too close to call" in out and "%%" not in out
+
+
+def test_report_verdict_rejects_an_slo_given_as_a_fraction():
+    """verdict(results, slo=0.9999) read the fraction as 0.9999 % and called a 98 % design 'met'."""
+    from hasim import load
+
+    from .conftest import SCENARIOS
+
+    res = simulate(load(SCENARIOS / "k-of-n.yaml"), replicas=50)
+    with pytest.raises(ValueError, match="a fraction"):
+        verdict(res, slo=0.9999)
