@@ -6,11 +6,10 @@ options live in one place:
 
 * nopython mode only (``numba.njit``), no silent object-mode fallback;
 * ``cache=True``: compiled machine code is written next to the module (or to
-  ``NUMBA_CACHE_DIR``) and reused by later processes. Set the environment
-  variable ``HASIM_NUMBA_CACHE=0`` (or ``false`` / ``no`` / ``off``) before
-  importing hasim to switch it off, e.g. while editing a kernel: numba only
-  notices changes to the file of the function it compiles, not to the
-  functions it calls in other modules;
+  ``NUMBA_CACHE_DIR``) and reused by later processes, keyed by a digest of
+  *every* kernel source (:data:`KERNEL_SOURCES`), see "The cache key" below.
+  Set the environment variable ``HASIM_NUMBA_CACHE=0`` (or ``false`` / ``no``
+  / ``off``) before importing hasim to switch it off;
 * ``nogil=True``: kernels release the GIL, so replicas can run in threads;
 * ``fastmath=False``: results must not depend on reassociation, and NaN / inf
   must behave as IEEE 754 says.
@@ -21,15 +20,32 @@ their pure-Python fallbacks where numpy scalars and machine integers differ.
 
 Importing this module compiles nothing: ``numba.njit`` without a signature is
 lazy and compiles on the first call.
+
+The cache key
+-------------
+numba stamps a function's cache index with a hash of the one file that defines
+it, but the machine code it stores also contains every function it calls
+(linked in and inlined from other modules) and the module-level constants it
+read (``compile.ACTIVE``, ``_output.DNS``, ...), frozen at compile time.  With
+the kernel spread over several modules, an edit of a helper module would then
+reuse stale machine code.  So every dispatcher made here gets a
+:class:`KernelCache`: numba's own ``FunctionCache`` whose index stamp is the
+pair (numba's stamp of the defining file, :data:`KERNEL_DIGEST`), the SHA-256
+of the sources listed in :data:`KERNEL_SOURCES`.  An index with another stamp
+is stale: numba recompiles and overwrites it (``tests/test_jit.py`` edits a
+helper module of a copy of the package and checks that).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import numba
+from numba.core.caching import FunctionCache, IndexDataCacheFile
 
-__all__ = ["CACHE", "JIT_DISABLED", "OPTIONS", "njit", "njit_parallel", "is_cached"]
+__all__ = ["CACHE", "JIT_DISABLED", "KERNEL_DIGEST", "KERNEL_SOURCES", "OPTIONS", "KernelCache", "njit",
+           "njit_parallel", "is_cached"]
 
 _OFF = frozenset({"0", "false", "no", "off"})
 
@@ -43,18 +59,82 @@ JIT_DISABLED: bool = bool(numba.config.DISABLE_JIT)
 OPTIONS: dict = {"cache": CACHE, "nogil": True, "fastmath": False}
 
 
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _kernel_sources() -> tuple[str, ...]:
+    """The package's modules whose code or constants end up in compiled kernels: every private
+    ``_kern*`` module, the random streams, the output layout, the compiled model's constants,
+    the heap and this policy."""
+    names = {"_jit.py", "_rng.py", "_output.py", "_heap.py", "compile.py"}
+    names.update(n for n in os.listdir(_HERE) if n.startswith("_kern") and n.endswith(".py"))
+    return tuple(sorted(names))
+
+
+#: File names (in the ``hasim`` package) whose contents key the numba cache of every kernel.
+KERNEL_SOURCES: tuple[str, ...] = _kernel_sources()
+
+
+def _digest(names) -> str:
+    h = hashlib.sha256()
+    for name in names:
+        h.update(name.encode() + b"\0")
+        with open(os.path.join(_HERE, name), "rb") as f:
+            h.update(f.read())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+#: SHA-256 of :data:`KERNEL_SOURCES` (names and contents), computed once at import.
+KERNEL_DIGEST: str = _digest(KERNEL_SOURCES)
+
+
+class KernelCache(FunctionCache):
+    """numba's per-function cache, its index stamped with :data:`KERNEL_DIGEST` as well as with the
+    defining file's hash (see "The cache key" in the module docstring)."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        cf = self._cache_file
+        self._cache_file = IndexDataCacheFile(cache_path=self._cache_path, filename_base=self._impl.filename_base,
+                                              source_stamp=(cf._source_stamp, KERNEL_DIGEST))
+
+
+def _jit(args, options):
+    """``numba.njit(*args, **options)``, with a :class:`KernelCache` in place of numba's when
+    ``options["cache"]`` (the dispatcher is created uncached, then given the cache before any
+    compilation, as ``Dispatcher.enable_caching`` would)."""
+    if not options.get("cache") or JIT_DISABLED:
+        return numba.njit(*args, **options)
+    options = {**options, "cache": False}
+
+    def decorate(fn, sigs=()):
+        dispatcher = numba.njit(**options)(fn)
+        dispatcher._cache = KernelCache(dispatcher.py_func)
+        for sig in sigs:
+            dispatcher.compile(sig)
+        return dispatcher
+
+    if len(args) == 1 and callable(args[0]) and not isinstance(args[0], numba.core.types.Type):
+        return decorate(args[0])
+    if not args:
+        return decorate
+    sigs = args[0] if isinstance(args[0], (list, tuple)) else [args[0]]
+    return lambda fn: decorate(fn, sigs)
+
+
 def njit(*args, **overrides):
     """``numba.njit`` with the project options.
 
     Usable as ``@njit``, ``@njit()`` or ``@njit(signature)``; keyword arguments
     override :data:`OPTIONS` (benchmarks pass ``cache=False``).
     """
-    return numba.njit(*args, **{**OPTIONS, **overrides})
+    return _jit(args, {**OPTIONS, **overrides})
 
 
 def njit_parallel(*args, **overrides):
     """Like :func:`njit` with ``parallel=True`` (for kernels that use ``numba.prange``)."""
-    return numba.njit(*args, **{**OPTIONS, "parallel": True, **overrides})
+    return _jit(args, {**OPTIONS, "parallel": True, **overrides})
 
 
 def is_cached(dispatcher) -> bool:
