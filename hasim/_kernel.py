@@ -95,8 +95,9 @@ available becomes active), ``ELECT`` (quorum election: the promotion timer),
 ``NO_LEADER`` (quorum without a leader and without a majority; when a
 majority is regained the lowest-index available instance is elected at once)
 and ``REGAINED`` (the majority is back but ``failover.requires`` do not
-serve yet: elected at once when they do).  A quorum election goes
-``DETECT -> WAIT_REQ -> ELECT -> UP`` like a standby promotion, and is
+serve yet: elected at once when they do).  A quorum election with
+``failover.requires`` goes ``DETECT -> WAIT_REQ -> ELECT -> UP`` like a standby
+promotion; without, one ``ELECT`` timer of detection + promotion.  Either is
 abandoned for ``NO_LEADER`` whenever the majority is lost on the way.
 A leader or active instance that becomes unavailable is never reinstated
 without a failover or election (no failback).
@@ -931,7 +932,16 @@ def _lost(m, w, i, now):
         if w.sh_active[sh] == i:
             w.sh_active[sh] = -1
             if w.sh_h[sh] >= k:
-                _begin_failover(m, w, sh, now)  # an election: detection, requires, promotion
+                if m.svc_req_ptr[v + 1] > m.svc_req_ptr[v]:
+                    _begin_failover(m, w, sh, now)  # an election: detection, requires, promotion
+                else:
+                    # Nothing to wait for between detection and promotion: one timer.
+                    delay = m.svc_fo[v, 0] + m.svc_fo[v, 1]
+                    if delay > 0.0:
+                        _set_state(m, w, sh, ELECT)
+                        _qschedule(w.heap, _timer_id(m, sh), now + delay, KIND_TIMER)
+                    else:
+                        _elect(m, w, sh)
             else:
                 _set_state(m, w, sh, NO_LEADER)
         elif w.sh_h[sh] < k and _in_failover(w.sh_state[sh]):

@@ -653,8 +653,10 @@ class _Replica:
                     while sh.available < k:
                         yield sh.changed.wait()
                     steps = [(REGAINED, None)] if needs else []
-                else:
+                elif needs:
                     steps = [(DETECT, detection), (WAIT_REQ, None), (ELECT, promotion)]
+                else:                                # nothing to wait for: one timer, as the kernel
+                    steps = [(ELECT, detection + promotion)]
                 kept = yield from self._election_steps(sh, steps, k)
                 if kept:
                     self._make_active(sh, sh.lowest_available())
