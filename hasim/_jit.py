@@ -45,7 +45,7 @@ import numba
 from numba.core.caching import FunctionCache, IndexDataCacheFile
 
 __all__ = ["CACHE", "JIT_DISABLED", "KERNEL_DIGEST", "KERNEL_SOURCES", "OPTIONS", "KernelCache", "njit",
-           "njit_parallel", "is_cached"]
+           "njit_parallel"]
 
 _OFF = frozenset({"0", "false", "no", "off"})
 
@@ -135,18 +135,3 @@ def njit(*args, **overrides):
 def njit_parallel(*args, **overrides):
     """Like :func:`njit` with ``parallel=True`` (for kernels that use ``numba.prange``)."""
     return _jit(args, {**OPTIONS, "parallel": True, **overrides})
-
-
-def is_cached(dispatcher) -> bool:
-    """Whether ``dispatcher`` has an on-disk cache index, i.e. the next call loads machine code
-    instead of compiling (a cold compile of the simulation kernel takes minutes, worth saying).
-
-    A stale index (the source changed since) still counts as cached: numba recompiles then.
-    Best effort: False when caching is off or numba's cache layout is not the expected one.
-    """
-    if JIT_DISABLED or not CACHE:
-        return JIT_DISABLED
-    try:
-        return os.path.exists(dispatcher._cache._cache_file._index_path)
-    except AttributeError:  # another numba version: do not guess
-        return True

@@ -26,7 +26,7 @@ is tested against), and it processes one instant the same way.
 One replica
 -----------
 Everything starts up at time 0.  Pending events live in a :class:`Queue`
-(the ordering contract of :mod:`hasim._heap`: a flat array scanned for its
+(the ordering contract of ``tests/_heap.py``, the queue's test oracle: a flat array scanned for its
 minimum in models with few sources, an indexed 4-ary heap in large ones), one
 slot per event source: instances, zones, one timer per shard (failover detection /
 promotion / manual recovery, quorum election) and the auxiliary timers of the
@@ -250,7 +250,7 @@ def _new_work(m):
 
 
 # --- the event queue -------------------------------------------------------------------------
-# Pending events with the ordering contract of :mod:`hasim._heap` (one pending event per
+# Pending events with the ordering contract of ``tests/_heap.py`` (one pending event per
 # source id, ordered by (time, kind, seq), seq stamped on every schedule), in one of two
 # layouts chosen per model (``CompiledModel.scan_queue``):
 #
