@@ -17,7 +17,7 @@ from typing import Iterable
 
 from .durations import format_duration
 
-__all__ = ["duration", "minutes", "percent", "interval_digits", "percents", "nines_text", "rate", "minutes_unit", "in_unit",
+__all__ = ["duration", "minutes", "percent", "interval_digits", "percents", "plural", "nines_text", "rate", "minutes_unit", "in_unit",
            "MINUTE_UNITS"]
 
 #: Downtime units and their size in minutes.
@@ -77,6 +77,11 @@ def percents(mean: float, lo: float, hi: float) -> tuple[str, str, str]:
         return tuple("n/a" if x is None or not math.isfinite(x) else percent(x) for x in (mean, lo, hi))
     d = interval_digits(mean, lo, hi)
     return percent(mean, d), percent(lo, d), percent(hi, d)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 service``, ``3 services``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def nines_text(a: float) -> str:

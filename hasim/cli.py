@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Sequence
 
 from ._format import interval_digits, minutes, nines_text, percent, percents
+from ._format import plural as _plural
 from ._format import rate as _rate
 from ._version import __version__
 from .durations import format_duration
@@ -960,11 +961,6 @@ def _json_default(value):
 
 
 # --- text formatting -------------------------------------------------------------------------
-
-
-def _plural(n: int, word: str) -> str:
-    """``1 service``, ``3 services``."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _interval(metric: dict, fmt) -> str:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .analytic import TIERS, nines
+from ._format import plural as _plural
 from .durations import HOURS_PER_YEAR
 from .structure import roles
 
@@ -144,10 +145,6 @@ def slo_verdict(slo: float | None, mean: float | None, ci95, outages: int | None
         status, reason = "too-close", "the 95 % interval straddles the target"
     return {"slo": slo, "status": status, "verdict": _LEGACY_VERDICT[status], "met": bool(met_estimate),
             "mean": mean, "ci95": [lo, hi], "outages": outages, "min_outages": min_outages, "reason": reason}
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _round_up(n: float) -> int:
