@@ -21,7 +21,7 @@ import sys
 CHILD = """
 import time, numba, numpy as np, hasim
 from hasim import _kernel
-from hasim.compile import compile_scenario
+from hasim.sim.compile import compile_scenario
 numba.set_num_threads(1)
 sc = hasim.Scenario(name="p", entry="api", services={"api": {"replicas": 3, "min_healthy": 2,
      "failure": {"mtbf": "1000h"}, "repair": {"mttr": "10h"}}})

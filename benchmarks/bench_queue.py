@@ -5,7 +5,7 @@
 For one active pool of n instances (MTBF 1000 h, MTTR 10 h, min_healthy n - 1, 1 year), the
 same compiled model is run with ``scan_queue`` True and False (both layouts pop the same events
 in the same order, so the results are bit-identical and only the time differs), one thread,
-alternating, best of 5.  ``hasim.compile.SCAN_MAX`` is set from where the lines cross.
+alternating, best of 5.  ``hasim.sim.compile.SCAN_MAX`` is set from where the lines cross.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 
 import hasim
 from hasim import _kernel
-from hasim.compile import SCAN_MAX, compile_scenario
-from hasim.engine import n_windows
+from hasim.sim.compile import SCAN_MAX, compile_scenario
+from hasim.sim.engine import n_windows
 
 
 def pool(n: int) -> hasim.Scenario:

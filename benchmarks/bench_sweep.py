@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 import hasim
-from hasim.compile import compile_scenario
-from hasim.sweep import run_points, sweep_points
+from hasim.sim.compile import compile_scenario
+from hasim.studies.sweep import run_points, sweep_points
 
 ROOT = Path(__file__).resolve().parents[1]
 GRID = {

@@ -21,7 +21,7 @@ import numpy as np
 from numba.core import event
 
 import hasim
-from hasim.compile import compile_scenario
+from hasim.sim.compile import compile_scenario
 
 
 def main() -> None:

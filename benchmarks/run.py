@@ -17,7 +17,7 @@
 2. Scaling of the numba engine from 10 to 10 000 instances (one active pool).
 3. JIT cold start (a fresh process with an empty NUMBA_CACHE_DIR: compiles
    everything) against warm start (a second process reusing that cache), to
-   the first result of ``hasim.engine.simulate``; and the reference engine's
+   the first result of ``hasim.sim.engine.simulate``; and the reference engine's
    time to first result in a fresh process.
 
 Timings exclude compilation (``Results.elapsed_seconds``) except in part 3.
@@ -39,8 +39,8 @@ import numba
 import numpy as np
 
 import hasim
-from hasim.engine import simulate
-from hasim.reference import simulate_reference
+from hasim.sim.engine import simulate
+from hasim.sim.reference import simulate_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 8760.0
@@ -142,7 +142,7 @@ _FIRST_RESULT = """
 import time
 t0 = time.perf_counter()
 import hasim
-from hasim.engine import simulate
+from hasim.sim.engine import simulate
 sc = hasim.Scenario(name="p", entry="a", services={"a": {"replicas": 3, "min_healthy": 2,
                     "failure": {"mtbf": 1000}, "repair": {"mttr": 10}}})
 r = simulate(sc, replicas=1000)
@@ -153,7 +153,7 @@ _FIRST_REFERENCE = """
 import time
 t0 = time.perf_counter()
 import hasim
-from hasim.reference import simulate_reference
+from hasim.sim.reference import simulate_reference
 sc = hasim.Scenario(name="p", entry="a", services={"a": {"replicas": 3, "min_healthy": 2,
                     "failure": {"mtbf": 1000}, "repair": {"mttr": 10}}})
 simulate_reference(sc, replicas=1000)

@@ -31,8 +31,8 @@ import numpy as np
 
 import hasim
 from hasim import _kernel
-from hasim.compile import compile_scenario
-from hasim.engine import n_windows
+from hasim.sim.compile import compile_scenario
+from hasim.sim.engine import n_windows
 
 
 def pool(n: int, k: int) -> hasim.Scenario:
@@ -114,7 +114,7 @@ def main() -> None:
         print(f"{n:>10} {layout:>6} {c.events:>12,} {best:>14.1f} {best / best0:>6.2f} {med:>7.1f} {med / med0:>6.2f}")
 
     print("\nfresh processes (`hasim.simulate` of the 2-of-3 pool, 1000 replicas x 1 y):")
-    code = ("import time; t0 = time.perf_counter(); import hasim; from hasim.engine import simulate; "
+    code = ("import time; t0 = time.perf_counter(); import hasim; from hasim.sim.engine import simulate; "
             "sc = hasim.Scenario(name='p', entry='a', services={'a': {'replicas': 3, 'min_healthy': 2, "
             "'failure': {'mtbf': 1000}, 'repair': {'mttr': 10}}}); r = simulate(sc, replicas=1000); "
             "print(f'{time.perf_counter() - t0:.2f} {r.compile_seconds:.2f}')")

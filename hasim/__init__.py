@@ -1,19 +1,19 @@
 """hasim: discrete-event Monte Carlo availability simulation for IT architectures."""
-from ._version import __version__
-from .analytic import Analysis, analyze
-from .distributions import Empirical, Exponential, Fixed, LogNormal, Uniform, Weibull
-from .errors import Problem, ScenarioError
-from .io import dump, load, loads
-from .model import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
+from hasim._version import __version__
+from hasim.analytic.solve import Analysis, analyze
+from hasim.model.distributions import Empirical, Exponential, Fixed, LogNormal, Uniform, Weibull
+from hasim.errors import Problem, ScenarioError
+from hasim.model.io import dump, load, loads
+from hasim.model.scenario import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
 # Reviews: these modules import numpy only; pandas, matplotlib, jinja2 and the engine load when called.
 # hasim.compare, hasim.sensitivity and hasim.sweep are the functions; their modules: `from hasim.compare import ...`.
-from . import plot
-from .compare import compare
-from .engine import simulate
-from .results import Results
-from .report import write_report
-from .sensitivity import sensitivity
-from .sweep import sweep
+from hasim.present import plot
+from hasim.studies.compare import compare
+from hasim.sim.engine import simulate
+from hasim.results.summary import Results
+from hasim.present.report import write_report
+from hasim.studies.sensitivity import sensitivity
+from hasim.studies.sweep import sweep
 
 __all__ = [
     "__version__",

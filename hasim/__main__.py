@@ -1,3 +1,3 @@
-from .cli import main
+from hasim.cli import main
 
 raise SystemExit(main())

@@ -66,7 +66,7 @@ def _kernel_sources() -> tuple[str, ...]:
     """The package's modules whose code or constants end up in compiled kernels: every private
     ``_kern*`` module, the random streams, the output layout, the compiled model's constants,
     and this policy (tests/_heap.py, the test oracle of the queue, is keyed by its own file)."""
-    names = {"_jit.py", "_rng.py", "_output.py", "compile.py"}
+    names = {"_jit.py", "_rng.py", "_output.py", "sim/compile.py"}
     names.update(n for n in os.listdir(_HERE) if n.startswith("_kern") and n.endswith(".py"))
     return tuple(sorted(names))
 

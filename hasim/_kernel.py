@@ -120,7 +120,7 @@ from ._jit import njit, njit_parallel
 from ._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput
 from ._output import new_output as _new_output
 from ._rng import EXPONENTIAL, exponential, next_double, sample, sample_key, seed_state
-from .compile import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES, NO_ROUTE, QUORUM,
+from .sim.compile import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES, NO_ROUTE, QUORUM,
                       ROUTE_FAILOVER, STANDBY)
 
 __all__ = ["KernelOut", "new_output", "simulate_replicas", "BLOCK"]

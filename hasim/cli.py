@@ -14,11 +14,11 @@ import sys
 from contextlib import contextmanager
 from typing import Sequence
 
-from ._format import interval_digits, minutes, nines_text, percent, percents
-from ._format import plural as _plural
-from ._format import rate as _rate
-from ._version import __version__
-from .durations import format_duration
+from hasim.text import interval_digits, minutes, nines_text, percent, percents
+from hasim.text import plural as _plural
+from hasim.text import rate as _rate
+from hasim._version import __version__
+from hasim.units import format_duration
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
 #: What the --help of every command says about exit codes.
@@ -154,8 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _load_all(files: Sequence[str]):
     """Load every file; yield (file, scenario or None), printing problems to stderr."""
-    from .errors import ScenarioError
-    from .io import load
+    from hasim.errors import ScenarioError
+    from hasim.model.io import load
 
     for path in files:
         try:
@@ -167,14 +167,14 @@ def _load_all(files: Sequence[str]):
 
 
 def _validate(args) -> int:
-    from .lint import check_file
+    from hasim.model.lint import check_file
 
     status = EXIT_OK
     for path, sc in _load_all(args.files):
         if sc is None:
             status = EXIT_INVALID
             continue
-        for problem in check_file(path, sc):  # warnings (hasim.lint) do not change the exit status
+        for problem in check_file(path, sc):  # warnings (hasim.model.lint) do not change the exit status
             print(f"warning: {path}: {problem}", file=sys.stderr)
         if not args.quiet:
             print(f"{path}: ok ({_plural(len(sc.services), 'service')}, {_plural(len(sc.zones), 'zone')}, "
@@ -183,7 +183,7 @@ def _validate(args) -> int:
 
 
 def _analyze(args) -> int:
-    from .analytic import analyze
+    from hasim.analytic.solve import analyze
 
     status, results = EXIT_OK, []
     for path, sc in _load_all(args.files):
@@ -220,7 +220,7 @@ def _run(args) -> int:
     if args.table_format == "parquet" and not _has_parquet():
         print(f"{prog}: --table-format parquet needs pyarrow (pip install pyarrow), or use csv", file=sys.stderr)
         return EXIT_INVALID
-    from .batch import run_batch
+    from hasim.studies.batch import run_batch
 
     status, documents, missed = EXIT_OK, [], []
     tally: dict[str, list[str]] = {"ok": [], "skipped": [], "invalid": [], "failed": []}
@@ -427,7 +427,7 @@ class _Exit(Exception):
 
 @contextmanager
 def _dask_client(spec: str | None, prog: str):
-    """Yield a Dask client for ``--dask SPEC`` (None without it) from :func:`hasim.cluster.connect`.
+    """Yield a Dask client for ``--dask SPEC`` (None without it) from :func:`hasim.sim.cluster.connect`.
 
     Raises
     ------
@@ -438,7 +438,7 @@ def _dask_client(spec: str | None, prog: str):
         yield None
         return
     try:
-        from .cluster import connect
+        from hasim.sim.cluster import connect
     except ImportError as exc:
         print(f"{prog}: --dask: Dask support is not available ({exc}); pip install 'dask[distributed]'",
               file=sys.stderr)
@@ -526,8 +526,8 @@ def _set_option(text: str) -> tuple[str, list]:
 
 
 def _sweep(args) -> int:
-    from .errors import ScenarioError
-    from .sweep import run_points, sweep_points
+    from hasim.errors import ScenarioError
+    from hasim.studies.sweep import run_points, sweep_points
 
     prog = "hasim sweep"
     if not _table_out_ok(args.out, prog):
@@ -556,7 +556,7 @@ def _sweep(args) -> int:
         return EXIT_INVALID
     bar = None
     if _show_progress(args):
-        from .engine import progress_bar
+        from hasim.sim.engine import progress_bar
 
         bar = progress_bar(len(points), sc.name, unit="point")
     try:
@@ -576,7 +576,7 @@ def _sweep(args) -> int:
             bar.close()
     status = EXIT_OK
     if args.out:
-        from .batch import write_frame
+        from hasim.studies.batch import write_frame
 
         try:
             write_frame(frame, args.out)
@@ -668,7 +668,7 @@ def _command_line(args) -> str:
 def _window_fits(path: str, sc, horizon: float | None) -> bool:
     """Whether the SLO window fits in the --horizon override (the file's own horizon is checked
     when it is loaded); says why not otherwise."""
-    from .model import window_problem
+    from hasim.model.scenario import window_problem
 
     problem = horizon is not None and window_problem(horizon, sc.window, window_given="window" in sc.model_fields_set)
     if problem:
@@ -680,7 +680,7 @@ def _horizon_option(text: str | None, prog: str):
     """The --horizon value in hours; raises ValueError with the message to print."""
     if text is None:
         return None
-    from .durations import parse_duration
+    from hasim.units import parse_duration
 
     try:
         hours = parse_duration(text)
@@ -713,14 +713,14 @@ def _source_text(path: str) -> str | None:
 
 def _write_run_report(result, scenario, source: str, target, args, *, compute_sensitivity: bool = True,
                       sensitivity_replicas: int | None = None):
-    from .report import write_report
+    from hasim.present.report import write_report
 
     frame = None
     if compute_sensitivity and _show_progress(args):
         # Most of a report's time goes into the sensitivity runs: run them here, where a bar can show
         # them, with the settings the report would use.
-        from .engine import progress_bar
-        from .sensitivity import default_replicas, sensitivity
+        from hasim.sim.engine import progress_bar
+        from hasim.studies.sensitivity import default_replicas, sensitivity
 
         bar = progress_bar(1, f"{scenario.name} sensitivity", unit="run")
 
@@ -739,7 +739,7 @@ def _write_run_report(result, scenario, source: str, target, args, *, compute_se
 
 
 def _report(args) -> int:
-    from .engine import simulate
+    from hasim.sim.engine import simulate
 
     options = _run_options(args, "hasim report")
     if options is None:
@@ -775,7 +775,7 @@ def _report(args) -> int:
 
 
 def _compare(args) -> int:
-    from .compare import run_comparison
+    from hasim.studies.compare import run_comparison
 
     if len(args.files) < 2:
         print("hasim compare: expected at least two scenario files", file=sys.stderr)
@@ -795,7 +795,7 @@ def _compare(args) -> int:
         print(f"hasim compare: {exc}", file=sys.stderr)
         return EXIT_ERROR
     if args.report:
-        from .report import write_comparison_report
+        from hasim.present.report import write_comparison_report
 
         try:
             written = write_comparison_report(comparison, args.report, command=_command_line(args))
@@ -858,7 +858,7 @@ def write_tables(result, out: str, multiple: bool = False) -> list[str]:
     """Write summary, replicas and windows next to ``out`` (by its extension); return the paths."""
     from pathlib import Path
 
-    from .batch import write_frame
+    from hasim.studies.batch import write_frame
 
     path = Path(out)
     suffix = path.suffix
@@ -997,7 +997,7 @@ def run_time(result) -> str:
 
 
 def verdict_text(v: dict, replicas: int | None = None, years: float | None = None) -> tuple[str, str]:
-    """(the verdict in words, a second line of advice or "") of :func:`hasim.results.slo_verdict`."""
+    """(the verdict in words, a second line of advice or "") of :func:`hasim.results.summary.slo_verdict`."""
     status, advice = v["status"], v.get("advice") or ""
     if status == "met":
         return "met", ""

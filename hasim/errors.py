@@ -150,7 +150,7 @@ def _tag_of(model: type[BaseModel]) -> str | None:
 
 
 #: Tags of the tagged unions below 'failure:' / 'repair:' (the distribution names), which pydantic
-#: inserts into error locations.  Filled by :mod:`hasim.distributions`, which defines the union:
+#: inserts into error locations.  Filled by :mod:`hasim.model.distributions`, which defines the union:
 #: this module sits below it and cannot import it.
 UNION_TAGS: set[str] = set()
 

@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from hasim import load, simulate
-from hasim.batch import TABLES, atomic_write, fingerprint, run_batch
+from hasim.studies.batch import TABLES, atomic_write, fingerprint, run_batch
 from hasim.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
 
 from .conftest import SCENARIO_FILES, SCENARIOS
@@ -37,15 +37,15 @@ def copy(tmp_path, *names):
 @pytest.fixture
 def count_runs(monkeypatch):
     """Count simulations per scenario name (they still run)."""
-    import hasim.engine
+    import hasim.sim.engine
 
-    real, calls = hasim.engine.simulate, []
+    real, calls = hasim.sim.engine.simulate, []
 
     def counting(sc, *args, **kwargs):
         calls.append(sc.name)
         return real(sc, *args, **kwargs)
 
-    monkeypatch.setattr(hasim.engine, "simulate", counting)
+    monkeypatch.setattr(hasim.sim.engine, "simulate", counting)
     return calls
 
 
@@ -71,16 +71,16 @@ def test_a_batch_over_every_shipped_scenario_matches_the_single_runs(tmp_path, c
 def test_a_broken_file_among_good_ones(tmp_path, capsys, monkeypatch):
     folder = copy(tmp_path, "k-of-n.yaml", "standby.yaml", "quorum.yaml")
     (folder / "bad.yaml").write_text(BAD)
-    import hasim.engine
+    import hasim.sim.engine
 
-    real = hasim.engine.simulate
+    real = hasim.sim.engine.simulate
 
     def crash_on_standby(sc, *args, **kwargs):
         if sc.name == "standby":
             raise RuntimeError("worker lost")
         return real(sc, *args, **kwargs)
 
-    monkeypatch.setattr(hasim.engine, "simulate", crash_on_standby)
+    monkeypatch.setattr(hasim.sim.engine, "simulate", crash_on_standby)
     files = sorted(folder.glob("*.yaml"))
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "run", *files, "--out-dir", out_dir, "--replicas", REPLICAS)

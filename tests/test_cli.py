@@ -188,7 +188,7 @@ def test_a_horizon_override_shorter_than_the_window_is_invalid(capsys, tmp_path,
 
 def test_an_interval_never_prints_as_a_point():
     """A 2000-replica run of a 4.9-nines design printed '99.9988 % [99.9988 %, 99.9988 %]'."""
-    from hasim._format import interval_digits, percent
+    from hasim.text import interval_digits, percent
 
     mean, lo, hi = 0.9999880, 0.9999878, 0.9999882
     d = interval_digits(mean, lo, hi)

@@ -9,8 +9,8 @@ import pytest
 
 from hasim import Scenario, compare
 from hasim.cli import EXIT_INVALID, EXIT_OK, main
-from hasim.compare import MEASURES, _pm, compare_results, run_comparison
-from hasim.engine import simulate
+from hasim.studies.compare import MEASURES, _pm, compare_results, run_comparison
+from hasim.sim.engine import simulate
 
 pytest.importorskip("pandas")
 

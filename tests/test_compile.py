@@ -1,4 +1,4 @@
-"""Scenario -> CompiledModel (hasim.compile): layout, CSR ranges, codes, and what is refused."""
+"""Scenario -> CompiledModel (hasim.sim.compile): layout, CSR ranges, codes, and what is refused."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import hasim
 from hasim import Scenario
 from hasim._rng import CODE_BY_NAME
-from hasim.engine import simulate
-from hasim.compile import (
+from hasim.sim.engine import simulate
+from hasim.sim.compile import (
     ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY,
     CompiledModel, compile_scenario,
 )
@@ -162,7 +162,7 @@ def test_import_hasim_compiles_nothing():
     import subprocess
     import sys
 
-    code = ("import sys, hasim, hasim.engine, hasim.compile, hasim.results; "
+    code = ("import sys, hasim, hasim.sim.engine, hasim.sim.compile, hasim.results; "
             "print('hasim._kernel' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -50,8 +50,8 @@ from hypothesis import strategies as st
 import hasim
 from hasim import Scenario
 from hasim._output import STAGES
-from hasim.engine import simulate
-from hasim.reference import simulate_reference
+from hasim.sim.engine import simulate
+from hasim.sim.reference import simulate_reference
 
 from .conftest import SCENARIO_FILES
 
@@ -389,6 +389,6 @@ def test_every_engine_reports_the_same_roles_causes_and_stages(path):
     assert a[:4] == b[:4]
     # Causes charged and stages seen: the 4 SimPy histories can only show what 400 numba ones show.
     assert set(b[4]) <= set(a[4]) and set(b[5]) <= set(a[5])
-    assert dict(zip(a[0], a[1])) == hasim.structure.roles(sc)
+    assert dict(zip(a[0], a[1])) == hasim.model.structure.roles(sc)
     if path == "review_design":
         assert dict(zip(a[0], a[1]))["coord"] == "required"  # read by db's failover.requires

@@ -1,6 +1,6 @@
 """``simulate(client=...)`` on a Dask LocalCluster: bit-identical to a local run, even when a worker dies.
 
-The main cluster is ``hasim.cluster.connect("local:2")``: two worker
+The main cluster is ``hasim.sim.cluster.connect("local:2")``: two worker
 *processes* (one thread each, ``NUMBA_NUM_THREADS=1``), the configuration
 ``--dask local:2`` gives.  A second, in-process cluster (threads: one worker
 with three threads, so three kernel calls can be requested at once in one
@@ -25,8 +25,8 @@ import pytest
 pytest.importorskip("distributed")
 
 from hasim import load  # noqa: E402
-from hasim.cluster import connect, parse_spec  # noqa: E402
-from hasim.engine import simulate  # noqa: E402
+from hasim.sim.cluster import connect, parse_spec  # noqa: E402
+from hasim.sim.engine import simulate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -131,7 +131,7 @@ def run(sc: Scenario, engine: str, replicas: int, horizon: float, seed: int):
 
 
 def estimate(res, metric: str, scale: float = 1.0) -> tuple[float, float]:
-    """(mean, SE) of a summary metric of :class:`hasim.results.Results`, times ``scale``."""
+    """(mean, SE) of a summary metric of :class:`hasim.results.summary.Results`, times ``scale``."""
     m = res.metric(metric)
     return m["mean"] * scale, m["std"] * scale / math.sqrt(res.n_replicas)
 

@@ -8,7 +8,7 @@ import pytest
 from scipy import integrate, stats
 
 import hasim
-from hasim.distributions import (
+from hasim.model.distributions import (
     DISTRIBUTION_NAMES,
     Distribution,
     Empirical,

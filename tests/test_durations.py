@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hasim.durations import HOURS_PER_MONTH, HOURS_PER_YEAR, UNITS, format_duration, parse_duration
+from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR, UNITS, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Agreement: for scenarios the exact solver handles exactly (no delays), the
 simulated request and time availability must lie within 4 standard errors of
-``hasim.analytic.analyze``.  Power: every such test also checks that the
+``hasim.analytic.solve.analyze``.  Power: every such test also checks that the
 exact answer for the same scenario with one MTTR 2 % longer lies more than
 4 standard errors away, so a simulator that got that MTTR wrong by 2 % would
 fail.  Run lengths are long horizons with a few dozen replicas: the start
@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 from hasim import Scenario
-from hasim.analytic import analyze
-from hasim.engine import simulate
+from hasim.analytic.solve import analyze
+from hasim.sim.engine import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGMAS = 4.0
@@ -323,7 +323,7 @@ import hashlib, json, sys
 import numpy as np
 sys.path.insert(0, {tests!r})
 from test_engine import REPRO, digest
-from hasim.engine import simulate
+from hasim.sim.engine import simulate
 res = simulate(REPRO, replicas={replicas}, horizon={horizon}, seed=6, chunk_size={chunk})
 print(json.dumps({{"digest": digest(res), "ra": res.out.ra.tolist()}}))
 """

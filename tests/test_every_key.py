@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 import hasim
 from hasim import Scenario
-from hasim.engine import simulate
+from hasim.sim.engine import simulate
 
 #: Fields that name or describe, or hold other models whose fields are walked themselves.
 NOT_A_SETTING = {

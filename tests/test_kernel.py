@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from hasim import _kernel
 from hasim._jit import njit
-from hasim.compile import compile_scenario
-from hasim.io import load as load_scenario
+from hasim.sim.compile import compile_scenario
+from hasim.model.io import load as load_scenario
 
 from ._heap import heap_new, heap_pop, heap_remove, heap_schedule
 

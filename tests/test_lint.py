@@ -1,4 +1,4 @@
-"""hasim.lint: warnings about valid scenarios (unused parts, bare numbers that look like seconds), issue 17."""
+"""hasim.model.lint: warnings about valid scenarios (unused parts, bare numbers that look like seconds), issue 17."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 import hasim
 from hasim import Problem, Scenario, Service
 from hasim.cli import EXIT_INVALID, EXIT_OK, main
-from hasim.lint import PLAUSIBLE_HOURS, check, check_file
+from hasim.model.lint import PLAUSIBLE_HOURS, check, check_file
 
 from .conftest import SCENARIO_FILES
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from hasim import Scenario
-from hasim.engine import simulate
-from hasim.reference import simulate_reference
+from hasim.sim.engine import simulate
+from hasim.sim.reference import simulate_reference
 
 
 def fixed(v: float) -> dict:
@@ -103,7 +103,7 @@ def test_weighted_sample_estimates_every_replica_total_without_bias():
 
 
 def test_results_document_the_bound():
-    from hasim import engine
+    from hasim.sim import engine
 
     assert "uniform" in engine.simulate.__doc__ and "keep_outages" in engine.simulate.__doc__
     assert "weight" in type(simulate(CYCLE, replicas=1, horizon=50)).outages.__doc__

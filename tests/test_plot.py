@@ -16,7 +16,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from hasim import plot  # noqa: E402
-from hasim.engine import simulate  # noqa: E402
+from hasim.sim.engine import simulate  # noqa: E402
 
 from .conftest import SCENARIOS, review_design  # noqa: E402
 
@@ -173,7 +173,7 @@ def flagship():
 
 @pytest.mark.slow
 def test_timeline_draws_the_simulated_served_fraction_and_its_lost_integral(design):
-    from hasim.outage_trace import find_outage
+    from hasim.sim.trace import find_outage
 
     trace = find_outage(design, "db", 90 / 3600)
     assert trace is not None and trace.cause == "db"
@@ -195,7 +195,7 @@ def test_flagship_timeline_shows_the_dns_failover_to_dr(flagship):
     # Issue 17 item 5: losing eu-west-1a while it holds every Redis master is a full outage, but the
     # Route 53 record moves 98 % of the traffic to the DR region within about two and a half minutes;
     # the old chart drew 0 % served for the whole 16 minutes.
-    from hasim.outage_trace import find_outage
+    from hasim.sim.trace import find_outage
 
     trace = find_outage(flagship, "zone eu-west-1a", 16.2 / 60)
     assert trace is not None and trace.exact_match
@@ -211,7 +211,7 @@ def test_flagship_timeline_shows_the_dns_failover_to_dr(flagship):
 
 @pytest.mark.slow
 def test_timeline_labels_do_not_overlap(flagship):
-    from hasim.outage_trace import find_outage
+    from hasim.sim.trace import find_outage
 
     for target in (16.2, 16.9, 29.0):
         trace = find_outage(flagship, "zone eu-west-1a", target / 60)
@@ -293,7 +293,7 @@ def test_window_name():
 
 def test_readable_numbers_without_exponents():
     # Issue 17 item 12: "MTBF 1e+03y", "8.81e-06 s/y".
-    from hasim._format import duration, in_unit, minutes, minutes_unit
+    from hasim.text import duration, in_unit, minutes, minutes_unit
 
     assert duration(8760 * 1000) == "1000y" and duration(8.8e6) == "1005y" and duration(4380) == "182d"
     assert duration(0.025) == "1.5m" and duration(float("inf")) == "∞"

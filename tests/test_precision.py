@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from hasim import Scenario, load
-from hasim.engine import simulate
-from hasim.results import Z95
+from hasim.sim.engine import simulate
+from hasim.results.summary import Z95
 
 ROOT = Path(__file__).resolve().parents[1]
 HORIZON = "1y"

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-import hasim.engine
+import hasim.sim.engine
 from hasim import load, simulate
 from hasim.cli import EXIT_OK, format_results, main
 
@@ -84,7 +84,7 @@ def cold(monkeypatch):
     """Pretend the kernel is not cached, once (as a real first compile is): the real notice path
     runs, and the (warm) kernel only loads."""
     answers = iter([True])
-    monkeypatch.setattr(hasim.engine, "kernel_needs_compiling", lambda: next(answers, False))
+    monkeypatch.setattr(hasim.sim.engine, "kernel_needs_compiling", lambda: next(answers, False))
 
 
 def test_compile_notice_reaches_a_ci_log(cold, capsys):
@@ -101,7 +101,7 @@ def test_quiet_says_nothing_of_a_compile(cold, capsys):
 
 def test_no_notice_when_nothing_compiles(capsys):
     simulate(load(K_OF_N), replicas=2)  # the kernel is now loaded in this process
-    assert hasim.engine.kernel_needs_compiling() is False
+    assert hasim.sim.engine.kernel_needs_compiling() is False
     assert main(["run", str(K_OF_N), "--replicas", "20"]) == EXIT_OK
     assert "compiling" not in capsys.readouterr().err
 
@@ -124,8 +124,8 @@ def test_header_puts_compile_time_apart():
 
 
 def test_progress_chunks_are_small_enough_to_move():
-    assert hasim.engine._chunk_size(1000, progress=True) <= 1000 // 20
-    assert hasim.engine._chunk_size(1000) == 256  # without a display: as before
+    assert hasim.sim.engine._chunk_size(1000, progress=True) <= 1000 // 20
+    assert hasim.sim.engine._chunk_size(1000) == 256  # without a display: as before
 
 
 def test_report_shows_its_sensitivity_runs(tmp_path):

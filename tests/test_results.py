@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from hasim import Scenario
-from hasim.engine import n_windows, simulate
-from hasim.results import DEFAULT_SLO, Z95
+from hasim.sim.engine import n_windows, simulate
+from hasim.results.summary import DEFAULT_SLO, Z95
 
 SC = Scenario(
     name="shop", entry="web", slo=99.5,

@@ -373,7 +373,7 @@ def test_sample_rejects_an_unknown_code():
 
 
 def test_codes_cover_every_distribution():
-    from hasim.distributions import DISTRIBUTION_NAMES
+    from hasim.model.distributions import DISTRIBUTION_NAMES
 
     assert set(_rng.CODE_BY_NAME) == set(DISTRIBUTION_NAMES)
     assert sorted(_rng.CODE_BY_NAME.values()) == list(range(len(DISTRIBUTION_NAMES)))

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from hasim import Scenario, sensitivity, sweep
-from hasim.sensitivity import default_replicas, parameters
+from hasim.studies.sensitivity import default_replicas, parameters
 
 from .conftest import review_design
 

@@ -14,8 +14,8 @@ import pytest
 
 from hasim import Scenario
 from hasim._output import STAGES
-from hasim.engine import simulate
-from hasim.reference import simulate_reference
+from hasim.sim.engine import simulate
+from hasim.sim.reference import simulate_reference
 
 
 def fixed(v: float) -> dict:

@@ -11,7 +11,7 @@ import pytest
 import hasim
 from hasim import ScenarioError, load, simulate
 from hasim.cli import EXIT_INVALID, EXIT_OK, main
-from hasim.sweep import MEASURES, sweep_points
+from hasim.studies.sweep import MEASURES, sweep_points
 
 from .conftest import SCENARIOS
 
@@ -37,7 +37,7 @@ def no_simulation(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("simulate() was called although the sweep is invalid")
 
-    monkeypatch.setattr("hasim.engine.simulate", refuse)
+    monkeypatch.setattr("hasim.sim.engine.simulate", refuse)
 
 
 def test_grid_has_one_row_per_combination_in_grid_order(flagship):
@@ -133,10 +133,10 @@ def test_one_parameter_form_is_kept(flagship):
     frame = hasim.sweep(flagship, "services.db.failover.detection", ["10s", "1m"], replicas=10)
     assert list(frame.columns[:4]) == ["parameter", "path", "value", "unit"]
     assert list(frame["value"]) == pytest.approx([10 / 3600, 1 / 60]) and set(frame["unit"]) == {"h"}
-    # The 0.1 re-export hasim.sensitivity.sweep is gone (issue 12): the sweep lives in hasim.sweep.
+    # The 0.1 re-export hasim.studies.sensitivity.sweep is gone (issue 12): the sweep lives in hasim.studies.sweep.
     import sys
 
-    assert not hasattr(sys.modules["hasim.sensitivity"], "sweep")
+    assert not hasattr(sys.modules["hasim.studies.sensitivity"], "sweep")
 
 
 def test_cli_sweep_table_json_and_atomic_out(tmp_path, capsys):

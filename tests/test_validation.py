@@ -31,7 +31,7 @@ from hasim import (
     Weibull,
     Zone,
 )
-from hasim.durations import HOURS_PER_MONTH, parse_duration
+from hasim.units import HOURS_PER_MONTH, parse_duration
 
 VALID_YAML = """\
 name: shop
@@ -1011,12 +1011,12 @@ def test_slo_given_as_a_fraction_is_rejected_in_files_and_python():
 ])
 def test_parse_slo_is_the_one_check_for_every_slo(value, message):
     with pytest.raises(ValueError) as info:
-        hasim.model.parse_slo(value)
+        hasim.model.scenario.parse_slo(value)
     assert str(info.value) == message
 
 
 def test_parse_slo_accepts_percentages():
-    assert [hasim.model.parse_slo(v) for v in (None, 50, 99.99, "99.95%", " 99.9 % ")] == [None, 50.0, 99.99,
+    assert [hasim.model.scenario.parse_slo(v) for v in (None, 50, 99.99, "99.95%", " 99.9 % ")] == [None, 50.0, 99.99,
                                                                                           99.95, 99.9]
 
 

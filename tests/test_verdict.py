@@ -9,10 +9,10 @@ import re
 import pytest
 
 from hasim import Scenario, simulate
-from hasim.batch import slo_status
+from hasim.studies.batch import slo_status
 from hasim.cli import EXIT_ERROR, EXIT_OK, main
-from hasim.report import verdict
-from hasim.results import MIN_OUTAGES, replicas_needed, slo_verdict
+from hasim.present.report import verdict
+from hasim.results.summary import MIN_OUTAGES, replicas_needed, slo_verdict
 
 #: One region of MTBF 50 y under three API instances: the region is the single point of failure
 #: (14.4 min/year down: the exact solver says 99.9973 %, short of 99.999 %), and 20 replicas of a year

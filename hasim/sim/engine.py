@@ -1,4 +1,4 @@
-"""``simulate()``: run a scenario's replicas and collect :class:`~hasim.results.Results`.
+"""``simulate()``: run a scenario's replicas and collect :class:`~hasim.results.summary.Results`.
 
 The numba kernel is imported inside :func:`simulate`, so ``import hasim``
 compiles nothing.  Replicas run in chunks (a progress bar or callback is
@@ -6,7 +6,7 @@ updated after each chunk); replica ``i`` always draws from the random stream
 ``(seed, i)``, so neither the chunk size nor the thread count changes a result.
 
 The same holds on a Dask cluster (``client=``): each chunk is a task
-(:func:`hasim.cluster.run_chunk`) and its rows are placed by index, so a Dask
+(:func:`hasim.sim.cluster.run_chunk`) and its rows are placed by index, so a Dask
 run is bit-identical to a local one.  With ``precision=`` the run grows in
 batches of replicas ``0 .. n - 1`` until the 95 % interval of the
 unavailability is tight enough, so it equals a fixed run of the ``n`` it
@@ -24,15 +24,15 @@ from typing import Callable
 
 import numpy as np
 
-from .compile import compile_scenario
-from .durations import parse_duration
-from ._output import SimOutput, new_output
-from ._settings import MASK64 as _MASK64
-from ._settings import keep_windows as _keep_windows
-from ._settings import n_windows
-from .model import Scenario
-from .results import DEFAULT_SLO, Results, half_width
-from .structure import labels
+from hasim.sim.compile import compile_scenario
+from hasim.units import parse_duration
+from hasim._output import SimOutput, new_output
+from hasim.sim.settings import MASK64 as _MASK64
+from hasim.sim.settings import keep_windows as _keep_windows
+from hasim.sim.settings import n_windows
+from hasim.model.scenario import Scenario
+from hasim.results.summary import DEFAULT_SLO, Results, half_width
+from hasim.model.structure import labels
 
 __all__ = ["simulate", "n_windows", "progress_bar", "kernel_needs_compiling"]
 
@@ -58,8 +58,8 @@ def kernel_needs_compiling() -> bool:
     Best effort: a cache index whose source stamp no longer matches counts as a compile (numba
     recompiles then); a numba whose cache layout is not the expected one counts as cached.
     """
-    from . import _kernel
-    from ._jit import CACHE, JIT_DISABLED
+    from hasim import _kernel
+    from hasim._jit import CACHE, JIT_DISABLED
 
     dispatcher = _kernel.simulate_replicas
     if JIT_DISABLED or dispatcher.signatures:
@@ -74,7 +74,7 @@ def kernel_needs_compiling() -> bool:
 
 
 def _compile_notice() -> str:
-    from ._jit import CACHE
+    from hasim._jit import CACHE
 
     if not CACHE:
         return (f"hasim: compiling the numba kernel (about {_COMPILE_MINUTES} minutes; HASIM_NUMBA_CACHE=0, "
@@ -141,7 +141,7 @@ def simulate(
     max_replicas: int | None = None,
     compile_notice: bool | Callable[[str], None] | None = None,
 ) -> Results:
-    """Simulate ``scenario`` and return :class:`~hasim.results.Results`.
+    """Simulate ``scenario`` and return :class:`~hasim.results.summary.Results`.
 
     Parameters
     ----------
@@ -174,14 +174,14 @@ def simulate(
         by how many outages each row stands for.  Memory: 32 bytes per record.
     client : distributed.Client, optional
         Run the replicas on a Dask cluster (numba engine): each chunk of
-        replicas ``[lo, hi)`` is one task (:func:`hasim.cluster.run_chunk`,
+        replicas ``[lo, hi)`` is one task (:func:`hasim.sim.cluster.run_chunk`,
         submitted with ``retries=3`` under a key derived from its inputs)
         and its rows are placed by index.  The scenario is sent once per run
         and compiled on a worker.  Replica ``i`` draws from the stream
         ``(seed, i)``, so the result is bit-identical to a local run with
         the same seed whatever the number of workers or the chunk size, and
         a worker lost mid-run only costs the recomputation of its chunks.
-        See :func:`hasim.cluster.connect`.
+        See :func:`hasim.sim.cluster.connect`.
     precision : float, optional
         Target for the 95 % confidence half-width of the unavailability
         ``u = 1 - request availability``, relative to its mean (``0.05``:
@@ -251,7 +251,7 @@ def simulate(
         runner = _DaskRunner(client, sc, seed64, args, keep_o, chunk_size, m)
         compile_seconds = math.nan  # the kernel loads on the workers
     else:
-        from . import _kernel  # lazy: importing hasim compiles nothing
+        from hasim import _kernel  # lazy: importing hasim compiles nothing
 
         runner = _LocalRunner(m, seed64, args, keep_o, chunk_size, shown=bool(progress))
         compiled_now = kernel_needs_compiling()
@@ -352,7 +352,7 @@ class _LocalRunner:
         self.keep_o, self.chunk_size, self.shown = keep_outages, chunk_size, shown
 
     def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
-        from . import _kernel
+        from hasim import _kernel
 
         m = self.m
         n = hi - lo
@@ -370,12 +370,12 @@ class _LocalRunner:
 
 
 class _DaskRunner:
-    """Replicas ``lo .. hi - 1`` as Dask tasks (:func:`hasim.cluster.run_chunk`), placed by row."""
+    """Replicas ``lo .. hi - 1`` as Dask tasks (:func:`hasim.sim.cluster.run_chunk`), placed by row."""
 
     def __init__(self, client, scenario, seed64, args, keep_outages, chunk_size, m):
         from dask.base import tokenize
 
-        from .cluster import compile_model
+        from hasim.sim.cluster import compile_model
 
         self.client, self.seed, self.args, self.keep_o, self.chunk_size, self.m = (
             client, seed64, args, keep_outages, chunk_size, m)
@@ -394,7 +394,7 @@ class _DaskRunner:
     def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
         from distributed import as_completed
 
-        from .cluster import run_chunk
+        from hasim.sim.cluster import run_chunk
 
         n = hi - lo
         if self.chunk_size is not None:
@@ -429,7 +429,7 @@ class _DaskRunner:
 
 
 def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:
-    from .reference import simulate_reference  # lazy: it imports simpy (and numba, for the sample keys)
+    from hasim.sim.reference import simulate_reference  # lazy: it imports simpy (and numba, for the sample keys)
 
     callback, bar = (progress if callable(progress) else None), None
     if progress is True:  # the reference engine is ~300x slower: the run that most needs a bar

@@ -18,10 +18,10 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability, parse_slo
-from .distributions import Distribution
-from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR, parse_duration
-from .errors import Problem, ScenarioError, problems_from_validation_error, suggest
+from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability, parse_slo
+from hasim.model.distributions import Distribution
+from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR, parse_duration
+from hasim.errors import Problem, ScenarioError, problems_from_validation_error, suggest
 
 __all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario", "parse_slo",
            "window_problem"]

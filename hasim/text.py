@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from .durations import format_duration
+from hasim.units import format_duration
 
 __all__ = ["duration", "minutes", "percent", "interval_digits", "percents", "plural", "nines_text", "rate", "minutes_unit", "in_unit",
            "MINUTE_UNITS"]

@@ -5,10 +5,10 @@ outage: one of the cause that costs the most downtime, whose duration is close
 to the (weighted) median of that cause's recorded outages.  The numba engine
 records only start, duration and cause of each outage; to show how the served
 fraction evolved through one, :func:`find_outage` simulates replicas of the
-scenario with the SimPy reference engine (:mod:`hasim.reference`), watching
+scenario with the SimPy reference engine (:mod:`hasim.sim.reference`), watching
 every outage as it happens, until one of that cause lands close enough to the
 target duration.  The search is deterministic (replica ``i`` is the history
-:func:`hasim.reference.simulate_reference` computes for index ``i`` with the
+:func:`hasim.sim.reference.simulate_reference` computes for index ``i`` with the
 scenario's seed) and bounded (``max_replicas``, ``max_seconds``); without an
 exact match it returns the closest outage of that cause it saw.
 
@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import reference as _ref
-from ._output import new_output
-from .model import Scenario
+from hasim.sim import reference as _ref
+from hasim._output import new_output
+from hasim.model.scenario import Scenario
 
 __all__ = ["OutageTrace", "find_outage", "milestones"]
 
@@ -56,7 +56,7 @@ class OutageTrace:
     cause : str
         Root cause label (as in ``Results.attribution``).
     replica, seed : int
-        The history: :func:`hasim.reference.trace` ``(scenario, replica, seed)`` replays it.
+        The history: :func:`hasim.sim.reference.trace` ``(scenario, replica, seed)`` replays it.
     start_h, duration_h : float
         Start in the replica (hours from its beginning) and duration.
     times_h, served : ndarray

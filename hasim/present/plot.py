@@ -3,7 +3,7 @@
 Every function draws on ``ax`` when given and otherwise creates a figure of a
 sensible size with the object-oriented API (no ``pyplot`` state is touched
 besides creating that figure, ``plt.show`` is never called), so they work the
-same in Jupyter, in scripts with the Agg backend and in :mod:`hasim.report`.
+same in Jupyter, in scripts with the Agg backend and in :mod:`hasim.present.report`.
 
 matplotlib is imported inside the functions: ``import hasim.plot`` stays cheap.
 
@@ -14,7 +14,7 @@ function                    chart
 ``window_breaches``         P(a window has more than x min of downtime), SLO line
 ``attribution``             downtime by root cause (or by stage) with 95 % CIs
 ``tornado``                 sensitivity: each parameter halved / doubled
-``comparison``              designs side by side (from :func:`hasim.compare.compare`)
+``comparison``              designs side by side (from :func:`hasim.studies.compare.compare`)
 ``sweep``                   a measure against a swept parameter
 ``architecture``            the scenario: services in layers, dependencies, routers, zones
 ``outage_timeline``         served fraction through one representative outage
@@ -28,16 +28,16 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ._format import duration as format_duration
-from ._format import in_unit, minutes_unit
-from .analytic import TIERS
-from .durations import HOURS_PER_YEAR
+from hasim.text import duration as format_duration
+from hasim.text import in_unit, minutes_unit
+from hasim.analytic.solve import TIERS
+from hasim.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from .model import Scenario
+    from hasim.model.scenario import Scenario
 
 __all__ = [
     "downtime_distribution", "window_breaches", "attribution", "tornado", "comparison", "sweep",
@@ -341,7 +341,7 @@ def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int 
 
 
 def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, *, top: int = 12) -> Axes:
-    """Tornado chart of a :func:`hasim.sensitivity.sensitivity` table: the change in downtime
+    """Tornado chart of a :func:`hasim.studies.sensitivity.sensitivity` table: the change in downtime
     (minutes per year, variant minus baseline) when each parameter is lowered / raised.
     """
     df = sensitivity
@@ -411,7 +411,7 @@ def _value_text(value, unit) -> str:
 
 def comparison(table: pd.DataFrame, ax: Axes | None = None, *,
                measure: str = "downtime_minutes_per_year") -> Axes:
-    """Bars of one measure per design (mean and 95 % CI) from :func:`hasim.compare.compare`,
+    """Bars of one measure per design (mean and 95 % CI) from :func:`hasim.studies.compare.compare`,
     annotated with the paired difference to the first design.
     """
     df = table[table["measure"] == measure]
@@ -458,7 +458,7 @@ def sweep(frame: pd.DataFrame, ax: Axes | None = None, *, measure: str = "reques
           slo: float | None = None, label: str | None = None, xlabel: str | None = None) -> Axes:
     """A measure (mean and 95 % CI band) against a swept parameter.
 
-    ``frame`` is what :func:`hasim.sensitivity.sweep` returns: columns
+    ``frame`` is what :func:`hasim.studies.sensitivity.sweep` returns: columns
     ``value``, ``<measure>``, ``<measure>_ci_low``, ``<measure>_ci_high``
     (and ``parameter``, used as the default x label).
     """
@@ -764,7 +764,7 @@ def _at(hours: float) -> str:
 
 def _find_trace(scenario, outage):
     """The simulated trace of an outage like ``outage`` (same cause, duration near its median)."""
-    from .outage_trace import find_outage
+    from hasim.sim.trace import find_outage
 
     target = outage.get("median_duration_h", outage.get("duration_h"))
     if target is None or not math.isfinite(float(target)) or not float(target) > 0:
@@ -826,7 +826,7 @@ def outage_timeline_size(trace=None, width: float = 7.2) -> tuple[float, float]:
     """A figure size (inches) that fits :func:`outage_timeline` of ``trace`` with its milestone list."""
     n = 3
     if trace is not None:
-        from .outage_trace import milestones
+        from hasim.sim.trace import milestones
 
         n = len(milestones(trace)) + 2
     return width, 2.5 + 0.17 * n
@@ -848,7 +848,7 @@ def outage_timeline(results=None, scenario: Scenario | None = None, ax: Axes | N
         ``{"cause", "duration_h"}`` (a row of ``results.outages``), optionally with
         ``"median_duration_h"``, the duration looked for (default ``duration_h``).
     trace : OutageTrace, optional
-        The outage to draw (:func:`hasim.outage_trace.find_outage`).  Without it one is found by
+        The outage to draw (:func:`hasim.sim.trace.find_outage`).  Without it one is found by
         simulating the scenario with the SimPy reference engine until an outage of that cause
         lasts about the target duration (deterministic, a few seconds at most).
     events : list of (hours, label), optional
@@ -920,7 +920,7 @@ def _milestones(ax, marks, scale, unit, head, d, pad, extra_lines) -> tuple[list
 
 
 def _trace_timeline(tr, scenario, ax, outage) -> Axes:
-    from .outage_trace import milestones
+    from hasim.sim.trace import milestones
 
     marks = milestones(tr, scenario)
     d_h = tr.duration_h

@@ -1,7 +1,7 @@
 """Scenario -> flat arrays for the numba kernel.
 
 :func:`compile_scenario` validates what the numba engine can simulate and
-flattens a :class:`~hasim.model.Scenario` into a :class:`CompiledModel`, a
+flattens a :class:`~hasim.model.scenario.Scenario` into a :class:`CompiledModel`, a
 NamedTuple of C-contiguous numpy arrays (and a few ints) that the kernel in
 :mod:`hasim._kernel` reads.  Names never reach the kernel: the
 :class:`Compiled` object keeps the name <-> index maps on the Python side.
@@ -89,7 +89,7 @@ Every source draws from its own random stream, keyed by what it *is* rather
 than by its id (service, shard and replica number; zone; ...), so that adding
 a replica to one service leaves every other component's draws unchanged.
 
-Causes are those of :func:`hasim.structure.cause_labels`: every service, then
+Causes are those of :func:`hasim.model.structure.cause_labels`: every service, then
 every zone.  Only instance and zone events carry a cause (``src_cause``);
 timers carry -1 and the kernel inherits the cause from the dependency whose
 degradation shows.
@@ -104,10 +104,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .model import Scenario
-from .structure import reach as _reach
-from .structure import cause_labels, needed
-from .structure import reads as _reads
+from hasim.model.scenario import Scenario
+from hasim.model.structure import reach as _reach
+from hasim.model.structure import cause_labels, needed
+from hasim.model.structure import reads as _reads
 
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
@@ -243,7 +243,7 @@ class Compiled:
         Zone names in kernel order.
     causes : list of str
         Cause names by cause index: every service (instance failures), then
-        every zone (``"zone <name>"``); see :func:`hasim.structure.cause_labels`.
+        every zone (``"zone <name>"``); see :func:`hasim.model.structure.cause_labels`.
     cause_kinds : list of str
         ``"instance"`` or ``"zone"`` per cause.
     """
@@ -279,7 +279,7 @@ class _Dists:
         self.samples: list[float] = []
 
     def add(self, d) -> int:
-        from ._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
+        from hasim._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
 
         code = CODE_BY_NAME[d.dist]
         if d.dist == "exponential":

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ._version import __version__
+from hasim._version import __version__
 
 __all__ = ["Outcome", "run_batch", "atomic_write", "fingerprint", "output_names", "slo_status", "TABLES"]
 
@@ -129,7 +129,7 @@ def output_names(files: Sequence[str]) -> list[str]:
 
 
 def slo_status(document: dict) -> dict | None:
-    """The SLO verdict of a result JSON (:func:`hasim.results.slo_verdict`), or None when it has no ``slo``.
+    """The SLO verdict of a result JSON (:func:`hasim.results.summary.slo_verdict`), or None when it has no ``slo``.
 
     ``{"slo", "mean", "ci95", "met", "verdict", "status", "outages", ...}``: ``met``
     compares the estimate with the SLO; ``verdict`` is ``"met"`` when the whole
@@ -140,7 +140,7 @@ def slo_status(document: dict) -> dict | None:
     A document written before the verdict was stored has its outages counted
     back from ``outages_per_year``.
     """
-    from .results import slo_verdict
+    from hasim.results.summary import slo_verdict
 
     slo = document.get("slo")
     if slo is None:
@@ -239,10 +239,10 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
         One per file, in order.  An invalid or failing scenario yields an
         ``invalid`` / ``failed`` outcome and the batch goes on.
     """
-    from .engine import simulate
-    from .errors import ScenarioError
-    from .io import load
-    from .model import window_problem
+    from hasim.sim.engine import simulate
+    from hasim.errors import ScenarioError
+    from hasim.model.io import load
+    from hasim.model.scenario import window_problem
 
     if table_format not in ("csv", "parquet"):
         raise ValueError(f"table_format: expected 'csv' or 'parquet', got {table_format!r}")

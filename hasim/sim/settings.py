@@ -1,6 +1,6 @@
 """Run settings both engines derive the same way: the window count, the windows kept, the seed.
 
-:mod:`hasim.engine` (the numba kernel's driver) and :mod:`hasim.reference` (the
+:mod:`hasim.sim.engine` (the numba kernel's driver) and :mod:`hasim.sim.reference` (the
 SimPy engine) both import this module, and it imports no other part of hasim
 (standard library only), so neither engine imports the other for them.
 """

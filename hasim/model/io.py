@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import Problem, ScenarioError, problems_from_validation_error
-from .model import Scenario
+from hasim.errors import Problem, ScenarioError, problems_from_validation_error
+from hasim.model.scenario import Scenario
 
 __all__ = ["load", "loads", "parse_text", "dump"]
 

@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
-from .durations import parse_duration
-from .errors import ScenarioError, problems_from_validation_error
+from hasim.units import parse_duration
+from hasim.errors import ScenarioError, problems_from_validation_error
 
 __all__ = ["HasimModel", "PositiveDuration", "Delay", "Probability", "PositiveFloat", "parse_slo",
            "BARE_NUMBER_NOTE"]

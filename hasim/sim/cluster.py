@@ -12,7 +12,7 @@ replica is lost or counted twice.
 
 :func:`connect` turns a ``--dask`` spec into a client::
 
-    with hasim.cluster.connect("local:4") as client:
+    with hasim.sim.cluster.connect("local:4") as client:
         res = hasim.simulate(scenario, client=client)
 
 Importing this module does not import dask (only :func:`connect` and
@@ -125,7 +125,7 @@ def connect(spec: str, *, timeout: float = 30.0) -> Iterator:
 
 def compile_model(scenario):
     """The kernel model of ``scenario`` (a Dask task: compiled once per run, on a worker)."""
-    from .compile import compile_scenario
+    from hasim.sim.compile import compile_scenario
 
     return compile_scenario(scenario).model
 
@@ -138,7 +138,7 @@ def run_chunk(model, seed: int, lo: int, hi: int, horizon: float, window: float,
     with ``client=``): row ``r`` is replica ``lo + r``, drawn from the stream
     ``(seed, lo + r)``.
     """
-    from . import _kernel
+    from hasim import _kernel
 
     out = _kernel.new_output(hi - lo, model.n_causes, model.n_services, keep_windows, keep_outages)
     with _KERNEL_LOCK:

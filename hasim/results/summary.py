@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .analytic import TIERS, nines
-from ._format import plural as _plural
-from .durations import HOURS_PER_YEAR
-from .structure import roles
+from hasim.analytic.solve import TIERS, nines
+from hasim.text import plural as _plural
+from hasim.units import HOURS_PER_YEAR
+from hasim.model.structure import roles
 
 __all__ = ["Results", "DEFAULT_SLO", "Z95", "MIN_OUTAGES", "half_width", "slo_verdict", "replicas_needed"]
 
@@ -175,7 +175,7 @@ def replicas_needed(scenario, slo: float, horizon: float, *, min_outages: int = 
         ``unavailability`` and ``outages_per_year`` (the solver's, or None),
         ``method`` (``"exact solver"`` or ``"none"``) and ``note`` (a sentence).
     """
-    from .analytic import _default_params, _frequency, analyze
+    from hasim.analytic.solve import _default_params, _frequency, analyze
 
     try:
         a = analyze(scenario, cut_sets=False)
@@ -430,7 +430,7 @@ class Results:
 
     @cached_property
     def tiers(self) -> list[dict]:
-        """Like :attr:`hasim.analytic.Analysis.tiers`, with a verdict from :func:`slo_verdict`.
+        """Like :attr:`hasim.analytic.solve.Analysis.tiers`, with a verdict from :func:`slo_verdict`.
 
         ``verdict`` is ``"met"`` when the whole interval is at or above the
         tier, ``"missed"`` when it is all below, ``"uncertain"`` when it
@@ -533,7 +533,7 @@ class Results:
         """Downtime by stage (detection, failover, dns, ...), minutes per year with CI."""
         import pandas as pd
 
-        from ._output import STAGES
+        from hasim._output import STAGES
 
         by_stage = self.out.loss.sum(axis=1) * (60.0 / self._years)
         total = float(by_stage.sum(axis=1).mean()) if self.n_replicas else 0.0

@@ -1,8 +1,8 @@
 """The SimPy reference engine: the README's "Semantics, precisely", one process per mechanism.
 
 This engine is the readable oracle the numba kernel is checked against.  It is
-built from the pydantic :class:`~hasim.model.Scenario` (never from
-:mod:`hasim.compile`'s arrays, so it also catches compile bugs) and fills the
+built from the pydantic :class:`~hasim.model.scenario.Scenario` (never from
+:mod:`hasim.sim.compile`'s arrays, so it also catches compile bugs) and fills the
 same :class:`~hasim._output.SimOutput` arrays.  It is slow (plain Python,
 tens of thousands of events per second) and meant to be read:
 
@@ -69,14 +69,14 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput,
+from hasim._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput,
                       new_output)
-from ._rng import sample_key
-from ._settings import MASK64, keep_windows as _keep_windows, n_windows
-from .durations import parse_duration
-from .model import Scenario
-from .results import DEFAULT_SLO
-from .structure import cause_labels, needed, reach, reads
+from hasim._rng import sample_key
+from hasim.sim.settings import MASK64, keep_windows as _keep_windows, n_windows
+from hasim.units import parse_duration
+from hasim.model.scenario import Scenario
+from hasim.results.summary import DEFAULT_SLO
+from hasim.model.structure import cause_labels, needed, reach, reads
 
 __all__ = ["simulate_reference", "trace"]
 
@@ -1158,7 +1158,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
                        ) -> tuple[SimOutput, dict]:
     """Simulate ``scenario`` with the SimPy reference engine.
 
-    Parameters are those of :func:`hasim.engine.simulate`.  Replica ``i`` draws
+    Parameters are those of :func:`hasim.sim.engine.simulate`.  Replica ``i`` draws
     from ``numpy.random.default_rng(SeedSequence([seed, i]))``: its draws differ
     from the numba engine's, its distributions do not.
 

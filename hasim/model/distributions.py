@@ -32,8 +32,8 @@ import numpy as np
 from pydantic import AliasChoices, BeforeValidator, Discriminator, Field, Tag, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
-from ._types import Delay, HasimModel, PositiveDuration, PositiveFloat
-from .errors import UNION_TAGS, suggest
+from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat
+from hasim.errors import UNION_TAGS, suggest
 
 __all__ = [
     "Exponential",

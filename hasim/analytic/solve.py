@@ -44,9 +44,9 @@ from typing import Iterable
 
 import numpy as np
 
-from .durations import HOURS_PER_YEAR
-from .model import Scenario, Service
-from .structure import needed, share
+from hasim.units import HOURS_PER_YEAR
+from hasim.model.scenario import Scenario, Service
+from hasim.model.structure import needed, share
 
 __all__ = ["analyze", "Analysis", "TIERS", "instance_availability", "nines"]
 

@@ -8,7 +8,7 @@ reproduce the run.  Charts are inline SVG, the CSS is inline, there is no
 script and nothing is fetched from the network, so the file opens from disk
 or from an e-mail attachment.
 
-The page comes from the Jinja2 template ``hasim/templates/report.html.j2``;
+The page comes from the Jinja2 template ``hasim/present/templates/report.html.j2``;
 :func:`render_comparison_report` uses ``compare.html.j2`` for ``hasim compare``.
 """
 
@@ -25,14 +25,14 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from ._version import __version__
-from ._format import duration as format_duration
-from ._format import minutes as _minutes
-from ._format import interval_digits, percent
-from ._types import parse_slo
-from .analytic import TIERS, nines
-from .durations import HOURS_PER_MONTH, HOURS_PER_YEAR
-from .structure import reach
+from hasim._version import __version__
+from hasim.text import duration as format_duration
+from hasim.text import minutes as _minutes
+from hasim.text import interval_digits, percent
+from hasim.model._types import parse_slo
+from hasim.analytic.solve import TIERS, nines
+from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
+from hasim.model.structure import reach
 
 __all__ = ["render_report", "write_report", "render_comparison_report", "write_comparison_report", "verdict",
            "SECTIONS"]
@@ -130,7 +130,7 @@ def _num(x: float, digits: int = 3) -> str:
 
 
 def verdict(results, slo: float | None = None) -> dict:
-    """The SLO verdict: :func:`hasim.results.slo_verdict` (the rule every output uses) in words.
+    """The SLO verdict: :func:`hasim.results.summary.slo_verdict` (the rule every output uses) in words.
 
     Returns ``{"status": "met" | "not-met" | "too-close" | "insufficient-evidence" | "no-slo",
     "headline", "detail"}``: ``met`` when the whole 95 % interval is at or above
@@ -138,7 +138,7 @@ def verdict(results, slo: float | None = None) -> dict:
     target, ``insufficient-evidence`` when the run saw too few outages for its
     interval to mean anything (with the replicas needed to decide).
     """
-    from .results import slo_verdict
+    from hasim.results.summary import slo_verdict
 
     ra = results.metric("request_availability")
     slo = results.slo if slo is None else parse_slo(slo)  # 0.9999 is a fraction, not 0.9999 %
@@ -328,7 +328,7 @@ def _tiers_context(results) -> list[dict]:
     if results.slo is not None and not any(math.isclose(results.slo, t) for t in TIERS):
         target = results.slo / 100
         allowed = (1 - target) * _MINUTES_PER_YEAR
-        verdict_ = results.slo_verdict(advise=False)["verdict"]  # the one rule (hasim.results.slo_verdict)
+        verdict_ = results.slo_verdict(advise=False)["verdict"]  # the one rule (hasim.results.summary.slo_verdict)
         rows.append({"tier": f"{results.slo:g} %", "is_slo": True, "allowed_year": _mins(allowed),
                      "allowed_month": _mins(allowed / 12), "design": _mins(down["mean"]),
                      "design_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
@@ -341,7 +341,7 @@ def _tiers_context(results) -> list[dict]:
 def _distribution_context(results) -> dict:
     import numpy as np
 
-    from . import plot
+    from hasim.present import plot
 
     values = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
     breach = _metric_row(results, "p_window_breach")
@@ -373,7 +373,7 @@ def _distribution_context(results) -> dict:
 
 
 def _drivers_context(results) -> dict:
-    from . import plot
+    from hasim.present import plot
 
     att = results.attribution
     total = float(att["downtime_minutes_per_year"].sum()) if len(att) else 0.0
@@ -411,13 +411,13 @@ def _drivers_context(results) -> dict:
 
 def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas: int | None,
                          engine: str) -> dict:
-    from . import plot
+    from hasim.present import plot
 
     ctx: dict[str, Any] = {"status": "off", "note": None}
     frame = sensitivity
     if frame is None and compute:
-        from .sensitivity import default_replicas
-        from .sensitivity import sensitivity as run
+        from hasim.studies.sensitivity import default_replicas
+        from hasim.studies.sensitivity import sensitivity as run
 
         n = default_replicas(scenario, replicas)
         frame = run(scenario, replicas=n, seed=results.seed, horizon=results.horizon, engine=engine)
@@ -498,7 +498,7 @@ def _surprises(frame, scenario) -> list[str]:
                 continue
             if (delta > 0) == (direction * sign > 0):   # moved the expected way
                 continue
-            from . import plot
+            from hasim.present import plot
 
             change = f"{r.parameter} {plot._value_text(r.base_value, r.unit)} → {plot._value_text(value, r.unit)}"
             if r.kind == "replicas":
@@ -536,7 +536,7 @@ def _surprises(frame, scenario) -> list[str]:
 
 
 def _architecture_context(results, scenario, analysis) -> dict:
-    from . import plot
+    from hasim.present import plot
 
     services = results.services
     avail = dict(zip(services["service"], services["request_availability"].astype(float)))
@@ -556,7 +556,7 @@ def _architecture_context(results, scenario, analysis) -> dict:
 
 
 def _timeline_context(results, scenario) -> dict:
-    from . import plot
+    from hasim.present import plot
 
     rep = plot.representative_outage(results)
     trace = plot._find_trace(scenario, rep) if rep is not None else None
@@ -570,7 +570,7 @@ def _timeline_context(results, scenario) -> dict:
                          "count": rep["count"], "outages": f"{rep['outages']:,.0f}" if weighted else None,
                          "is_top": bool(rep.get("is_top"))}
     if trace is not None:
-        from .outage_trace import _ABS_TOL_H, _REL_TOL
+        from hasim.sim.trace import _ABS_TOL_H, _REL_TOL
 
         scale, unit = plot._time_unit(trace.duration_h)
         ctx["trace"] = {"replica": trace.replica, "seed": trace.seed, "duration": _duration(trace.duration_h),
@@ -582,7 +582,7 @@ def _timeline_context(results, scenario) -> dict:
 
 def _duration(hours: float) -> str:
     """A duration in words for the prose: '45 s', '16.9 min', '1.6 h', '3.2 d'."""
-    from . import plot
+    from hasim.present import plot
 
     if hours >= 48:
         return f"{hours / 24:.3g} d"
@@ -650,8 +650,8 @@ def _service_rows(scenario) -> list[dict]:
 
 
 def _assumptions_context(results, scenario, source_text: str | None) -> dict:
-    from . import plot
-    from .io import dump
+    from hasim.present import plot
+    from hasim.model.io import dump
 
     zones = []
     for name, z in scenario.zones.items():
@@ -673,7 +673,7 @@ def _assumptions_context(results, scenario, source_text: str | None) -> dict:
 
 
 def _reproducibility_context(results, scenario, command: str | None, text: str, sensitivity_ctx: dict) -> list:
-    from . import plot
+    from hasim.present import plot
 
     info = results.to_dict()
     versions = [f"Python {platform.python_version()}"]
@@ -704,7 +704,7 @@ def _reproducibility_context(results, scenario, command: str | None, text: str, 
 def _environment():
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-    return Environment(loader=PackageLoader("hasim", "templates"), autoescape=select_autoescape(["j2", "html"]),
+    return Environment(loader=PackageLoader("hasim.present", "templates"), autoescape=select_autoescape(["j2", "html"]),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
@@ -725,7 +725,7 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
     Parameters
     ----------
     results : Results
-        What :func:`hasim.engine.simulate` returned for ``scenario``.
+        What :func:`hasim.sim.engine.simulate` returned for ``scenario``.
     scenario : Scenario
         The design that was run.
     analysis : Analysis, optional
@@ -733,7 +733,7 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         with :func:`hasim.analyze` when not given (``False`` skips it); left out
         if the solver cannot handle the design.
     sensitivity : DataFrame, optional
-        A :func:`hasim.sensitivity.sensitivity` table.  Computed when not given
+        A :func:`hasim.studies.sensitivity.sensitivity` table.  Computed when not given
         and ``compute_sensitivity`` is true, with ``sensitivity_replicas``
         replicas per variant (default ``max(200, scenario.replicas // 4)``).
     command : str, optional
@@ -744,7 +744,7 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         Page title (default "Availability review: <name>").
     """
     if analysis is None:
-        from .analytic import analyze
+        from hasim.analytic.solve import analyze
 
         try:
             analysis = analyze(scenario)
@@ -802,8 +802,8 @@ def write_report(results, scenario, path: str | os.PathLike, *, analysis=None, s
 
 
 def render_comparison_report(comparison, *, command: str | None = None, title: str | None = None) -> str:
-    """A one-page HTML report of a :class:`hasim.compare.Comparison` (``hasim compare --report``)."""
-    from . import plot
+    """A one-page HTML report of a :class:`hasim.studies.compare.Comparison` (``hasim compare --report``)."""
+    from hasim.present import plot
 
     t = comparison.table
     measures = []

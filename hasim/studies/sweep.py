@@ -25,9 +25,9 @@ import math
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
-from .durations import parse_duration
-from .errors import Problem, ScenarioError
-from .model import Scenario
+from hasim.units import parse_duration
+from hasim.errors import Problem, ScenarioError
+from hasim.model.scenario import Scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -141,7 +141,7 @@ def _row(result) -> dict[str, Any]:
         row[f"{m}_ci_low"], row[f"{m}_ci_high"] = (_number(v) for v in est["ci95"])
     slo = result.slo
     row["slo"] = math.nan if slo is None else float(slo)
-    # The one verdict rule (hasim.results.slo_verdict), without the solver's advice: a sweep row is a table cell.
+    # The one verdict rule (hasim.results.summary.slo_verdict), without the solver's advice: a sweep row is a table cell.
     row["slo_verdict"] = None if slo is None else result.slo_verdict(advise=False)["verdict"]
     row["outages"] = int(result.total_outages)
     for name in ("precision_reached", "stop_reason"):
@@ -153,7 +153,7 @@ def _row(result) -> dict[str, Any]:
 
 def _run_points(points, *, replicas, seed, horizon, engine, precision, max_replicas, client, progress,
                 compile_notice=None, timing=None):
-    from .engine import simulate  # lazy: importing hasim compiles nothing
+    from hasim.sim.engine import simulate  # lazy: importing hasim compiles nothing
 
     extra = {k: v for k, v in (("precision", precision), ("max_replicas", max_replicas), ("client", client))
              if v is not None}
@@ -248,8 +248,8 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         <measure>_ci_high`` (95 % CI), then ``slo`` and ``slo_verdict``
         (``met`` / ``missed`` / ``uncertain`` from the CI, or
         ``insufficient-evidence`` when the point saw fewer than
-        :data:`hasim.results.MIN_OUTAGES` outages: see
-        :func:`hasim.results.slo_verdict`; None without an ``slo``), ``outages``
+        :data:`hasim.results.summary.MIN_OUTAGES` outages: see
+        :func:`hasim.results.summary.slo_verdict`; None without an ``slo``), ``outages``
         (seen over all replicas), and ``precision_reached`` / ``stop_reason``
         when the engine reports them.  ``seed``, ``replicas`` and ``outages``
         are int64.  ``attrs`` keeps the scenario name, paths, seed, engine,

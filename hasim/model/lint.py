@@ -25,11 +25,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .durations import UNITS, parse_duration
-from .errors import Problem
-from .io import load, parse_text
-from .model import Scenario
-from .structure import roles
+from hasim.units import UNITS, parse_duration
+from hasim.errors import Problem
+from hasim.model.io import load, parse_text
+from hasim.model.scenario import Scenario
+from hasim.model.structure import roles
 
 __all__ = ["check", "check_file", "PLAUSIBLE_HOURS"]
 

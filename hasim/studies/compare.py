@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from .durations import HOURS_PER_YEAR, parse_duration
-from .model import Scenario
-from .results import half_width
+from hasim.units import HOURS_PER_YEAR, parse_duration
+from hasim.model.scenario import Scenario
+from hasim.results.summary import half_width
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -169,8 +169,8 @@ def run_comparison(scenarios: Sequence[Scenario | str | os.PathLike], replicas: 
                    seed: int | None = None, *, horizon: float | str | None = None, engine: str = "numba",
                    names: Sequence[str] | None = None) -> Comparison:
     """Simulate every design with common random numbers and compare them (see :func:`compare`)."""
-    from .engine import simulate
-    from .io import load
+    from hasim.sim.engine import simulate
+    from hasim.model.io import load
 
     scs = [sc if isinstance(sc, Scenario) else load(sc) for sc in scenarios]
     if not scs:
@@ -195,7 +195,7 @@ def compare(scenarios: Sequence[Scenario | str | os.PathLike], replicas: int | N
     replicas, seed, horizon
         Shared by every run (default: the first design's).
     engine : str
-        Passed to :func:`hasim.engine.simulate`.
+        Passed to :func:`hasim.sim.engine.simulate`.
     names : list of str, optional
         Labels (default: the scenario names).
 

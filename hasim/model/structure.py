@@ -5,21 +5,21 @@ role of every service.  Until issue 17 "what the entry depends on" was computed
 in three places, and the one that labelled results left out
 ``failover.requires``: a coordination service was *required* on one engine and
 *unused* on the other.  Everything here is a pure function of the
-:class:`~hasim.model.Scenario`.
+:class:`~hasim.model.scenario.Scenario`.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from .model import Scenario, Service
+from hasim.model.scenario import Scenario, Service
 
 __all__ = ["reads", "reach", "roles", "needed", "share", "cause_labels", "Labels", "labels"]
 
 
 class Labels(NamedTuple):
     """The names of every axis of an engine's output, from the scenario alone: what
-    :class:`hasim.results.Results` reads, whichever engine produced the arrays."""
+    :class:`hasim.results.summary.Results` reads, whichever engine produced the arrays."""
 
     scenario: Scenario
     services: list   # in output order: topological, dependencies first

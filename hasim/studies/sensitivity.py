@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from .durations import HOURS_PER_YEAR, parse_duration
-from .errors import ScenarioError
-from .model import Scenario
-from .results import half_width
-from .sweep import default_replicas
+from hasim.units import HOURS_PER_YEAR, parse_duration
+from hasim.errors import ScenarioError
+from hasim.model.scenario import Scenario
+from hasim.results.summary import half_width
+from hasim.studies.sweep import default_replicas
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -157,7 +157,7 @@ def sensitivity(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0), r
         Restrict to these labels or paths (e.g. ``"db failover detection"``,
         ``"services.api.replicas"``).
     engine : str
-        Passed to :func:`hasim.engine.simulate`.
+        Passed to :func:`hasim.sim.engine.simulate`.
     progress : callable, optional
         ``progress(done, total)`` after each run.
 
@@ -176,7 +176,7 @@ def sensitivity(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0), r
     """
     import pandas as pd
 
-    from .engine import simulate  # lazy: importing hasim compiles nothing
+    from hasim.sim.engine import simulate  # lazy: importing hasim compiles nothing
 
     replicas = default_replicas(scenario, replicas)
     seed = scenario.seed if seed is None else int(seed)

@@ -1,0 +1,1 @@
+"""Exact and first-order answers computed from the model, without simulation."""

@@ -1,0 +1,1 @@
+"""The validated model: distributions, the scenario and its mechanisms, the file format, the structure."""

@@ -1,0 +1,1 @@
+"""Presentation: text formatting, matplotlib plots, HTML reports."""

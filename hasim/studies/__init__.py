@@ -1,0 +1,1 @@
+"""Studies built from many simulations: sweeps, sensitivity, comparisons, batches."""
