@@ -7,10 +7,8 @@ import math
 import numpy as np
 import pytest
 
-import hasim
 from hasim import Scenario
 from hasim._rng import CODE_BY_NAME
-from hasim.sim.engine import simulate
 from hasim.sim.compile import (
     ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY,
     CompiledModel, compile_scenario,

@@ -28,61 +28,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hasim import Scenario
 from hasim.analytic.solve import analyze
 from hasim.sim.engine import simulate
 
+from ._exact import SIGMAS, agree, scenario
+
 ROOT = Path(__file__).resolve().parents[1]
-SIGMAS = 4.0
-
-
-def scenario(entry: str, services: dict, zones: dict | None = None, **kw) -> Scenario:
-    return Scenario(name="t", entry=entry, services=services, zones=zones or {}, **kw)
-
-
-def with_mttr(sc: Scenario, name: str, factor: float) -> Scenario:
-    """``sc`` with the repair law of service (or zone) ``name`` stretched by ``factor``."""
-    if name in sc.services:
-        svc = sc.services[name]
-        services = {**sc.services, name: svc.model_copy(update={"repair": svc.repair.scaled(factor)})}
-        return sc.model_copy(update={"services": services})
-    zone = sc.zones[name]
-    zones = {**sc.zones, name: zone.model_copy(update={"repair": zone.repair.scaled(factor)})}
-    return sc.model_copy(update={"zones": zones})
-
-
-def agree(sc: Scenario, perturb: str, *, replicas: int, horizon: float, seed: int = 7,
-          exact_fn=None) -> None:
-    """Assert agreement within 4 SE with the exact solver, and power against a 2 % MTTR error."""
-    exact_fn = exact_fn or (lambda s: analyze(s, cut_sets=False))
-    res = simulate(sc, replicas=replicas, horizon=horizon, seed=seed)
-    exact = exact_fn(sc)
-    wrong = exact_fn(with_mttr(sc, perturb, 1.02))
-    for metric, values in (("request_availability", res.out.ra), ("time_availability", res.out.ta)):
-        mean = float(values.mean())
-        se = float(values.std(ddof=1)) / math.sqrt(values.size)
-        want = getattr(exact, metric)
-        other = getattr(wrong, metric)
-        assert se > 0, metric
-        assert abs(mean - want) <= SIGMAS * se, (
-            f"{metric}: simulated {mean:.8f} +- {se:.2e}, exact {want:.8f} ({(mean - want) / se:+.1f} SE)")
-        assert abs(other - want) > SIGMAS * se, (
-            f"{metric}: no power: a 2 % MTTR error moves the answer by {abs(other - want):.2e} "
-            f"but 4 SE = {SIGMAS * se:.2e}")
 
 
 # --- single instances with every law --------------------------------------------------------------
-
-
-@pytest.mark.parametrize("failure, repair", [
-    ({"dist": "weibull", "shape": 1.5, "mean": 100}, {"dist": "lognormal", "median": 5, "sigma": 0.8}),
-    ({"dist": "uniform", "low": 50, "high": 150}, {"dist": "fixed", "value": 5}),
-    ({"dist": "exponential", "mean": 100}, {"dist": "empirical", "samples": [1, 2, 4, 8, 15]}),
-    ({"dist": "lognormal", "mean": 100, "sigma": 1.0}, {"dist": "weibull", "shape": 0.7, "scale": 4}),
-], ids=["weibull-lognormal", "uniform-fixed", "exponential-empirical", "lognormal-weibull"])
-def test_single_instance_any_law(failure, repair):
-    sc = scenario("a", {"a": {"failure": failure, "repair": repair}})
-    agree(sc, "a", replicas=40, horizon=1e6)
 
 
 # --- structures -----------------------------------------------------------------------------------
@@ -101,12 +55,6 @@ def test_parallel_pair():
     agree(sc, "a", replicas=40, horizon=1e6)
 
 
-def test_two_of_three():
-    sc = scenario("a", {"a": {"replicas": 3, "min_healthy": 2, "failure": {"mtbf": 100},
-                              "repair": {"dist": "lognormal", "mean": 10, "sigma": 0.5}}})
-    agree(sc, "a", replicas=40, horizon=1e6)
-
-
 def test_diamond_dependency():
     # entry -> a, b; a -> c; b -> c: c is one random variable reached by two paths.
     sc = scenario("entry", {
@@ -116,22 +64,6 @@ def test_diamond_dependency():
         "c": {"replicas": 3, "min_healthy": 2, "failure": {"mtbf": 100}, "repair": {"mttr": 10}},
     })
     agree(sc, "c", replicas=40, horizon=1e6)
-
-
-def test_nested_zones():
-    zones = {
-        "region": {"mtbf": 300, "mttr": 10},
-        "az-a": {"mtbf": 200, "mttr": 10, "within": "region"},
-        "az-b": {"mtbf": 200, "mttr": 10, "within": "region"},
-    }
-    sc = scenario("web", {"web": {"replicas": 3, "zones": ["az-a", "az-b"], "failure": {"mtbf": 100},
-                                  "repair": {"mttr": 5}}}, zones=zones)
-    agree(sc, "region", replicas=40, horizon=2e6)
-
-
-def test_shards():
-    sc = scenario("kv", {"kv": {"replicas": 2, "shards": 3, "failure": {"mtbf": 40}, "repair": {"mttr": 10}}})
-    agree(sc, "kv", replicas=40, horizon=1e6)
 
 
 @pytest.mark.parametrize("standby", ["hot", "cold", "warm"])
@@ -321,8 +253,8 @@ def test_replica_depends_only_on_its_index():
 _CHILD = """
 import hashlib, json, sys
 import numpy as np
-sys.path.insert(0, {tests!r})
-from test_engine import REPRO, digest
+sys.path.insert(0, {root!r})
+from tests.test_engine import REPRO, digest
 from hasim.sim.engine import simulate
 res = simulate(REPRO, replicas={replicas}, horizon={horizon}, seed=6, chunk_size={chunk})
 print(json.dumps({{"digest": digest(res), "ra": res.out.ra.tolist()}}))
@@ -330,7 +262,7 @@ print(json.dumps({{"digest": digest(res), "ra": res.out.ra.tolist()}}))
 
 
 def _child(env: dict, replicas: int, horizon: float, chunk: int) -> dict:
-    code = _CHILD.format(tests=str(ROOT / "tests"), replicas=replicas, horizon=horizon, chunk=chunk)
+    code = _CHILD.format(root=str(ROOT), replicas=replicas, horizon=horizon, chunk=chunk)
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True,
                          text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -358,45 +290,6 @@ def test_pure_python_kernel_reproduces_the_jitted_bits():
 
 def fixed(value):
     return {"dist": "fixed", "value": value}
-
-
-def test_fixed_cycle_bookkeeping():
-    sc = scenario("a", {"a": {"failure": fixed(10), "repair": fixed(1)}})
-    res = simulate(sc, replicas=2, horizon=110, seed=1)
-    o = res.out
-    # Failures at 10, 21, ..., 109; repairs at 11, ..., 99 (the one at 110 is the horizon).
-    assert list(o.events) == [19, 19]
-    assert list(o.outages) == [10, 10]
-    np.testing.assert_allclose(o.ra, 1 - 10 / 110, rtol=1e-12)
-    np.testing.assert_allclose(o.ta, 1 - 10 / 110, rtol=1e-12)
-    np.testing.assert_allclose(o.down, 10 / 110, rtol=1e-12)
-    np.testing.assert_allclose(o.longest, 1.0)
-    # All 10 outages are kept (16 per replica by default), in order; the other slots are empty.
-    np.testing.assert_allclose(o.out_start[0, :10], [10 + 11 * k for k in range(10)])
-    np.testing.assert_allclose(o.out_dur[0, :10], 1.0)
-    assert np.isnan(o.out_start[0, 10:]).all() and list(o.out_index[0, :10]) == list(range(10))
-    np.testing.assert_allclose(o.win[:, 0], 1 - 10 / 110, rtol=1e-12)  # one partial window of 110 h
-    assert list(res.outages.cause.unique()) == ["a"]
-
-
-def test_zone_outage_suspends_the_instance_clock():
-    # Instance: 10 h up, 1 h repair; zone: 6 h up, 3 h down.  By hand (see the comments):
-    # zone down [6, 9): life left 4 -> fails at 13, back at 14; zone down [15, 18): left 9 -> fails
-    # at 27, but zone down [24, 27) leaves 3 -> fails at 30, back at 31; zone down [33, 36).
-    sc = scenario("a", {"a": {"zones": ["z"], "failure": fixed(10), "repair": fixed(1)}},
-                  zones={"z": {"failure": fixed(6), "repair": fixed(3)}})
-    res = simulate(sc, replicas=1, horizon=36, seed=1)
-    o = res.out
-    np.testing.assert_allclose(o.ra, 1 - 14 / 36, rtol=1e-12)
-    assert o.outages[0] == 6
-    np.testing.assert_allclose(o.out_start[0, :6], [6, 13, 15, 24, 30, 33])
-    np.testing.assert_allclose(o.out_dur[0, :6], [3, 1, 3, 3, 1, 3])
-    causes = [res.labels.causes[c] for c in o.out_cause[0, :6]]
-    assert causes == ["zone z", "a", "zone z", "zone z", "a", "zone z"]
-    attribution = dict(zip(res.attribution.cause, res.attribution.downtime_minutes_per_year))
-    years = 36 / 8760
-    assert attribution["zone z"] == pytest.approx(12 * 60 / years)
-    assert attribution["a"] == pytest.approx(2 * 60 / years)
 
 
 @pytest.mark.parametrize("success, manual, downtime", [

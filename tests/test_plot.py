@@ -16,9 +16,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 from hasim import plot  # noqa: E402
-from hasim.sim.engine import simulate  # noqa: E402
 
-from .conftest import SCENARIOS, review_design  # noqa: E402
+from .conftest import SCENARIOS  # noqa: E402
 
 
 

@@ -18,7 +18,7 @@ from hasim.cli import EXIT_INVALID, EXIT_OK, main  # noqa: E402
 from hasim.sim.engine import simulate  # noqa: E402
 from hasim.present.report import SECTIONS, render_report, verdict, write_report  # noqa: E402
 
-from .conftest import SCENARIOS, review_design  # noqa: E402
+from .conftest import SCENARIOS  # noqa: E402
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

@@ -7,9 +7,8 @@ that :mod:`hasim.errors` only has to prefix the file and the key path.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from typing import Any
+import re
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
@@ -17,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from hasim.units import parse_duration
 from hasim.errors import ScenarioError, problems_from_validation_error
 
-__all__ = ["HasimModel", "PositiveDuration", "Delay", "Probability", "PositiveFloat", "parse_slo",
+__all__ = ["HasimModel", "NAME", "Int", "check_name", "expand_shorthand", "not_bool", "PositiveDuration", "Delay", "Probability", "PositiveFloat", "parse_slo",
            "BARE_NUMBER_NOTE"]
 
 #: Appended to every duration error: a bare number silently meaning hours is the commonest surprise.
@@ -146,3 +145,42 @@ Delay = Annotated[float, BeforeValidator(_delay)]
 Probability = Annotated[float, BeforeValidator(_probability)]
 #: A number > 0 (shape parameters, weights).
 PositiveFloat = Annotated[float, BeforeValidator(_positive_float)]
+
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+def check_name(name: str | None) -> str | None:
+    if name is not None and not NAME.match(name):
+        raise PydanticCustomError(
+            "name",
+            "expected a name of letters, digits, '-' and '_' (no dots or spaces), got {got}",
+            {"got": repr(name)},
+        )
+    return name
+
+
+def not_bool(value: Any) -> Any:
+    # pydantic would read ``replicas: true`` as 1; a count is never true or false.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "expected a whole number, got {got}", {"got": repr(value)})
+    return value
+
+
+#: A whole number (replicas, thresholds, seed) that is not a bool.
+Int = Annotated[int, BeforeValidator(not_bool)]
+
+
+def expand_shorthand(data: Any) -> Any:
+    """``mtbf: X`` / ``mttr: X`` next to a service or zone mean ``failure: {mtbf: X}`` / ``repair: {mttr: X}``."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for short, full in (("mtbf", "failure"), ("mttr", "repair")):
+        if short in data:
+            if data.get(full) is not None:
+                raise PydanticCustomError(
+                    "conflict", "give either '{short}' or '{full}', not both", {"short": short, "full": full, "key": short}
+                )
+            data[full] = {short: data.pop(short)}
+    return data

@@ -11,137 +11,25 @@ summarise them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Probability, parse_slo
+from hasim.model._types import (NAME, HasimModel, Int, PositiveDuration, PositiveFloat, Probability, check_name,
+                                expand_shorthand, parse_slo)
+from hasim.model.cache import Cached
+from hasim.model.dns import Dns
+from hasim.model.failover import Failover
+from hasim.model.health_check import HealthCheck
+from hasim.model.zone import Zone
 from hasim.model.distributions import Distribution
 from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR, parse_duration
 from hasim.errors import Problem, ScenarioError, problems_from_validation_error, suggest
 
 __all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario", "parse_slo",
            "window_problem"]
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-
-def _check_name(name: str | None) -> str | None:
-    if name is not None and not _NAME.match(name):
-        raise PydanticCustomError(
-            "name",
-            "expected a name of letters, digits, '-' and '_' (no dots or spaces), got {got}",
-            {"got": repr(name)},
-        )
-    return name
-
-
-def _not_bool(value: Any) -> Any:
-    # pydantic would read ``replicas: true`` as 1; a count is never true or false.
-    if isinstance(value, bool):
-        raise PydanticCustomError("int_type", "expected a whole number, got {got}", {"got": repr(value)})
-    return value
-
-
-#: A whole number (replicas, thresholds, seed) that is not a bool.
-_Int = Annotated[int, BeforeValidator(_not_bool)]
-
-
-def _expand_shorthand(data: Any) -> Any:
-    """``mtbf: X`` / ``mttr: X`` next to a service or zone mean ``failure: {mtbf: X}`` / ``repair: {mttr: X}``."""
-    if not isinstance(data, dict):
-        return data
-    data = dict(data)
-    for short, full in (("mtbf", "failure"), ("mttr", "repair")):
-        if short in data:
-            if data.get(full) is not None:
-                raise PydanticCustomError(
-                    "conflict", "give either '{short}' or '{full}', not both", {"short": short, "full": full, "key": short}
-                )
-            data[full] = {short: data.pop(short)}
-    return data
-
-
-class Zone(HasimModel):
-    """A failure domain (availability zone, region, rack): a common cause.
-
-    An outage of the zone takes down every instance placed in it or in a zone
-    ``within`` it.  Zone processes are independent of each other.
-    """
-
-    shorthand_keys: ClassVar[tuple[str, ...]] = ("mtbf", "mttr")
-
-    name: str | None = None
-    failure: Distribution
-    repair: Distribution
-    within: str | None = None
-
-    _expand = model_validator(mode="before")(classmethod(lambda cls, data: _expand_shorthand(data)))
-    _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
-
-
-class Failover(HasimModel):
-    """How a standby service promotes a standby, or a quorum elects a leader.
-
-    The service is down for ``detection + promotion`` after its active instance
-    (leader) fails.  With probability ``1 - success`` the promotion fails and the
-    service stays down for ``manual`` (a human intervenes) or until an instance
-    is repaired, whichever comes first.  ``requires``: services that must be up
-    for a promotion to proceed (a Sentinel quorum); while one is down the
-    failover waits.
-    """
-
-    detection: Delay = 0.0
-    promotion: Delay = 0.0
-    success: Probability = 1.0
-    manual: PositiveDuration | None = None
-    requires: list[str] = Field(default_factory=list)
-
-
-class HealthCheck(HasimModel):
-    """Load-balancer probes: a failed instance leaves rotation after
-    ``unhealthy_threshold`` consecutive failed probes and comes back after
-    ``healthy_threshold`` good ones.  The first probe falls at a uniformly
-    random phase of ``interval``.
-    """
-
-    interval: PositiveDuration
-    unhealthy_threshold: _Int = Field(default=3, ge=1)
-    healthy_threshold: _Int = Field(default=2, ge=1)
-
-
-class Dns(HasimModel):
-    """Client-side DNS caching behind a router.
-
-    After the router changes its answer, the share of clients still on the
-    old target falls linearly from 1 to 0 over ``ttl``; a share
-    ``stale_fraction`` of clients (resolvers that ignore the TTL) stays on it
-    for ``stale_for``.
-    """
-
-    ttl: Delay
-    stale_fraction: Probability = 0.0
-    stale_for: Delay = 0.0
-
-    @model_validator(mode="after")
-    def _stale_pair(self):
-        if self.stale_fraction > 0 and self.stale_for == 0:
-            raise PydanticCustomError(
-                "missing_parameter", "stale_fraction > 0 needs 'stale_for' (how long those clients stay)",
-                {"key": "stale_for"},
-            )
-        return self
-
-
-class Cached(HasimModel):
-    """A dependency behind a cache: an outage of ``service`` is hidden for up to ``ttl``."""
-
-    service: str
-    ttl: Delay
-
 
 def _as_list(value: Any) -> Any:
     if value is None:
@@ -186,16 +74,16 @@ class Service(HasimModel):
 
     name: str | None = None
     description: str = ""
-    replicas: _Int = Field(default=1, ge=1)
+    replicas: Int = Field(default=1, ge=1)
     zones: list[str] = Field(default_factory=list)
     failure: Distribution | None = None
     repair: Distribution | None = None
     mode: Literal["active", "standby", "quorum"] = "active"
-    min_healthy: _Int = Field(default=1, ge=1)
+    min_healthy: Int = Field(default=1, ge=1)
     standby: Literal["hot", "warm", "cold"] = "hot"
     warm_factor: Probability = 0.5
     failover: Failover | None = None
-    shards: _Int = Field(default=1, ge=1)
+    shards: Int = Field(default=1, ge=1)
     health_check: HealthCheck | None = None
     retry: bool = False
     requires: list[str] = Field(default_factory=list)
@@ -206,8 +94,8 @@ class Service(HasimModel):
     weights: list[PositiveFloat] | None = None
     dns: Dns | None = None
 
-    _expand = model_validator(mode="before")(classmethod(lambda cls, data: _expand_shorthand(data)))
-    _name = field_validator("name")(classmethod(lambda cls, v: _check_name(v)))
+    _expand = model_validator(mode="before")(classmethod(lambda cls, data: expand_shorthand(data)))
+    _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
     _cached_list = field_validator("cached", mode="before")(classmethod(lambda cls, v: _as_list(v)))
 
     @property
@@ -310,8 +198,8 @@ class Scenario(HasimModel):
     name: str
     description: str = ""
     horizon: PositiveDuration = HOURS_PER_YEAR
-    replicas: _Int = Field(default=1000, ge=1)
-    seed: _Int = Field(default=0, ge=0)
+    replicas: Int = Field(default=1000, ge=1)
+    seed: Int = Field(default=0, ge=0)
     slo: float | None = None
     window: PositiveDuration = HOURS_PER_MONTH
     entry: str
@@ -613,7 +501,7 @@ def _raw_duration(value: Any) -> float | None:
 
 
 def _name_problems(label: str, key: str, name: Any) -> list[Problem]:
-    if not _NAME.match(key):
+    if not NAME.match(key):
         return [Problem(label, f"{key!r} is not a valid name: use letters, digits, '-' and '_' "
                                "(no dots or spaces)")]
     if isinstance(name, str) and name != key:

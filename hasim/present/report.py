@@ -31,6 +31,7 @@ from hasim.text import minutes as _minutes
 from hasim.text import interval_digits, percent
 from hasim.model._types import parse_slo
 from hasim.analytic.solve import TIERS, nines
+from hasim.model.mechanisms import MECHANISMS, in_use, worse_when_raised
 from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
 from hasim.model.structure import reach
 
@@ -455,9 +456,9 @@ def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas
     return ctx
 
 
-#: Which way a parameter should move the downtime: +1 when raising it should make things worse.
-_WORSE_WHEN_RAISED = {"mttr": 1, "detection": 1, "promotion": 1, "health_check": 1, "dns_ttl": 1,
-                      "mtbf": -1, "replicas": -1, "cache_ttl": -1}
+#: Which way a parameter should move the downtime: +1 when raising it should make things worse
+#: (each mechanism says so for its own parameters).
+_WORSE_WHEN_RAISED = worse_when_raised()
 
 
 def _quorum_why(scenario, name: str, n: int) -> str | None:
@@ -589,9 +590,6 @@ def _duration(hours: float) -> str:
     return plot._at(hours)
 
 
-_DURATION_KEYS = {"detection", "promotion", "manual", "interval", "ttl", "stale_for"}
-
-
 def _service_rows(scenario) -> list[dict]:
     rows = []
     for name, svc in scenario.services.items():
@@ -610,37 +608,16 @@ def _service_rows(scenario) -> list[dict]:
         count = f"{svc.replicas}" + (f" × {svc.shards} shards" if svc.shards > 1 else "")
         if svc.is_router and not svc.has_instances:
             count = "–"
-        fo = svc.failover
-        failover = "–"
-        if fo is not None:
-            parts = [f"detect {format_duration(fo.detection)}", f"promote {format_duration(fo.promotion)}"]
-            if fo.success < 1:
-                parts.append(f"success {fo.success:g}")
-            if fo.manual is not None:
-                parts.append(f"manual {format_duration(fo.manual)}")
-            if fo.requires:
-                parts.append("needs " + ", ".join(fo.requires))
-            failover = ", ".join(parts)
-        routing = []
-        if svc.health_check is not None:
-            hc = svc.health_check
-            routing.append(f"probe every {format_duration(hc.interval)}, out after {hc.unhealthy_threshold}, "
-                           f"in after {hc.healthy_threshold}")
-        if svc.retry:
-            routing.append("retry on a healthy instance")
-        if svc.dns is not None:
-            d = svc.dns
-            text = f"DNS TTL {format_duration(d.ttl)}"
-            if d.stale_fraction:
-                text += f", {100 * d.stale_fraction:g} % stale for {format_duration(d.stale_for)}"
-            routing.append(text)
+        said = {column: [phrase for m in MECHANISMS if m.column == column for phrase in m.describe(svc)]
+                for column in ("failover", "routing", "deps")}
+        failover = ", ".join(said["failover"]) or "–"
+        routing = said["routing"]
         deps = []
         if svc.targets:
             deps.append("targets " + " → ".join(svc.targets))
         if svc.requires:
             deps.append("requires " + ", ".join(svc.requires))
-        for c in svc.cached:
-            deps.append(f"cached {c.service} (TTL {format_duration(c.ttl)})")
+        deps += said["deps"]
         if svc.optional:
             deps.append("optional " + ", ".join(svc.optional))
         rows.append({"name": name, "description": svc.description, "role": role, "count": count,
@@ -667,7 +644,10 @@ def _assumptions_context(results, scenario, source_text: str | None) -> dict:
     columns = {key: any(r[key] != "–" for r in services) for key in ("failover", "routing", "deps")}
     routers = [{"name": n, "targets": list(s.targets), "hc": s.health_check is not None}
                for n, s in scenario.services.items() if s.is_router and s.route == "failover" and s.targets]
+    mechanisms = [{"name": m.name.replace("_", " "), "stage": m.stage, "summary": m.summary, "used_by": ", ".join(users)}
+                  for m, users in in_use(scenario)]
     return {"services": services, "columns": columns, "zones": zones, "settings": settings, "routers": routers,
+            "mechanisms": mechanisms,
             "text": source_text if source_text is not None else dump(scenario),
             "text_kind": "scenario file" if source_text is not None else "scenario (hasim.dump)"}
 

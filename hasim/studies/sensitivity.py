@@ -24,6 +24,7 @@ import numpy as np
 
 from hasim.units import HOURS_PER_YEAR, parse_duration
 from hasim.errors import ScenarioError
+from hasim.model.mechanisms import knobs
 from hasim.model.scenario import Scenario
 from hasim.results.summary import half_width
 from hasim.studies.sweep import default_replicas
@@ -64,10 +65,6 @@ class Parameter:
     notes: list[str] = field(default_factory=list)
 
 
-def _scaled_dist(dist, factor: float) -> dict:
-    return dist.scaled(factor).model_dump(mode="json")
-
-
 def parameters(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0)) -> list[Parameter]:
     """Every key parameter of ``scenario`` with its low and high variant (see :func:`_enumerate`)."""
     return _enumerate(scenario, factors)
@@ -76,60 +73,36 @@ def parameters(scenario: Scenario, factors: tuple[float, float] = (0.5, 2.0)) ->
 def _enumerate(scenario: Scenario, factors: tuple[float, float]) -> list[Parameter]:
     """Every key parameter of ``scenario`` with its low and high variant.
 
-    Durations are multiplied by ``factors``; replica counts go -1 / +1 (at
-    least 1, at least ``min_healthy``, at least 2 for a standby pair).
+    The parameters are the :class:`~hasim.model.mechanism.Knob` s its mechanisms declare
+    (:func:`hasim.model.mechanisms.knobs`).  Durations are multiplied by ``factors``; replica
+    counts go -1 / +1 (at least 1, at least ``min_healthy``, at least 2 for a standby pair).
     Zero-valued delays are skipped (scaling zero changes nothing).
     """
     lo_f, hi_f = factors
     out: list[Parameter] = []
-
-    def duration(label: str, path: str, kind: str, base: float, make: Callable[[float], Any]) -> None:
-        if not base:
-            return
-        out.append(Parameter(label, path, kind, "h", base, base * lo_f, base * hi_f,
-                             {path: make(lo_f)}, {path: make(hi_f)}))
-
-    for zname, zone in scenario.zones.items():
-        duration(f"zone {zname} MTBF", f"zones.{zname}.failure", "mtbf", zone.failure.mean_hours,
-                 lambda f, d=zone.failure: _scaled_dist(d, f))
-        duration(f"zone {zname} MTTR", f"zones.{zname}.repair", "mttr", zone.repair.mean_hours,
-                 lambda f, d=zone.repair: _scaled_dist(d, f))
-    for name, svc in scenario.services.items():
-        base = f"services.{name}"
-        if svc.has_instances:
-            duration(f"{name} MTBF", f"{base}.failure", "mtbf", svc.failure.mean_hours,
-                     lambda f, d=svc.failure: _scaled_dist(d, f))
-            duration(f"{name} MTTR", f"{base}.repair", "mttr", svc.repair.mean_hours,
-                     lambda f, d=svc.repair: _scaled_dist(d, f))
-        if svc.failover is not None:
-            for key in ("detection", "promotion"):
-                duration(f"{name} failover {key}", f"{base}.failover.{key}", key, getattr(svc.failover, key),
-                         lambda f, v=getattr(svc.failover, key): v * f)
-        if svc.health_check is not None:
-            duration(f"{name} health-check interval", f"{base}.health_check.interval", "health_check",
-                     svc.health_check.interval, lambda f, v=svc.health_check.interval: v * f)
-        if svc.dns is not None:
-            duration(f"{name} DNS TTL", f"{base}.dns.ttl", "dns_ttl", svc.dns.ttl, lambda f, v=svc.dns.ttl: v * f)
-        for i, cache in enumerate(svc.cached):
-            def cached(f, i=i, svc=svc):
-                items = [c.model_dump(mode="json") for c in svc.cached]
-                items[i]["ttl"] = svc.cached[i].ttl * f
-                return items
-            duration(f"{name} cache TTL of {cache.service}", f"{base}.cached", "cache_ttl", cache.ttl, cached)
-        if svc.has_instances:
-            n = svc.replicas
-            floor = max(1, svc.min_healthy, 2 if svc.mode == "standby" else 1)
-            notes = []
-            low = {f"{base}.replicas": n - 1}
-            if n - 1 < floor:
-                why = ("a standby pair needs 2" if svc.mode == "standby" and n - 1 < 2 else
-                       f"min_healthy is {svc.min_healthy}" if n - 1 < svc.min_healthy else "at least 1")
-                notes.append(f"-1 replica invalid ({why})")
-                low = None
-            out.append(Parameter(f"{name} replicas", f"{base}.replicas", "replicas", "count", float(n),
-                                 float(n - 1) if low else None, float(n + 1), low, {f"{base}.replicas": n + 1},
-                                 notes))
+    for knob in knobs(scenario):
+        if knob.unit == "count":
+            out.append(_count_parameter(scenario, knob))
+        elif knob.base:
+            out.append(Parameter(knob.label, knob.path, knob.kind, knob.unit, knob.base, knob.base * lo_f,
+                                 knob.base * hi_f, {knob.path: knob.scaled(lo_f)}, {knob.path: knob.scaled(hi_f)}))
     return out
+
+
+def _count_parameter(scenario: Scenario, knob) -> Parameter:
+    """Replicas -1 / +1, the low variant dropped (with the reason) where it would be invalid."""
+    svc = scenario.services[knob.path.split(".")[1]]
+    n = int(knob.base)
+    floor = max(1, svc.min_healthy, 2 if svc.mode == "standby" else 1)
+    notes = []
+    low = {knob.path: n - 1}
+    if n - 1 < floor:
+        why = ("a standby pair needs 2" if svc.mode == "standby" and n - 1 < 2 else
+               f"min_healthy is {svc.min_healthy}" if n - 1 < svc.min_healthy else "at least 1")
+        notes.append(f"-1 replica invalid ({why})")
+        low = None
+    return Parameter(knob.label, knob.path, knob.kind, "count", float(n), float(n - 1) if low else None,
+                     float(n + 1), low, {knob.path: n + 1}, notes)
 
 
 def _per_replica_downtime(results) -> np.ndarray:

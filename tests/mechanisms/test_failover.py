@@ -1,4 +1,12 @@
-"""``failover.requires`` on a quorum: an election waits for the services it needs.
+"""Failover (the ``failover`` stage): standby promotion after detection + promotion, and quorum
+elections that wait for ``failover.requires``.
+
+Closed forms and tolerances: :mod:`tests.mechanisms._closed_forms` (case 4); the election part
+follows below.
+
+Quorum elections and ``failover.requires``
+------------------------------------------
+``failover.requires`` on a quorum: an election waits for the services it needs.
 
 A Kafka partition elects a new leader only through the KRaft controller
 quorum; a Patroni cluster only while its DCS (etcd) answers.  Until issue 17
@@ -12,7 +20,7 @@ once the required services serve.
 
 Tolerance of the statistical comparisons: ``4 SE`` of the difference between
 the two engines (independent runs); against the first-order formula
-``4 SE + B`` with B derived in the test (see ``test_delays.py``).
+``4 SE + B`` with B derived in the test (see :mod:`tests.mechanisms._closed_forms`).
 """
 
 from __future__ import annotations
@@ -28,12 +36,59 @@ from hasim._output import STAGES
 from hasim.sim.engine import simulate
 from hasim.sim.reference import simulate_reference
 
+from ._closed_forms import (NEVER, HOURS_PER_YEAR, MIN_PER_YEAR, check, delay_rows, engines,
+                            estimate, run, share, stage)
+
+
+# --- 4. standby failover -----------------------------------------------------------------------------------
+
+STANDBY = Scenario(name="standby-pair", entry="db", services={"db": {
+    "mode": "standby", "replicas": 2, "failure": {"mtbf": "100h"}, "repair": {"mttr": "30m"},
+    "failover": {"detection": "6m", "promotion": "9m"}}})
+
+
+def _standby_formula(sc: Scenario) -> dict[str, float]:
+    db = sc.services["db"]
+    mtbf, mttr = db.failure.mean_hours, db.repair.mean_hours
+    delay = db.failover.detection + db.failover.promotion
+    q = mttr / (mtbf + mttr)
+    rate = (1 - q) ** 2 / mtbf              # the active fails while both instances are up
+    term = rate * delay * MIN_PER_YEAR
+    return {"q": q, "rate": rate, "delay": delay, "term": term, "structural": q * q * MIN_PER_YEAR,
+            "bound": term * (q + delay / mtbf)}
+
+
+def test_standby_formula_and_analyze_agree():
+    f = _standby_formula(STANDBY)
+    assert f["bound"] < 0.0075 * f["term"]
+    exact = hasim.analyze(STANDBY, cut_sets=False)
+    rows = delay_rows(exact)
+    assert set(rows) == {"failover"}
+    row = rows["failover"]
+    assert row["events_per_year"] == pytest.approx(f["rate"] * HOURS_PER_YEAR, rel=1e-9)
+    assert row["hours_per_event"] == pytest.approx(f["delay"], rel=1e-12)
+    assert row["minutes_per_year"] == pytest.approx(f["term"], rel=1e-9)
+    assert (1 - exact.structural_request_availability) * MIN_PER_YEAR == pytest.approx(f["structural"], rel=1e-9)
+    assert exact.downtime_minutes_per_year == pytest.approx(f["structural"] + f["term"], rel=1e-9)
+
+
+@pytest.mark.parametrize("engine, replicas", engines(simpy=40, numba=4000))
+def test_standby_detection_plus_promotion_first_order(engine, replicas):
+    f = _standby_formula(STANDBY)
+    res = run(STANDBY, engine, replicas, horizon=5 * HOURS_PER_YEAR, seed=3)
+    want = f["structural"] + f["term"]
+    check("downtime", estimate(res, "downtime_minutes_per_year"), want, f["bound"])
+    # Stages: the failovers, and the rare both-down periods (repair).
+    check("stage failover", stage(res, "failover"), f["term"], f["bound"])
+    assert share(res, "failover") > 0.95
+    assert set(res.stages.loc[res.stages.downtime_minutes_per_year > 0, "stage"]) <= {"failover", "repair"}
+
+
+# --- quorum elections that wait for failover.requires --------------------------------------------------
+
 
 def fixed(v: float) -> dict:
     return {"dist": "fixed", "value": v}
-
-
-NEVER = {"failure": fixed(1000), "repair": fixed(1)}
 
 
 def _quorum(requires: bool, zone_b: dict, detection: float = 30 / 3600) -> Scenario:

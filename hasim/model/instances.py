@@ -1,0 +1,52 @@
+"""The two mechanisms every pool has: instances that fail and are repaired (the ``repair``
+stage), and a pool that serves less when fewer than ``min_healthy`` are up (``capacity``).
+
+Their keys are fields of :class:`~hasim.model.scenario.Service` itself (``failure``,
+``repair``, ``replicas``, ``min_healthy``, ``shards``): there is no separate declaration.
+"""
+
+from __future__ import annotations
+
+from hasim.model.mechanism import Knob, Mechanism
+
+__all__ = ["REPAIR", "CAPACITY"]
+
+
+def _scaled(dist):
+    return lambda f: dist.scaled(f).model_dump(mode="json")
+
+
+def _repair_knobs(name: str, svc) -> list[Knob]:
+    if not svc.has_instances:
+        return []
+    return [Knob(f"{name} MTBF", f"services.{name}.failure", "mtbf", svc.failure.mean_hours, _scaled(svc.failure)),
+            Knob(f"{name} MTTR", f"services.{name}.repair", "mttr", svc.repair.mean_hours, _scaled(svc.repair))]
+
+
+def _capacity_knobs(name: str, svc) -> list[Knob]:
+    if not svc.has_instances:
+        return []
+    return [Knob(f"{name} replicas", f"services.{name}.replicas", "replicas", float(svc.replicas), None, "count")]
+
+
+REPAIR = Mechanism(
+    name="repair", stage="repair",
+    summary="Each instance fails after a time drawn from `failure` and is back after one drawn from `repair`.",
+    declares=("failure", "repair", "mtbf", "mttr"),
+    worse_when_raised={"mtbf": -1, "mttr": 1},
+    service_knobs=_repair_knobs,
+    used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances],
+    # The exact solver is this mechanism's analytic part (no first-order term).
+    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference", "tests": "tests/mechanisms/test_repair.py"},
+)
+
+CAPACITY = Mechanism(
+    name="capacity", stage="capacity",
+    summary="An active pool serves min(1, healthy / min_healthy) of its requests; a quorum needs a majority.",
+    declares=("replicas", "min_healthy", "shards"),
+    worse_when_raised={"replicas": -1},
+    service_knobs=_capacity_knobs,
+    used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances and not s.is_router
+                        and (s.mode == "quorum" or (s.mode == "active" and s.replicas > 1))],
+    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference", "tests": "tests/mechanisms/test_capacity.py"},
+)
