@@ -14,7 +14,7 @@
    into full / degraded / down, ...) on random scenarios with every construct.
 
 The first-order delay formulas (health checks, DNS failover, caches, standby
-failover), with their exact fixed-law cases, are in tests/test_delays.py, run
+failover), with their exact fixed-law cases, are in tests/mechanisms/, run
 on both engines.
 """
 
