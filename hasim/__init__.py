@@ -1,6 +1,6 @@
 """hasim: discrete-event Monte Carlo availability simulation for IT architectures."""
 from hasim._version import __version__
-from hasim.analytic.solve import Analysis, analyze
+from hasim.analytic.analysis import Analysis, analyze
 from hasim.model.distributions import Empirical, Exponential, Fixed, LogNormal, Uniform, Weibull
 from hasim.errors import Problem, ScenarioError
 from hasim.model.io import dump, load, loads

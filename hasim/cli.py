@@ -183,7 +183,7 @@ def _validate(args) -> int:
 
 
 def _analyze(args) -> int:
-    from hasim.analytic.solve import analyze
+    from hasim.analytic.analysis import analyze
 
     status, results = EXIT_OK, []
     for path, sc in _load_all(args.files):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from hasim import Scenario
-from hasim.analytic.solve import analyze
+from hasim.analytic.analysis import analyze
 from hasim.sim.engine import simulate
 
 SIGMAS = 4.0

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pathlib import Path
 
 from hasim import Dns, Exponential, Scenario, Service, Weibull, Zone, load, loads
-from hasim.analytic.solve import analyze, instance_availability, nines
+from hasim.analytic.analysis import analyze
+from hasim.analytic.exact import instance_availability, nines
 
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -2,7 +2,7 @@
 
 Agreement: for scenarios the exact solver handles exactly (no delays), the
 simulated request and time availability must lie within 4 standard errors of
-``hasim.analytic.solve.analyze``.  Power: every such test also checks that the
+``hasim.analytic.analysis.analyze``.  Power: every such test also checks that the
 exact answer for the same scenario with one MTTR 2 % longer lies more than
 4 standard errors away, so a simulator that got that MTTR wrong by 2 % would
 fail.  Run lengths are long horizons with a few dozen replicas: the start
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hasim.analytic.solve import analyze
+from hasim.analytic.analysis import analyze
 from hasim.sim.engine import simulate
 
 from ._exact import SIGMAS, agree, scenario

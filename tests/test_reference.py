@@ -6,7 +6,7 @@
    clock suspension, warm standbys, a DNS answer changing during a ramp,
    weighted routers, windows, outage records and the attribution of each
    lost hour to a root cause and a stage.
-2. Steady state against :func:`hasim.analytic.solve.analyze` for the teaching
+2. Steady state against :func:`hasim.analytic.analysis.analyze` for the teaching
    scenarios without delays: within 4 standard errors, and with power (a 20 %
    error in the dominant MTTR would lie beyond 4 SE), except zones.yaml whose
    answer is dominated by region outages too rare for a short run to resolve.
@@ -30,7 +30,7 @@ import hasim
 from hasim import Scenario
 from hasim._output import CAPACITY, FAILOVER, REPAIR, STAGES, ZONE
 from hasim.model.structure import cause_labels
-from hasim.analytic.solve import analyze
+from hasim.analytic.analysis import analyze
 from hasim.sim.reference import simulate_reference, trace
 
 from .conftest import SCENARIOS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hasim import load
-from hasim.analytic.solve import analyze
+from hasim.analytic.analysis import analyze
 
 from .conftest import SCENARIO_FILES
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from hasim.text import duration as format_duration
 from hasim.text import in_unit, minutes_unit
-from hasim.analytic.solve import TIERS
+from hasim.analytic.exact import TIERS
 from hasim.units import HOURS_PER_YEAR
 
 if TYPE_CHECKING:  # pragma: no cover

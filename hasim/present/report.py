@@ -30,7 +30,7 @@ from hasim.text import duration as format_duration
 from hasim.text import minutes as _minutes
 from hasim.text import interval_digits, percent
 from hasim.model._types import parse_slo
-from hasim.analytic.solve import TIERS, nines
+from hasim.analytic.exact import TIERS, nines
 from hasim.model.mechanisms import MECHANISMS, in_use, worse_when_raised
 from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR
 from hasim.model.structure import reach
@@ -724,7 +724,7 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         Page title (default "Availability review: <name>").
     """
     if analysis is None:
-        from hasim.analytic.solve import analyze
+        from hasim.analytic.analysis import analyze
 
         try:
             analysis = analyze(scenario)

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hasim.analytic.solve import TIERS, nines
+from hasim.analytic.exact import TIERS, nines
 from hasim.text import plural as _plural
 from hasim.units import HOURS_PER_YEAR
 from hasim.model.structure import roles
@@ -175,7 +175,8 @@ def replicas_needed(scenario, slo: float, horizon: float, *, min_outages: int = 
         ``unavailability`` and ``outages_per_year`` (the solver's, or None),
         ``method`` (``"exact solver"`` or ``"none"``) and ``note`` (a sentence).
     """
-    from hasim.analytic.solve import _default_params, _frequency, analyze
+    from hasim.analytic.analysis import analyze
+    from hasim.analytic.exact import _default_params, _frequency
 
     try:
         a = analyze(scenario, cut_sets=False)
@@ -430,7 +431,7 @@ class Results:
 
     @cached_property
     def tiers(self) -> list[dict]:
-        """Like :attr:`hasim.analytic.solve.Analysis.tiers`, with a verdict from :func:`slo_verdict`.
+        """Like :attr:`hasim.analytic.analysis.Analysis.tiers`, with a verdict from :func:`slo_verdict`.
 
         ``verdict`` is ``"met"`` when the whole interval is at or above the
         tier, ``"missed"`` when it is all below, ``"uncertain"`` when it

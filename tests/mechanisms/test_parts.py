@@ -72,3 +72,11 @@ def test_every_service_a_mechanism_says_it_uses_exists(path):
             assert user in sc.services or user in sc.zones
         for svc in sc.services.values():
             assert all(isinstance(p, str) and p for p in mech.describe(svc))
+
+
+def test_every_analytic_part_is_registered_with_the_solver():
+    from hasim.analytic.analysis import TERMS
+
+    registered = {fn.__module__ for fn in TERMS}
+    declared = {m.parts["analytic"] for m in MECHANISMS if "analytic" in m.parts}
+    assert registered == declared

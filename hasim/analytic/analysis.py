@@ -1,0 +1,200 @@
+"""The whole analysis: the exact answer of :mod:`hasim.analytic.exact` corrected by the
+first-order delay term of every mechanism (:mod:`hasim.analytic.mechanisms`), per-service
+figures and the minimal cut sets.
+
+See :mod:`hasim.analytic.exact` for what is exact and
+:mod:`hasim.analytic.first_order` for what is first order (``exact: false``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from hasim.model.scenario import Scenario
+from hasim.analytic.exact import TIERS, _MINUTES_PER_YEAR, _default_params, _Params, _Solver, nines
+from hasim.analytic.first_order import DelayTerm, DelayTerms
+from hasim.analytic.cut_sets import CutSet, _cut_sets
+from hasim.analytic.mechanisms.cache import cache_terms
+from hasim.analytic.mechanisms.failover import failover_terms
+from hasim.analytic.mechanisms.health_check import health_check_terms
+from hasim.analytic.mechanisms.routing import routing_terms
+
+__all__ = ["analyze", "Analysis"]
+
+#: The mechanisms' first-order term functions (one line each), in the order their terms are produced for each service.
+TERMS = (failover_terms, health_check_terms, routing_terms, cache_terms)
+
+
+@dataclass
+class Analysis:
+    """What ``hasim analyze`` reports.  ``to_dict()`` is the ``--json`` contract."""
+
+    scenario: str
+    entry: str
+    slo: float | None
+    request_availability: float
+    time_availability: float
+    down_probability: float
+    exact: bool
+    notes: list[str]
+    structural_request_availability: float
+    structural_time_availability: float
+    delay_terms: list[DelayTerm]
+    services: list[dict]
+    optional: list[dict]
+    cut_sets: list[CutSet]
+
+    @property
+    def downtime_minutes_per_year(self) -> float:
+        return (1.0 - self.request_availability) * _MINUTES_PER_YEAR
+
+    @property
+    def nines(self) -> float:
+        return nines(self.request_availability)
+
+    @property
+    def tiers(self) -> list[dict]:
+        return [{"tier": t, "allowed_minutes_per_year": round((1 - t / 100) * _MINUTES_PER_YEAR, 4),
+                 "met": self.request_availability >= t / 100.0} for t in TIERS]
+
+    @property
+    def slo_margin_minutes_per_year(self) -> float | None:
+        """Allowed minus expected downtime per year under the SLO (negative: missed)."""
+        if self.slo is None:
+            return None
+        return (1 - self.slo / 100) * _MINUTES_PER_YEAR - self.downtime_minutes_per_year
+
+    # -- DataFrames for notebooks ----------------------------------------------------------
+    @property
+    def summary(self):
+        """One row per headline figure (pandas DataFrame: metric, value)."""
+        import pandas as pd
+
+        rows = [("request_availability", self.request_availability),
+                ("time_availability", self.time_availability),
+                ("down_probability", self.down_probability),
+                ("nines", self.nines),
+                ("downtime_minutes_per_year", self.downtime_minutes_per_year),
+                ("structural_request_availability", self.structural_request_availability),
+                ("structural_time_availability", self.structural_time_availability)]
+        if self.slo is not None:
+            rows.append(("slo_margin_minutes_per_year", self.slo_margin_minutes_per_year))
+        return pd.DataFrame(rows, columns=["metric", "value"])
+
+    @property
+    def delays(self):
+        """The first-order delay terms as a DataFrame, with minutes per year at the entry."""
+        import pandas as pd
+
+        frame = pd.DataFrame([asdict(t) for t in self.delay_terms],
+                             columns=list(DelayTerm.__dataclass_fields__))
+        frame["minutes_per_year"] = frame["request_unavailability"] * _MINUTES_PER_YEAR
+        return frame
+
+    @property
+    def cuts(self):
+        """The minimal cut sets as a DataFrame (components joined with ' + ')."""
+        import pandas as pd
+
+        rows = [{**asdict(c), "components": " + ".join(c.components)} for c in self.cut_sets]
+        return pd.DataFrame(rows, columns=list(CutSet.__dataclass_fields__))
+
+    def __repr__(self) -> str:
+        return (f"Analysis({self.scenario!r}, request_availability={self.request_availability:.8f}, "
+                f"time_availability={self.time_availability:.8f}, exact={self.exact})")
+
+    def to_dict(self) -> dict:
+        return {
+            "scenario": self.scenario,
+            "entry": self.entry,
+            "request_availability": self.request_availability,
+            "time_availability": self.time_availability,
+            "down_probability": self.down_probability,
+            "nines": self.nines,
+            "downtime_minutes_per_year": self.downtime_minutes_per_year,
+            "exact": self.exact,
+            "notes": self.notes,
+            "slo": self.slo,
+            "slo_met": None if self.slo is None else self.request_availability >= self.slo / 100,
+            "slo_margin_minutes_per_year": self.slo_margin_minutes_per_year,
+            "tiers": self.tiers,
+            "structural": {"request_availability": self.structural_request_availability,
+                           "time_availability": self.structural_time_availability},
+            "delay_terms": [asdict(t) for t in self.delay_terms],
+            "services": self.services,
+            "optional": self.optional,
+            "cut_sets": [asdict(c) for c in self.cut_sets],
+        }
+
+
+
+def _delay_terms(sc: Scenario, params: _Params, solver: _Solver) -> list[DelayTerm]:
+    """Every mechanism's first-order terms, per service in ``solver.reach`` order."""
+    terms = DelayTerms(sc, params, solver)
+    for name in solver.reach:
+        for mechanism in TERMS:
+            mechanism(terms, name)
+    return terms.terms
+
+
+def analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
+    """Steady-state availability of ``scenario.entry``, computed exactly where possible.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The design.
+    cut_sets : bool
+        Also enumerate minimal cut sets of order 1 and 2.
+
+    Returns
+    -------
+    Analysis
+        Request and time availability, tiers, per-service figures, delay terms
+        (first order) and cut sets.  ``exact`` is False when any delay term or
+        approximation enters; ``notes`` says which.
+    """
+    sc = scenario
+    params = _default_params(sc)
+    solver = _Solver(sc, params, sc.entry)
+    ra, ta, down = solver.measures()
+    notes: list[str] = []
+    for name in solver.reach:
+        svc = sc.services[name]
+        if svc.mode == "standby" and svc.standby != "hot" and svc.has_instances:
+            if not (svc.failure.dist == "exponential" and svc.repair.dist == "exponential"):
+                notes.append(f"{name}: {svc.standby} standby solved as a Markov chain with the means of "
+                             f"non-exponential laws (approximation)")
+            if svc.zones:
+                notes.append(f"{name}: zone outages of a {svc.standby} standby group are approximated")
+        if svc.health_check is not None and not svc.is_router and svc.mode == "active":
+            notes.append(f"{name}: re-adding a repaired instance after {svc.health_check.healthy_threshold} "
+                         "good probes counted as extra repair time (first order)")
+    terms = _delay_terms(sc, params, solver)
+    if terms:
+        notes.append("delay terms are first order: a second failure during a delay is neglected")
+    d_req = sum(t.request_unavailability for t in terms)
+    d_time = sum(t.time_unavailability for t in terms)
+    total_ra = min(1.0, max(0.0, ra - d_req))
+    total_ta = min(1.0, max(0.0, ta - d_time))
+    services = []
+    for name in sc.topological_order():
+        if name not in solver.reach:
+            continue
+        s_ra, s_ta, s_down = _Solver(sc, params, name).measures()
+        services.append({"service": name, "request_availability": s_ra, "time_availability": s_ta,
+                         "down_probability": s_down})
+    optional = []
+    for name in solver.reach:
+        for opt in sc.services[name].optional:
+            o_ra, o_ta, _ = _Solver(sc, params, opt).measures()
+            optional.append({"service": opt, "used_by": name, "request_availability": o_ra,
+                             "time_availability": o_ta})
+    cuts = _cut_sets(sc, params, solver, 1.0 - total_ra) if cut_sets else []
+    return Analysis(
+        scenario=sc.name, entry=sc.entry, slo=sc.slo,
+        request_availability=total_ra, time_availability=total_ta, down_probability=down,
+        exact=not notes, notes=notes,
+        structural_request_availability=ra, structural_time_availability=ta,
+        delay_terms=terms, services=services, optional=optional, cut_sets=cuts,
+    )
