@@ -19,10 +19,12 @@ from hasim.sim.reference.state import EXPIRED, FAILOVER_STATES, FULL, ZERO
 
 __all__ = ["Measures"]
 
+#: Gauss-Legendre nodes and weights by point count: the same few counts serve every piece of every replica.
 _LEGGAUSS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _gauss(n: int):
+    """Nodes and weights of the ``n``-point Gauss-Legendre rule on [-1, 1] (exact up to degree 2n - 1)."""
     if n not in _LEGGAUSS:
         _LEGGAUSS[n] = np.polynomial.legendre.leggauss(n)
     return _LEGGAUSS[n]
