@@ -40,7 +40,7 @@ import numpy as np
 
 import hasim
 from hasim.sim.engine import simulate
-from hasim.sim.reference import simulate_reference
+from hasim.sim.reference.engine import simulate_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 8760.0
@@ -153,7 +153,7 @@ _FIRST_REFERENCE = """
 import time
 t0 = time.perf_counter()
 import hasim
-from hasim.sim.reference import simulate_reference
+from hasim.sim.reference.engine import simulate_reference
 sc = hasim.Scenario(name="p", entry="a", services={"a": {"replicas": 3, "min_healthy": 2,
                     "failure": {"mtbf": 1000}, "repair": {"mttr": 10}}})
 simulate_reference(sc, replicas=1000)

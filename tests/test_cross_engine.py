@@ -51,7 +51,7 @@ import hasim
 from hasim import Scenario
 from hasim._output import STAGES
 from hasim.sim.engine import simulate
-from hasim.sim.reference import simulate_reference
+from hasim.sim.reference.engine import simulate_reference
 
 from .conftest import SCENARIO_FILES
 

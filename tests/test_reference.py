@@ -31,7 +31,7 @@ from hasim import Scenario
 from hasim._output import CAPACITY, FAILOVER, REPAIR, STAGES, ZONE
 from hasim.model.structure import cause_labels
 from hasim.analytic.analysis import analyze
-from hasim.sim.reference import simulate_reference, trace
+from hasim.sim.reference.engine import simulate_reference, trace
 
 from .conftest import SCENARIOS
 from .test_cross_engine import scenarios

@@ -15,7 +15,7 @@ import pytest
 from hasim import Scenario
 from hasim._output import STAGES
 from hasim.sim.engine import simulate
-from hasim.sim.reference import simulate_reference
+from hasim.sim.reference.engine import simulate_reference
 
 
 def fixed(v: float) -> dict:

@@ -429,7 +429,7 @@ class _DaskRunner:
 
 
 def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_outages) -> Results:
-    from hasim.sim.reference import simulate_reference  # lazy: it imports simpy (and numba, for the sample keys)
+    from hasim.sim.reference.engine import simulate_reference  # lazy: it imports simpy (and numba, for the sample keys)
 
     callback, bar = (progress if callable(progress) else None), None
     if progress is True:  # the reference engine is ~300x slower: the run that most needs a bar

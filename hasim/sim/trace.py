@@ -8,7 +8,7 @@ fraction evolved through one, :func:`find_outage` simulates replicas of the
 scenario with the SimPy reference engine (:mod:`hasim.sim.reference`), watching
 every outage as it happens, until one of that cause lands close enough to the
 target duration.  The search is deterministic (replica ``i`` is the history
-:func:`hasim.sim.reference.simulate_reference` computes for index ``i`` with the
+:func:`hasim.sim.reference.engine.simulate_reference` computes for index ``i`` with the
 scenario's seed) and bounded (``max_replicas``, ``max_seconds``); without an
 exact match it returns the closest outage of that cause it saw.
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hasim.sim import reference as _ref
+from hasim.sim.reference import engine as _ref
 from hasim._output import new_output
 from hasim.model.scenario import Scenario
 
@@ -56,7 +56,7 @@ class OutageTrace:
     cause : str
         Root cause label (as in ``Results.attribution``).
     replica, seed : int
-        The history: :func:`hasim.sim.reference.trace` ``(scenario, replica, seed)`` replays it.
+        The history: :func:`hasim.sim.reference.engine.trace` ``(scenario, replica, seed)`` replays it.
     start_h, duration_h : float
         Start in the replica (hours from its beginning) and duration.
     times_h, served : ndarray
@@ -97,7 +97,7 @@ class _Found(Exception):
     """Raised inside the simulation to stop it once the trace is complete."""
 
 
-class _TracingReplica(_ref._Replica):
+class _TracingReplica(_ref.Replica):
     """A reference replica that copies out the entry's s(t) and the event log of its outages."""
 
     def __init__(self, *args, cause: int, target_h: float, tol_h: float, best: dict, **kwargs):
@@ -219,8 +219,8 @@ def find_outage(scenario: Scenario, cause: str, duration_h: float, *, seed: int 
         Bounds on the effort: the search stops at whichever comes first, with the closest outage of
         ``cause`` seen so far (``exact_match`` false), or None if there was none.
     """
-    _, seed, horizon, window, windows, threshold = _ref._settings(scenario, 1, seed, None)
-    model = _ref._Model(scenario)
+    _, seed, horizon, window, windows, threshold = _ref.run_settings(scenario, 1, seed, None)
+    model = _ref.Model(scenario)
     if cause not in model.causes:
         raise ValueError(f"unknown cause {cause!r}; causes are {', '.join(model.causes)}")
     want = model.causes.index(cause)
@@ -231,7 +231,7 @@ def find_outage(scenario: Scenario, cause: str, duration_h: float, *, seed: int 
     found = False
     for r in range(max_replicas):
         out = new_output(1, len(model.causes), len(model.order), 0, 0)
-        rep = _TracingReplica(model, _ref._rng(seed, r), horizon, window, windows, threshold, out, 0,
+        rep = _TracingReplica(model, _ref.replica_rng(seed, r), horizon, window, windows, threshold, out, 0,
                               cause=want, target_h=duration_h, tol_h=tol, best=best)
         rep.r_index = r
         tried += 1

@@ -34,7 +34,7 @@ import hasim
 from hasim import Scenario
 from hasim._output import STAGES
 from hasim.sim.engine import simulate
-from hasim.sim.reference import simulate_reference
+from hasim.sim.reference.engine import simulate_reference
 
 from ._closed_forms import (NEVER, HOURS_PER_YEAR, MIN_PER_YEAR, check, delay_rows, engines,
                             estimate, run, share, stage)
