@@ -53,7 +53,22 @@ def _analyze(args) -> int:
 
 
 def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
-    """The text report of ``hasim analyze``."""
+    """The text report of ``hasim analyze``.
+
+    Parameters
+    ----------
+    result : Analysis
+        :func:`hasim.analytic.solve.analyze` of one scenario.
+    cut_sets : int
+        Minimal cut sets to list (``--cut-sets``).
+    quiet : bool
+        Only the headline figures.
+
+    Returns
+    -------
+    str
+        The lines, without a trailing newline.
+    """
     r = result
     lines = [f"{r.scenario}: entry {r.entry!r} — steady state, "
              + ("exact" if r.exact else "first order in the delays (exact: false)")]

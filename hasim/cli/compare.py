@@ -49,7 +49,20 @@ def _compare(args) -> int:
 
 
 def format_comparison(comparison, quiet: bool = False) -> str:
-    """The text table of ``hasim compare``: each measure per design, then its difference to the first."""
+    """The text table of ``hasim compare``: each measure per design, then its difference to the first.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        :func:`hasim.studies.compare.run_comparison` of the designs.
+    quiet : bool
+        Only the summary sentences (and the header).
+
+    Returns
+    -------
+    str
+        The lines, without a trailing newline.
+    """
     c = comparison
     first = c.results[0].to_dict()
     lines = [f"compare: {len(c.designs)} designs, {first['replicas']} replicas x "

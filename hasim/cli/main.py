@@ -203,7 +203,18 @@ def _set_option(text: str) -> tuple[str, list]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hasim`` console script; returns the exit code."""
+    """Entry point of the ``hasim`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``hasim`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code: 0 success, 1 failure, 2 invalid input (argparse's own errors exit 2 too).
+    """
     args = _parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -140,7 +140,22 @@ def _batch_tally(tally: dict[str, list[str]], missed: list) -> str:
 
 
 def write_tables(result, out: str, multiple: bool = False) -> list[str]:
-    """Write summary, replicas and windows next to ``out`` (by its extension); return the paths."""
+    """Write summary, replicas and windows next to ``out`` (by its extension).
+
+    Parameters
+    ----------
+    result : Results
+        One simulation.
+    out : str
+        ``PATH.parquet`` or ``PATH.csv``: the tables go to ``PATH.summary.parquet``, ...
+    multiple : bool
+        Several scenarios share ``out``: the scenario name goes into each file name.
+
+    Returns
+    -------
+    list of str
+        The paths written.
+    """
     from pathlib import Path
 
     from hasim.studies.batch import write_frame

@@ -81,7 +81,18 @@ def _sweep(args) -> int:
 
 
 def sweep_document(frame) -> dict:
-    """The ``hasim sweep --json`` object: the settings (``frame.attrs``) and ``rows``, one object per row."""
+    """The ``hasim sweep --json`` object: the settings (``frame.attrs``) and ``rows``, one object per row.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`hasim.studies.sweep.run_points` of the grid.
+
+    Returns
+    -------
+    dict
+        JSON-ready: numpy scalars as Python numbers, NaN and infinities as None.
+    """
     def clean(value):
         if isinstance(value, float) and not math.isfinite(value):
             return None
@@ -95,7 +106,20 @@ def sweep_document(frame) -> dict:
 
 
 def format_sweep(frame, quiet: bool = False) -> str:
-    """The text table of ``hasim sweep``: one row per combination, the set values first."""
+    """The text table of ``hasim sweep``: one row per combination, the set values first.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`hasim.studies.sweep.run_points` of the grid.
+    quiet : bool
+        No header, only the table.
+
+    Returns
+    -------
+    str
+        The lines, without a trailing newline.
+    """
     a = frame.attrs
     paths = list(a.get("columns", a.get("paths", [])))
     n = len(frame)

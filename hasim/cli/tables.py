@@ -11,6 +11,22 @@ from hasim.units import format_duration  # noqa: F401 - the CLI's number formats
 
 
 def table(rows: list[list[str]], header: list[str], indent: str = "  ") -> str:
+    """A plain-text table: the first column left-aligned, the others right-aligned (numbers).
+
+    Parameters
+    ----------
+    rows : list of list of str
+        The cells, one list per row.
+    header : list of str
+        Column titles, underlined with dashes.
+    indent : str
+        Prefix of every line.
+
+    Returns
+    -------
+    str
+        The lines joined by newlines, trailing blanks stripped.
+    """
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     fmt = lambda r: indent + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
                                        for i, (c, w) in enumerate(zip(r, widths))).rstrip()
@@ -102,7 +118,22 @@ def precision_sentence(info: dict, replicas: int) -> str:
 
 
 def format_results(result, quiet: bool = False, where: str | None = None) -> str:
-    """The text summary of ``hasim run`` (``where``: the Dask cluster it ran on, for the header)."""
+    """The text summary of ``hasim run``.
+
+    Parameters
+    ----------
+    result : Results
+        One simulation.
+    quiet : bool
+        Only the headline figures (no SLA tiers, stages or causes tables).
+    where : str, optional
+        The Dask cluster it ran on, for the header (:func:`_describe_client`).
+
+    Returns
+    -------
+    str
+        The lines, without a trailing newline.
+    """
     r = result
     ra, ta = r.metric("request_availability"), r.metric("time_availability")
     down = r.metric("downtime_minutes_per_year")

@@ -119,7 +119,19 @@ def architecture(scenario: Scenario, ax: Axes | None = None, *, availability: di
     group services by region (outermost zone), and each box lists replicas, mode, zones and
     its main timings.
 
-    ``availability`` (service -> request availability) adds a figure to each box.
+    Parameters
+    ----------
+    scenario : Scenario
+        The design.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
+    availability : dict of str to float, optional
+        Service -> request availability: adds that figure to each box.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch

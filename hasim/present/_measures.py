@@ -72,12 +72,23 @@ def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None 
     ----------
     results : Results
         A simulation (``results.replicas["downtime_minutes_per_year"]``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
     slo : float, optional
         Highlighted tier (default: the scenario's ``slo``).
+    tiers : sequence of float
+        The SLA tiers (percent) drawn as lines at their allowed downtime.
+    bins : int
+        Histogram bins.
     log : bool, optional
         Logarithmic downtime axis; by default when the values span more than
         two decades.  Replicas with no downtime at all are then counted in the
         text box, not in a bar.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     ax = _axes(ax, (7.2, 3.4))
     minutes = np.asarray(results.replicas["downtime_minutes_per_year"], dtype=float)
@@ -139,6 +150,20 @@ def window_breaches(results, ax: Axes | None = None, *, slo: float | None = None
 
     Where the curve crosses the SLO's allowance is the probability that a
     window misses the SLO.
+
+    Parameters
+    ----------
+    results : Results
+        A simulation (``results.windows``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
+    slo : float, optional
+        The SLO (percent) whose allowance is marked (default: the scenario's ``slo``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     ax = _axes(ax, (7.2, 3.4))
     w = results.windows
@@ -199,6 +224,22 @@ def _stage_table(results):
 def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int = 10) -> Axes:
     """Horizontal bars: downtime minutes per year by root cause (``by="cause"``), by stage
     (``by="stage"``, when the engine reports stages; otherwise by kind of cause) or by kind.
+
+    Parameters
+    ----------
+    results : Results
+        A simulation (``results.attribution``, ``results.stages``).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
+    by : {"cause", "stage", "kind"}
+        What a bar stands for.
+    top : int
+        Bars to show, largest first.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     if by not in ("cause", "stage", "kind"):
         raise ValueError(f"by must be 'cause', 'stage' or 'kind', got {by!r}")
@@ -261,6 +302,20 @@ def attribution(results, ax: Axes | None = None, *, by: str = "cause", top: int 
 def tornado(sensitivity: pd.DataFrame, ax: Axes | None = None, *, top: int = 12) -> Axes:
     """Tornado chart of a :func:`hasim.studies.sensitivity.sensitivity` table: the change in downtime
     (minutes per year, variant minus baseline) when each parameter is lowered / raised.
+
+    Parameters
+    ----------
+    sensitivity : pandas.DataFrame
+        One row per parameter, in the table's order (``sensitivity()`` sorts by effect).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
+    top : int
+        Parameters to show.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     df = sensitivity
     if "note" in df.columns:
@@ -331,6 +386,20 @@ def comparison(table: pd.DataFrame, ax: Axes | None = None, *,
                measure: str = "downtime_minutes_per_year") -> Axes:
     """Bars of one measure per design (mean and 95 % CI) from :func:`hasim.studies.compare.compare`,
     annotated with the paired difference to the first design.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The long comparison table (one row per measure and design).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
+    measure : str
+        The measure to draw; ValueError when the table does not have it.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     df = table[table["measure"] == measure]
     if not len(df):
@@ -379,6 +448,26 @@ def sweep(frame: pd.DataFrame, ax: Axes | None = None, *, measure: str = "reques
     ``frame`` is what :func:`hasim.studies.sensitivity.sweep` returns: columns
     ``value``, ``<measure>``, ``<measure>_ci_low``, ``<measure>_ci_high``
     (and ``parameter``, used as the default x label).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The sweep table.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
+    measure : str
+        The column to draw; availabilities are shown in percent.
+    slo : float, optional
+        A horizontal SLO line (percent), for availability measures.
+    label : str, optional
+        Legend label of the curve (to draw several sweeps on one axes).
+    xlabel : str, optional
+        The x axis label (default: the ``parameter`` column).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
     """
     ax = _axes(ax, (6.0, 3.4))
     df = frame.sort_values("value")

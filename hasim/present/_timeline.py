@@ -190,7 +190,16 @@ def outage_timeline(results=None, scenario: Scenario | None = None, ax: Axes | N
     events : list of (hours, label), optional
         Without a trace: milestones to draw, relative to the outage start, over a band that only
         says the service was degraded (the level is unknown).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure of a sensible size otherwise.
 
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax``, or the axes of the new figure.
+
+    Notes
+    -----
     The red area is the service lost, the integral of ``1 - s(t)``; the title gives it in
     request-minutes (request-seconds, request-hours: the time unit of the axis).
     """
