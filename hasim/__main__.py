@@ -1,3 +1,3 @@
-from hasim.cli import main
+from hasim.cli.main import main
 
 raise SystemExit(main())

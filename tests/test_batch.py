@@ -10,7 +10,7 @@ import pytest
 
 from hasim import load, simulate
 from hasim.studies.batch import TABLES, atomic_write, fingerprint, run_batch
-from hasim.cli import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
+from hasim.cli.main import EXIT_ERROR, EXIT_INVALID, EXIT_OK, main
 
 from .conftest import SCENARIO_FILES, SCENARIOS
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from hasim import __version__
-from hasim.cli import EXIT_INVALID, EXIT_OK, main
+from hasim.cli.main import EXIT_INVALID, EXIT_OK, main
 
 from .conftest import SCENARIO_FILES, SCENARIOS
 
@@ -133,7 +133,7 @@ def test_validate_says_1_service_not_1_services(capsys):
 
 
 def test_readable_numbers():
-    from hasim.cli import _rate, format_duration, minutes, nines_text
+    from hasim.cli.tables import _rate, format_duration, minutes, nines_text
 
     assert format_duration(1000 * 8760) == "1000y" and format_duration(0.5) == "30m"
     assert minutes(8.81e-06) == "0.53 ms" and minutes(0.005) == "300 ms" and minutes(0) == "0 s"
@@ -155,7 +155,7 @@ def test_run_output_has_no_exponents_or_inf(capsys):
 
 
 def test_dask_run_header_names_the_cluster(capsys, monkeypatch):
-    import hasim.cli as cli
+    import hasim.cli.tables as cli
 
     class Client:
         class scheduler:

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from hasim import Scenario, compare
-from hasim.cli import EXIT_INVALID, EXIT_OK, main
+from hasim.cli.main import EXIT_INVALID, EXIT_OK, main
 from hasim.studies.compare import MEASURES, _pm, compare_results, run_comparison
 from hasim.sim.engine import simulate
 

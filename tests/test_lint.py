@@ -9,7 +9,7 @@ import yaml
 
 import hasim
 from hasim import Problem, Scenario, Service
-from hasim.cli import EXIT_INVALID, EXIT_OK, main
+from hasim.cli.main import EXIT_INVALID, EXIT_OK, main
 from hasim.model.lint import PLAUSIBLE_HOURS, check, check_file
 
 from .conftest import SCENARIO_FILES

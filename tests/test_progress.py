@@ -13,7 +13,8 @@ import pytest
 
 import hasim.sim.engine
 from hasim import load, simulate
-from hasim.cli import EXIT_OK, format_results, main
+from hasim.cli.main import EXIT_OK, main
+from hasim.cli.tables import format_results
 
 from .conftest import ROOT, SCENARIOS
 

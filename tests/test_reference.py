@@ -296,7 +296,7 @@ def test_simultaneous_return_activates_the_lowest_index_whatever_the_zone_order(
 
 def test_simulate_and_cli_run_the_reference_engine(capsys):
     """engine="simpy" returns the same Results object, with the stage breakdown, for delay scenarios too."""
-    from hasim.cli import main
+    from hasim.cli.main import main
 
     res = hasim.simulate(hasim.load(SCENARIOS / "dns-failover.yaml"), replicas=8, seed=1, engine="simpy")
     assert res.engine == "simpy" and res.n_replicas == 8

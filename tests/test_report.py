@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("jinja2")
 pytest.importorskip("matplotlib")
 
-from hasim.cli import EXIT_INVALID, EXIT_OK, main  # noqa: E402
+from hasim.cli.main import EXIT_INVALID, EXIT_OK, main  # noqa: E402
 from hasim.sim.engine import simulate  # noqa: E402
 from hasim.present.report import SECTIONS, render_report, verdict, write_report  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 
 import hasim
 from hasim import ScenarioError, load, simulate
-from hasim.cli import EXIT_INVALID, EXIT_OK, main
+from hasim.cli.main import EXIT_INVALID, EXIT_OK, main
 from hasim.studies.sweep import MEASURES, sweep_points
 
 from .conftest import SCENARIOS

@@ -1189,7 +1189,7 @@ def test_replace_sets_the_mean_of_other_laws_and_keeps_their_shape():
 
 
 def test_sweep_set_at_the_key_the_file_uses(tmp_path, capsys):
-    from hasim.cli import EXIT_OK, main
+    from hasim.cli.main import EXIT_OK, main
 
     path = tmp_path / "mttr.yaml"
     path.write_text("entry: api\nhorizon: 2000h\nservices:\n  api: {failure: {mtbf: 720h}, repair: {mttr: 10h}}\n")

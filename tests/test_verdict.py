@@ -10,7 +10,7 @@ import pytest
 
 from hasim import Scenario, simulate
 from hasim.studies.batch import slo_status
-from hasim.cli import EXIT_ERROR, EXIT_OK, main
+from hasim.cli.main import EXIT_ERROR, EXIT_OK, main
 from hasim.present.report import verdict
 from hasim.results.summary import MIN_OUTAGES, replicas_needed, slo_verdict
 
