@@ -20,7 +20,7 @@ import pytest
 
 from hasim import Scenario, load
 from hasim.sim.engine import simulate
-from hasim.results.summary import Z95
+from hasim.results.estimate import Z95
 
 ROOT = Path(__file__).resolve().parents[1]
 HORIZON = "1y"

@@ -11,7 +11,7 @@ import pytest
 
 from hasim import Scenario
 from hasim.sim.engine import n_windows, simulate
-from hasim.results.summary import DEFAULT_SLO, Z95
+from hasim.results.estimate import DEFAULT_SLO, Z95
 
 SC = Scenario(
     name="shop", entry="web", slo=99.5,

@@ -12,7 +12,7 @@ from hasim import Scenario, simulate
 from hasim.studies.batch import slo_status
 from hasim.cli.main import EXIT_ERROR, EXIT_OK, main
 from hasim.present.report import verdict
-from hasim.results.summary import MIN_OUTAGES, replicas_needed, slo_verdict
+from hasim.results.estimate import MIN_OUTAGES, replicas_needed, slo_verdict
 
 #: One region of MTBF 50 y under three API instances: the region is the single point of failure
 #: (14.4 min/year down: the exact solver says 99.9973 %, short of 99.999 %), and 20 replicas of a year

@@ -84,7 +84,7 @@ def _describe_client(client) -> str | None:
 
 
 def verdict_text(v: dict, replicas: int | None = None, years: float | None = None) -> tuple[str, str]:
-    """(the verdict in words, a second line of advice or "") of :func:`hasim.results.summary.slo_verdict`."""
+    """(the verdict in words, a second line of advice or "") of :func:`hasim.results.estimate.slo_verdict`."""
     status, advice = v["status"], v.get("advice") or ""
     if status == "met":
         return "met", ""

@@ -131,7 +131,7 @@ def _num(x: float, digits: int = 3) -> str:
 
 
 def verdict(results, slo: float | None = None) -> dict:
-    """The SLO verdict: :func:`hasim.results.summary.slo_verdict` (the rule every output uses) in words.
+    """The SLO verdict: :func:`hasim.results.estimate.slo_verdict` (the rule every output uses) in words.
 
     Returns ``{"status": "met" | "not-met" | "too-close" | "insufficient-evidence" | "no-slo",
     "headline", "detail"}``: ``met`` when the whole 95 % interval is at or above
@@ -139,7 +139,7 @@ def verdict(results, slo: float | None = None) -> dict:
     target, ``insufficient-evidence`` when the run saw too few outages for its
     interval to mean anything (with the replicas needed to decide).
     """
-    from hasim.results.summary import slo_verdict
+    from hasim.results.estimate import slo_verdict
 
     ra = results.metric("request_availability")
     slo = results.slo if slo is None else parse_slo(slo)  # 0.9999 is a fraction, not 0.9999 %
@@ -329,7 +329,7 @@ def _tiers_context(results) -> list[dict]:
     if results.slo is not None and not any(math.isclose(results.slo, t) for t in TIERS):
         target = results.slo / 100
         allowed = (1 - target) * _MINUTES_PER_YEAR
-        verdict_ = results.slo_verdict(advise=False)["verdict"]  # the one rule (hasim.results.summary.slo_verdict)
+        verdict_ = results.slo_verdict(advise=False)["verdict"]  # the one rule (hasim.results.estimate.slo_verdict)
         rows.append({"tier": f"{results.slo:g} %", "is_slo": True, "allowed_year": _mins(allowed),
                      "allowed_month": _mins(allowed / 12), "design": _mins(down["mean"]),
                      "design_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",

@@ -31,7 +31,8 @@ from hasim.sim.settings import MASK64 as _MASK64
 from hasim.sim.settings import keep_windows as _keep_windows
 from hasim.sim.settings import n_windows
 from hasim.model.scenario import Scenario
-from hasim.results.summary import DEFAULT_SLO, Results, half_width
+from hasim.results.estimate import DEFAULT_SLO, half_width
+from hasim.results.summary import Results
 from hasim.model.structure import labels
 
 __all__ = ["simulate", "n_windows", "progress_bar", "kernel_needs_compiling"]

@@ -129,7 +129,7 @@ def output_names(files: Sequence[str]) -> list[str]:
 
 
 def slo_status(document: dict) -> dict | None:
-    """The SLO verdict of a result JSON (:func:`hasim.results.summary.slo_verdict`), or None when it has no ``slo``.
+    """The SLO verdict of a result JSON (:func:`hasim.results.estimate.slo_verdict`), or None when it has no ``slo``.
 
     ``{"slo", "mean", "ci95", "met", "verdict", "status", "outages", ...}``: ``met``
     compares the estimate with the SLO; ``verdict`` is ``"met"`` when the whole
@@ -140,7 +140,7 @@ def slo_status(document: dict) -> dict | None:
     A document written before the verdict was stored has its outages counted
     back from ``outages_per_year``.
     """
-    from hasim.results.summary import slo_verdict
+    from hasim.results.estimate import slo_verdict
 
     slo = document.get("slo")
     if slo is None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from hasim.units import HOURS_PER_YEAR, parse_duration
 from hasim.model.scenario import Scenario
-from hasim.results.summary import half_width
+from hasim.results.estimate import half_width
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

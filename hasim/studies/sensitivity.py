@@ -26,7 +26,7 @@ from hasim.units import HOURS_PER_YEAR, parse_duration
 from hasim.errors import ScenarioError
 from hasim.model.mechanisms import knobs
 from hasim.model.scenario import Scenario
-from hasim.results.summary import half_width
+from hasim.results.estimate import half_width
 from hasim.studies.sweep import default_replicas
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -141,7 +141,7 @@ def _row(result) -> dict[str, Any]:
         row[f"{m}_ci_low"], row[f"{m}_ci_high"] = (_number(v) for v in est["ci95"])
     slo = result.slo
     row["slo"] = math.nan if slo is None else float(slo)
-    # The one verdict rule (hasim.results.summary.slo_verdict), without the solver's advice: a sweep row is a table cell.
+    # The one verdict rule (hasim.results.estimate.slo_verdict), without the solver's advice: a sweep row is a table cell.
     row["slo_verdict"] = None if slo is None else result.slo_verdict(advise=False)["verdict"]
     row["outages"] = int(result.total_outages)
     for name in ("precision_reached", "stop_reason"):
@@ -249,7 +249,7 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         (``met`` / ``missed`` / ``uncertain`` from the CI, or
         ``insufficient-evidence`` when the point saw fewer than
         :data:`hasim.results.summary.MIN_OUTAGES` outages: see
-        :func:`hasim.results.summary.slo_verdict`; None without an ``slo``), ``outages``
+        :func:`hasim.results.estimate.slo_verdict`; None without an ``slo``), ``outages``
         (seen over all replicas), and ``precision_reached`` / ``stop_reason``
         when the engine reports them.  ``seed``, ``replicas`` and ``outages``
         are int64.  ``attrs`` keeps the scenario name, paths, seed, engine,

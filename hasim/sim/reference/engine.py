@@ -16,7 +16,7 @@ import numpy as np
 
 from hasim._output import SimOutput, new_output
 from hasim.model.scenario import Scenario
-from hasim.results.summary import DEFAULT_SLO
+from hasim.results.estimate import DEFAULT_SLO
 from hasim.sim.reference.caches import CacheProcesses
 from hasim.sim.reference.evaluation import Evaluation
 from hasim.sim.reference.failover import FailoverProcesses
