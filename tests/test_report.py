@@ -145,7 +145,7 @@ def test_crosscheck_compares_like_with_like_on_the_flagship():
     # before the wait for failover.requires was a term) next to the README's 10 000-replica run
     # (45.5 [44.1, 47.0]) was flagged in red as "outside the interval".
     from hasim import analyze, load
-    from hasim.present.report import FIRST_ORDER_ALLOWANCE, _crosscheck
+    from hasim.present._report_sections import FIRST_ORDER_ALLOWANCE, _crosscheck
 
     analysis = analyze(load(SCENARIOS / "ha-rest-api.yaml"))
     x = _crosscheck({"mean": 45.5, "lo": 44.1, "hi": 47.0}, analysis)
@@ -175,7 +175,7 @@ def test_sensitivity_explains_changes_that_remove_redundancy_and_help():
     # Issue 17 item 7: on the flagship "lb replicas 2 -> 1" saves ~33 min/year: one load balancer turns the
     # loss of an AZ into a full outage, which the Route 53 record fails over to DR; a partial one it rides out.
     from hasim import load
-    from hasim.present.report import _surprises
+    from hasim.present._report_sections import _surprises
 
     flagship = load(SCENARIOS / "ha-rest-api.yaml")
     frame = _sensitivity_rows([
