@@ -247,6 +247,34 @@ def simulate(
     seed64 = seed & _MASK64
     args = (float(horizon), window, int(windows), float(threshold))
 
+    runner, compiled_now, compile_seconds = _make_runner(sc, m, seed64, args, keep_o, chunk_size, client, progress,
+                                                         compile_notice)
+    bar = progress_bar(replicas, sc.name) if progress is True else None
+    tally = _Tally(replicas, bar, progress)
+    info = None
+    started = time.perf_counter()
+    try:
+        if precision is None:
+            out = runner.run(0, replicas, _keep_windows(keep_windows, windows, replicas), tally.advance)
+        else:
+            out, info = _run_to_precision(runner, replicas, cap, precision, keep_windows, windows, tally.advance,
+                                           tally.grow)
+    finally:
+        if bar is not None:
+            bar.close()
+        runner.close()
+    elapsed = time.perf_counter() - started
+    n = int(out.ra.shape[0])
+    result = Results(labels=labels(sc), out=out, engine=engine, replicas=n, seed=seed,
+                     horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
+                     elapsed_seconds=elapsed, compile_seconds=compile_seconds, precision=info)
+    result.kernel_compiled = compiled_now
+    return result
+
+
+def _make_runner(sc, m, seed64: int, args: tuple, keep_o: int, chunk_size, client, progress, compile_notice):
+    """(runner, whether the kernel compiled now, compile seconds): a Dask runner for ``client``, else a
+    local one, with the kernel compiled (or loaded from the cache) here, outside the timed region."""
     compiled_now = False
     if client is not None:
         runner = _DaskRunner(client, sc, seed64, args, keep_o, chunk_size, m)
@@ -266,41 +294,28 @@ def simulate(
         _kernel.simulate_replicas(m, np.uint64(seed64), np.int64(0), np.int64(0), *_kargs(args),
                                   _rows(_kernel.new_output(0, m.n_causes, m.n_services, 0, 0), 0, 0))
         compile_seconds = time.perf_counter() - started
+    return runner, compiled_now, compile_seconds
 
-    bar = progress_bar(replicas, sc.name) if progress is True else None
-    state = {"done": 0, "total": replicas}
 
-    def advance(k: int) -> None:
-        state["done"] += k
-        if bar is not None:
-            bar.update(k)
-        elif callable(progress):
-            progress(state["done"], state["total"])
+class _Tally:
+    """Replicas done so far, shown on a tqdm bar or passed to a ``progress(done, total)`` callback;
+    ``grow`` raises the total when a precision target asks for more replicas."""
 
-    def grow(total: int) -> None:
-        state["total"] = total
-        if bar is not None:
-            bar.total = total
-            bar.refresh()
+    def __init__(self, total: int, bar, progress):
+        self.done, self.total, self.bar, self.progress = 0, total, bar, progress
 
-    info = None
-    started = time.perf_counter()
-    try:
-        if precision is None:
-            out = runner.run(0, replicas, _keep_windows(keep_windows, windows, replicas), advance)
-        else:
-            out, info = _run_to_precision(runner, replicas, cap, precision, keep_windows, windows, advance, grow)
-    finally:
-        if bar is not None:
-            bar.close()
-        runner.close()
-    elapsed = time.perf_counter() - started
-    n = int(out.ra.shape[0])
-    result = Results(labels=labels(sc), out=out, engine=engine, replicas=n, seed=seed,
-                     horizon=float(horizon), window=window, n_windows=windows, slo=sc.slo,
-                     elapsed_seconds=elapsed, compile_seconds=compile_seconds, precision=info)
-    result.kernel_compiled = compiled_now
-    return result
+    def advance(self, k: int) -> None:
+        self.done += k
+        if self.bar is not None:
+            self.bar.update(k)
+        elif callable(self.progress):
+            self.progress(self.done, self.total)
+
+    def grow(self, total: int) -> None:
+        self.total = total
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.refresh()
 
 
 def _run_to_precision(runner, first: int, cap: int, precision: float, keep_windows, windows: int,
