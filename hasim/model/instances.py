@@ -31,7 +31,7 @@ def _capacity_knobs(name: str, svc) -> list[Knob]:
 
 REPAIR = Mechanism(
     name="repair", stage="repair",
-    summary="Each instance fails after a time drawn from `failure` and is back after one drawn from `repair`.",
+    summary="Each instance fails after a time drawn from its failure law and is back after one drawn from its repair law.",
     declares=("failure", "repair", "mtbf", "mttr"),
     worse_when_raised={"mtbf": -1, "mttr": 1},
     service_knobs=_repair_knobs,

@@ -80,3 +80,9 @@ def test_every_analytic_part_is_registered_with_the_solver():
     registered = {fn.__module__ for fn in TERMS}
     declared = {m.parts["analytic"] for m in MECHANISMS if "analytic" in m.parts}
     assert registered == declared
+
+
+@pytest.mark.parametrize("mech", MECHANISMS, ids=lambda m: m.name)
+def test_its_summary_is_plain_text_for_the_report(mech):
+    # The report prints it as it is: no markdown, one sentence or two.
+    assert mech.summary and "`" not in mech.summary and "*" not in mech.summary and len(mech.summary) < 240
