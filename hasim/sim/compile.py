@@ -316,242 +316,273 @@ def _gauss_legendre() -> tuple[np.ndarray, np.ndarray]:
     return gl_x, gl_w
 
 
-def compile_scenario(scenario: Scenario) -> Compiled:
-    """Flatten ``scenario`` for the kernel (the model is already valid: nothing can fail here)."""
-    sc = scenario
-    order = sc.topological_order()
-    sidx = {name: i for i, name in enumerate(order)}
-    zones = list(sc.zones)
-    zidx = {name: i for i, name in enumerate(zones)}
-    S, Z = len(order), len(zones)
-    dists = _Dists()
+class _Parts:
+    """What :func:`compile_scenario` has laid out so far: each step below adds the arrays of one
+    part of the model (pools, the dependency graph, zones, the delays, the stage rule, the
+    random streams), reading what the earlier steps laid out."""
 
-    svc_mode = np.zeros(S, dtype=np.int64)
-    svc_has_inst = np.zeros(S, dtype=np.int64)
-    svc_k = np.ones(S, dtype=np.int64)
-    svc_fail = np.full(S, -1, dtype=np.int64)
-    svc_rep = np.full(S, -1, dtype=np.int64)
-    svc_idle = np.ones(S, dtype=np.float64)
-    svc_fo = np.zeros((S, 4), dtype=np.float64)
-    svc_route = np.zeros(S, dtype=np.int64)
-    shard_rows: list[list[int]] = []
-    dep_rows, tgt_rows, req_rows = [], [], []
-    tgt_w: list[float] = []
-    sh_svc: list[int] = []
-    sh_inst: list[list[int]] = []
-    inst_shard: list[int] = []
-    inst_zone: list[int] = []
+    def __init__(self, sc: Scenario):
+        self.sc = sc
+        self.order = sc.topological_order()
+        self.sidx = {name: i for i, name in enumerate(self.order)}
+        self.zones = list(sc.zones)
+        self.zidx = {name: i for i, name in enumerate(self.zones)}
+        self.S, self.Z = len(self.order), len(self.zones)
+        self.dists = _Dists()
 
-    for v, name in enumerate(order):
+
+def _pools(p: _Parts) -> None:
+    """Services, their shards and instances: modes, laws, failover settings, quorum sizes, edges."""
+    sc, S = p.sc, p.S
+    p.svc_mode = np.zeros(S, dtype=np.int64)
+    p.svc_has_inst = np.zeros(S, dtype=np.int64)
+    p.svc_k = np.ones(S, dtype=np.int64)
+    p.svc_fail = np.full(S, -1, dtype=np.int64)
+    p.svc_rep = np.full(S, -1, dtype=np.int64)
+    p.svc_idle = np.ones(S, dtype=np.float64)
+    p.svc_fo = np.zeros((S, 4), dtype=np.float64)
+    p.svc_route = np.zeros(S, dtype=np.int64)
+    p.shard_rows, p.dep_rows, p.tgt_rows, p.req_rows = [], [], [], []
+    p.tgt_w, p.sh_svc, p.sh_inst, p.inst_shard, p.inst_zone = [], [], [], [], []
+    for v, name in enumerate(p.order):
         svc = sc.services[name]
-        svc_route[v] = _ROUTE[svc.route]
-        dep_rows.append([sidx[d] for d in svc.dependencies])
-        tgt_rows.append([sidx[t] for t in svc.targets])
+        p.svc_route[v] = _ROUTE[svc.route]
+        p.dep_rows.append([p.sidx[d] for d in svc.dependencies])
+        p.tgt_rows.append([p.sidx[t] for t in svc.targets])
         if svc.is_router:
-            tgt_w.extend(svc.weights or [1.0] * len(svc.targets))
+            p.tgt_w.extend(svc.weights or [1.0] * len(svc.targets))
         fo = svc.failover
-        req_rows.append([sidx[r] for r in fo.requires] if fo is not None else [])
+        p.req_rows.append([p.sidx[r] for r in fo.requires] if fo is not None else [])
         if fo is not None:
             manual = math.inf if fo.manual is None else fo.manual
-            svc_fo[v] = (fo.detection, fo.promotion, fo.success, manual)
+            p.svc_fo[v] = (fo.detection, fo.promotion, fo.success, manual)
         else:  # instant failover / election
-            svc_fo[v] = (0.0, 0.0, 1.0, math.inf)
+            p.svc_fo[v] = (0.0, 0.0, 1.0, math.inf)
         rows = []
         if svc.has_instances:
-            svc_has_inst[v] = 1
-            svc_mode[v] = _MODE[svc.mode]
-            svc_k[v] = needed(svc)
+            p.svc_has_inst[v] = 1
+            p.svc_mode[v] = _MODE[svc.mode]
+            p.svc_k[v] = needed(svc)
             if svc.mode == "standby":
-                svc_idle[v] = {"hot": 1.0, "warm": svc.warm_factor, "cold": 0.0}[svc.standby]
-            svc_fail[v] = dists.add(svc.failure)
-            svc_rep[v] = dists.add(svc.repair)
+                p.svc_idle[v] = {"hot": 1.0, "warm": svc.warm_factor, "cold": 0.0}[svc.standby]
+            p.svc_fail[v] = p.dists.add(svc.failure)
+            p.svc_rep[v] = p.dists.add(svc.repair)
             for _ in range(svc.shards):
-                sh = len(sh_svc)
+                sh = len(p.sh_svc)
                 rows.append(sh)
-                sh_svc.append(v)
+                p.sh_svc.append(v)
                 members = []
                 for i in range(svc.replicas):
-                    members.append(len(inst_shard))
-                    inst_shard.append(sh)
-                    inst_zone.append(zidx[svc.zones[i % len(svc.zones)]] if svc.zones else -1)
-                sh_inst.append(members)
-        shard_rows.append(rows)
+                    members.append(len(p.inst_shard))
+                    p.inst_shard.append(sh)
+                    p.inst_zone.append(p.zidx[svc.zones[i % len(svc.zones)]] if svc.zones else -1)
+                p.sh_inst.append(members)
+        p.shard_rows.append(rows)
+    p.N, p.H = len(p.inst_shard), len(p.sh_svc)
 
-    # Parents: who reads each service's state (dependencies, targets, failover.requires).
-    read_by = _reads(sc)
-    parents: list[list[int]] = [[] for _ in range(S)]
+
+def _graph(p: _Parts) -> None:
+    """Who reads each service's state (dependencies, targets, failover.requires), transitively, and
+    what the entry's served fraction can depend on (optional dependencies excluded)."""
+    S, order, sidx = p.S, p.order, p.sidx
+    read_by = _reads(p.sc)
+    p.parents = [[] for _ in range(S)]
     for v in range(S):
         for u in read_by[order[v]]:
-            parents[sidx[u]].append(v)
-    ancestors: list[list[int]] = []
+            p.parents[sidx[u]].append(v)
+    p.ancestors = []
     for v in range(S):
-        seen, stack = set(), list(parents[v])
+        seen, stack = set(), list(p.parents[v])
         while stack:
-            p = stack.pop()
-            if p not in seen:
-                seen.add(p)
-                stack.extend(parents[p])
-        ancestors.append(sorted(seen))  # kernel order is topological
-    # Reach: what the entry's served fraction can depend on (optional dependencies excluded).
-    entry = sidx[sc.entry]
-    reached = _reach(sc)
-    reach = np.array([int(name in reached) for name in order], dtype=np.int64)
+            q = stack.pop()
+            if q not in seen:
+                seen.add(q)
+                stack.extend(p.parents[q])
+        p.ancestors.append(sorted(seen))  # kernel order is topological
+    p.entry = sidx[p.sc.entry]
+    reached = _reach(p.sc)
+    p.reach = np.array([int(name in reached) for name in order], dtype=np.int64)
 
-    # Zones.
-    zone_fail = np.array([dists.add(sc.zones[z].failure) for z in zones], dtype=np.int64)
-    zone_rep = np.array([dists.add(sc.zones[z].repair) for z in zones], dtype=np.int64)
-    chains = [[zidx[c] for c in sc.zone_chain(z)] for z in zones]
-    desc = [[d for d in range(Z) if z in chains[d]] for z in range(Z)]
-    zone_inst = [[i for i, zi in enumerate(inst_zone) if zi == z] for z in range(Z)]
 
-    # Causes: services, then zones (the SimPy engine's labels).
-    causes, kinds = cause_labels(sc)
-    svc_cause = np.arange(S, dtype=np.int64)
-    zone_cause = np.arange(S, S + Z, dtype=np.int64)
-    N, H = len(inst_shard), len(sh_svc)
+def _zones(p: _Parts) -> None:
+    """Zone laws, chains (a zone and those it is within), descendants and the instances placed in each;
+    root causes: services, then zones (the SimPy engine's labels)."""
+    sc, Z, zones = p.sc, p.Z, p.zones
+    p.zone_fail = np.array([p.dists.add(sc.zones[z].failure) for z in zones], dtype=np.int64)
+    p.zone_rep = np.array([p.dists.add(sc.zones[z].repair) for z in zones], dtype=np.int64)
+    p.chains = [[p.zidx[c] for c in sc.zone_chain(z)] for z in zones]
+    p.desc = [[d for d in range(Z) if z in p.chains[d]] for z in range(Z)]
+    p.zone_inst = [[i for i, zi in enumerate(p.inst_zone) if zi == z] for z in range(Z)]
+    p.causes, p.kinds = cause_labels(sc)
+    p.svc_cause = np.arange(p.S, dtype=np.int64)
+    p.zone_cause = np.arange(p.S, p.S + Z, dtype=np.int64)
 
-    # Delays: health checks, DNS ramps, caches; each gets auxiliary timers numbered from 0.
-    aux_kind: list[int] = []
-    aux_obj: list[int] = []
+
+def _delays(p: _Parts) -> None:
+    """Health checks, DNS ramps and caches; each gets auxiliary timers numbered after the instances,
+    zones and shard timers."""
+    sc, S, N = p.sc, p.S, p.N
+    p.aux_kind, p.aux_obj = [], []
 
     def aux(kind: int, obj: int) -> int:
-        aux_kind.append(kind)
-        aux_obj.append(obj)
-        return N + Z + H + len(aux_kind) - 1
+        p.aux_kind.append(kind)
+        p.aux_obj.append(obj)
+        return N + p.Z + p.H + len(p.aux_kind) - 1
 
-    svc_hc = np.zeros((S, 3), dtype=np.float64)
-    svc_hc_on = np.zeros(S, dtype=np.int64)
-    svc_hc_loss = np.zeros(S, dtype=np.int64)
-    svc_dns = np.zeros((S, 3), dtype=np.float64)
-    svc_ramp = np.full(S, -1, dtype=np.int64)
-    end_rows: list[list[float]] = []
-    inst_probe = np.full(N, -1, dtype=np.int64)
-    tgt_owner = np.array([v for v in range(S) for _ in tgt_rows[v]], dtype=np.int64)
-    tgt_probe = np.full(len(tgt_owner), -1, dtype=np.int64)
-    cache_rows: list[list[int]] = []
-    cache_owner, cache_dep, cache_ttl, cache_aux = [], [], [], []
-    dep_cache: list[int] = []
-    svc_tgt_ptr, svc_tgt = _csr(tgt_rows)
-    for v, name in enumerate(order):
+    p.svc_hc = np.zeros((S, 3), dtype=np.float64)
+    p.svc_hc_on = np.zeros(S, dtype=np.int64)
+    p.svc_hc_loss = np.zeros(S, dtype=np.int64)
+    p.svc_dns = np.zeros((S, 3), dtype=np.float64)
+    p.svc_ramp = np.full(S, -1, dtype=np.int64)
+    p.end_rows = []
+    p.inst_probe = np.full(N, -1, dtype=np.int64)
+    p.tgt_owner = np.array([v for v in range(S) for _ in p.tgt_rows[v]], dtype=np.int64)
+    p.tgt_probe = np.full(len(p.tgt_owner), -1, dtype=np.int64)
+    p.cache_rows, p.cache_owner, p.cache_dep, p.cache_ttl, p.cache_aux, p.dep_cache = [], [], [], [], [], []
+    p.svc_tgt_ptr, p.svc_tgt = _csr(p.tgt_rows)
+    for v, name in enumerate(p.order):
         svc = sc.services[name]
         hc = svc.health_check
         ends: list[float] = []
         if hc is not None:
-            svc_hc[v] = (hc.interval, hc.unhealthy_threshold, hc.healthy_threshold)
-            svc_hc_on[v] = int(not svc.is_router)  # a router's own instances are not probed
-            svc_hc_loss[v] = int(not svc.is_router and not svc.retry)
+            p.svc_hc[v] = (hc.interval, hc.unhealthy_threshold, hc.healthy_threshold)
+            p.svc_hc_on[v] = int(not svc.is_router)  # a router's own instances are not probed
+            p.svc_hc_loss[v] = int(not svc.is_router and not svc.retry)
             if svc.is_router:
-                for a in range(svc_tgt_ptr[v], svc_tgt_ptr[v + 1]):
-                    tgt_probe[a] = aux(AUX_PROBE_TGT, a)
+                for a in range(p.svc_tgt_ptr[v], p.svc_tgt_ptr[v + 1]):
+                    p.tgt_probe[a] = aux(AUX_PROBE_TGT, a)
             else:
-                for sh in shard_rows[v]:
-                    for i in sh_inst[sh]:
-                        inst_probe[i] = aux(AUX_PROBE_INST, i)
+                for sh in p.shard_rows[v]:
+                    for i in p.sh_inst[sh]:
+                        p.inst_probe[i] = aux(AUX_PROBE_INST, i)
         if svc.is_router and svc.dns is not None:
             stale = svc.dns.stale_fraction
             stale_for = svc.dns.stale_for if stale > 0 else 0.0
-            svc_dns[v] = (svc.dns.ttl, stale, stale_for)
+            p.svc_dns[v] = (svc.dns.ttl, stale, stale_for)
             ends = sorted({e for e in (svc.dns.ttl, stale_for) if e > 0})
             if ends:
-                svc_ramp[v] = aux(AUX_RAMP, v)
-        end_rows.append(ends)
+                p.svc_ramp[v] = aux(AUX_RAMP, v)
+        p.end_rows.append(ends)
         ttl_of = {c.service: c.ttl for c in svc.cached if c.ttl > 0}
         mine = []
         for d in svc.dependencies:
             if d in ttl_of:
-                c = len(cache_owner)
-                cache_owner.append(v)
-                cache_dep.append(sidx[d])
-                cache_ttl.append(float(ttl_of[d]))
-                cache_aux.append(aux(AUX_CACHE, c))
+                c = len(p.cache_owner)
+                p.cache_owner.append(v)
+                p.cache_dep.append(p.sidx[d])
+                p.cache_ttl.append(float(ttl_of[d]))
+                p.cache_aux.append(aux(AUX_CACHE, c))
                 mine.append(c)
-                dep_cache.append(c)
+                p.dep_cache.append(c)
             else:
-                dep_cache.append(-1)
-        cache_rows.append(mine)
+                p.dep_cache.append(-1)
+        p.cache_rows.append(mine)
 
-    # What the stage rule looks at (the SimPy engine's `_stage`): reachable parts only.
+
+def _stage_sets(p: _Parts) -> None:
+    """What the stage rule looks at (the SimPy engine's ``_stage``): reachable parts only."""
+    S, reach = p.S, p.reach
+
     def shards_where(pred) -> np.ndarray:
-        return np.array([sh for v in range(S) if reach[v] and pred(v) for sh in shard_rows[v]], dtype=np.int64)
+        return np.array([sh for v in range(S) if reach[v] and pred(v) for sh in p.shard_rows[v]], dtype=np.int64)
 
-    st_router = np.array([v for v in range(S) if reach[v] and svc_route[v] != NO_ROUTE], dtype=np.int64)
-    st_hc_sh = shards_where(lambda v: svc_hc_loss[v] == 1)
-    st_fo_sh = shards_where(lambda v: svc_mode[v] != ACTIVE)
-    st_cap_sh = shards_where(lambda v: svc_mode[v] == ACTIVE and svc_k[v] > 1)
-    st_cache = np.array([c for c, v in enumerate(cache_owner) if reach[v]], dtype=np.int64)
-    zone_matters = [False] * Z
-    for i, z in enumerate(inst_zone):
-        if z >= 0 and reach[sh_svc[inst_shard[i]]]:
-            for c in chains[z]:
+    p.st_router = np.array([v for v in range(S) if reach[v] and p.svc_route[v] != NO_ROUTE], dtype=np.int64)
+    p.st_hc_sh = shards_where(lambda v: p.svc_hc_loss[v] == 1)
+    p.st_fo_sh = shards_where(lambda v: p.svc_mode[v] != ACTIVE)
+    p.st_cap_sh = shards_where(lambda v: p.svc_mode[v] == ACTIVE and p.svc_k[v] > 1)
+    p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
+    zone_matters = [False] * p.Z
+    for i, z in enumerate(p.inst_zone):
+        if z >= 0 and reach[p.sh_svc[p.inst_shard[i]]]:
+            for c in p.chains[z]:
                 zone_matters[c] = True
-    st_zone = np.array([z for z in range(Z) if zone_matters[z]], dtype=np.int64)
+    p.st_zone = np.array([z for z in range(p.Z) if zone_matters[z]], dtype=np.int64)
 
-    gl_x, gl_w = _gauss_legendre()
 
-    # Stream keys: a tag in the top bits, then the component's stable coordinates.
+def _streams(p: _Parts) -> None:
+    """Stream keys (a tag in the top bits, then the component's stable coordinates) and the root
+    cause each event source starts an outage with."""
+    S, N, H, Z = p.S, p.N, p.H, p.Z
     inst_key: list[int] = []
     for v in range(S):
-        for k, sh in enumerate(shard_rows[v]):
-            inst_key.extend((1 << 60) | (v << 36) | (k << 20) | j for j in range(len(sh_inst[sh])))
-    shard_key = [(3 << 60) | (v << 36) | (k << 20) for v in range(S) for k in range(len(shard_rows[v]))]
+        for k, sh in enumerate(p.shard_rows[v]):
+            inst_key.extend((1 << 60) | (v << 36) | (k << 20) | j for j in range(len(p.sh_inst[sh])))
+    shard_key = [(3 << 60) | (v << 36) | (k << 20) for v in range(S) for k in range(len(p.shard_rows[v]))]
     aux_key = []
-    for kind, obj in zip(aux_kind, aux_obj):
+    for kind, obj in zip(p.aux_kind, p.aux_obj):
         if kind == AUX_PROBE_INST:
             aux_key.append(inst_key[obj] | (1 << 58))
         elif kind == AUX_PROBE_TGT:
-            router = int(tgt_owner[obj])
-            aux_key.append((4 << 60) | (router << 36) | (obj - int(svc_tgt_ptr[router])))
+            router = int(p.tgt_owner[obj])
+            aux_key.append((4 << 60) | (router << 36) | (obj - int(p.svc_tgt_ptr[router])))
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
-    src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
-
-    src_cause = np.concatenate([
-        svc_cause[np.asarray(sh_svc, dtype=np.int64)[np.asarray(inst_shard, dtype=np.int64)]] if N else
+    p.src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
+    p.src_cause = np.concatenate([
+        p.svc_cause[np.asarray(p.sh_svc, dtype=np.int64)[np.asarray(p.inst_shard, dtype=np.int64)]] if N else
         np.zeros(0, dtype=np.int64),
-        zone_cause,
-        np.full(H + len(aux_kind), -1, dtype=np.int64),  # timers: the cause is inherited
+        p.zone_cause,
+        np.full(H + len(p.aux_kind), -1, dtype=np.int64),  # timers: the cause is inherited
     ]).astype(np.int64)
 
-    svc_dep_ptr, svc_dep = _csr(dep_rows)
-    svc_req_ptr, svc_req = _csr(req_rows)
-    svc_par_ptr, svc_par = _csr(parents)
-    svc_anc_ptr, svc_anc = _csr(ancestors)
-    svc_shard_ptr, _ = _csr(shard_rows)  # shards are numbered by service: the offsets suffice
-    sh_inst_ptr, _ = _csr(sh_inst)
-    zone_chain_ptr, zone_chain = _csr(chains)
-    zone_desc_ptr, zone_desc = _csr(desc)
-    zone_inst_ptr, zone_inst_flat = _csr(zone_inst)
-    svc_cache_ptr, svc_cache = _csr(cache_rows)
-    svc_end_ptr, svc_end = _csr(end_rows, dtype=np.float64)
-    i64 = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
-    inst_svc = np.array([sh_svc[sh] for sh in inst_shard], dtype=np.int64)
 
-    model = CompiledModel(
-        n_services=S, n_shards=H, n_instances=N, n_zones=Z, n_causes=len(causes),
-        n_sources=N + Z + H + len(aux_kind), scan_queue=N + Z + H + len(aux_kind) <= SCAN_MAX, entry=entry,
+def _model(p: _Parts) -> CompiledModel:
+    """The flat arrays, in the kernel's layout."""
+    N, Z, H = p.N, p.Z, p.H
+    dists = p.dists
+    gl_x, gl_w = _gauss_legendre()
+    svc_dep_ptr, svc_dep = _csr(p.dep_rows)
+    svc_req_ptr, svc_req = _csr(p.req_rows)
+    svc_par_ptr, svc_par = _csr(p.parents)
+    svc_anc_ptr, svc_anc = _csr(p.ancestors)
+    svc_shard_ptr, _ = _csr(p.shard_rows)  # shards are numbered by service: the offsets suffice
+    sh_inst_ptr, _ = _csr(p.sh_inst)
+    zone_chain_ptr, zone_chain = _csr(p.chains)
+    zone_desc_ptr, zone_desc = _csr(p.desc)
+    zone_inst_ptr, zone_inst_flat = _csr(p.zone_inst)
+    svc_cache_ptr, svc_cache = _csr(p.cache_rows)
+    svc_end_ptr, svc_end = _csr(p.end_rows, dtype=np.float64)
+    i64 = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    inst_svc = np.array([p.sh_svc[sh] for sh in p.inst_shard], dtype=np.int64)
+    n_sources = N + Z + H + len(p.aux_kind)
+    return CompiledModel(
+        n_services=p.S, n_shards=H, n_instances=N, n_zones=Z, n_causes=len(p.causes),
+        n_sources=n_sources, scan_queue=n_sources <= SCAN_MAX, entry=p.entry,
         dist=np.ascontiguousarray(np.array(dists.rows, dtype=np.float64).reshape(-1, 4)),
         dist_code=np.array([int(r[0]) for r in dists.rows], dtype=np.int64),
         samples=np.array(dists.samples if dists.samples else [0.0], dtype=np.float64),
-        svc_mode=svc_mode, svc_has_inst=svc_has_inst, svc_k=svc_k, svc_fail=svc_fail, svc_rep=svc_rep,
-        svc_idle=svc_idle, svc_fo=svc_fo, svc_route=svc_route, svc_reach=reach,
+        svc_mode=p.svc_mode, svc_has_inst=p.svc_has_inst, svc_k=p.svc_k, svc_fail=p.svc_fail, svc_rep=p.svc_rep,
+        svc_idle=p.svc_idle, svc_fo=p.svc_fo, svc_route=p.svc_route, svc_reach=p.reach,
         svc_shard_ptr=svc_shard_ptr, svc_dep_ptr=svc_dep_ptr, svc_dep=svc_dep,
-        svc_tgt_ptr=svc_tgt_ptr, svc_tgt=svc_tgt, svc_tgt_w=np.array(tgt_w, dtype=np.float64),
+        svc_tgt_ptr=p.svc_tgt_ptr, svc_tgt=p.svc_tgt, svc_tgt_w=np.array(p.tgt_w, dtype=np.float64),
         svc_req_ptr=svc_req_ptr, svc_req=svc_req, svc_par_ptr=svc_par_ptr, svc_par=svc_par,
-        svc_anc_ptr=svc_anc_ptr, svc_anc=svc_anc, svc_cause=svc_cause,
-        svc_hc=svc_hc, svc_hc_on=svc_hc_on, svc_hc_loss=svc_hc_loss, svc_dns=svc_dns, svc_end_ptr=svc_end_ptr,
-        svc_end=svc_end, svc_ramp=svc_ramp,
-        svc_cache_ptr=svc_cache_ptr, svc_cache=svc_cache, tgt_owner=tgt_owner, tgt_probe=tgt_probe,
-        dep_cache=i64(dep_cache), cache_owner=i64(cache_owner), cache_dep=i64(cache_dep),
-        cache_ttl=np.array(cache_ttl, dtype=np.float64), cache_aux=i64(cache_aux), inst_probe=inst_probe,
-        aux_kind=i64(aux_kind), aux_obj=i64(aux_obj), st_router=st_router, st_hc_sh=st_hc_sh, st_fo_sh=st_fo_sh,
-        st_cache=st_cache, st_zone=st_zone, st_cap_sh=st_cap_sh, gl_x=gl_x, gl_w=gl_w,
-        sh_svc=np.array(sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
-        inst_shard=np.array(inst_shard, dtype=np.int64), inst_zone=np.array(inst_zone, dtype=np.int64),
-        inst_fail=svc_fail[inst_svc], inst_rep=svc_rep[inst_svc],
-        inst_plain=((svc_mode[inst_svc] == ACTIVE) & (svc_hc_on[inst_svc] == 0)).astype(np.int64),
-        sh_k=svc_k[np.array(sh_svc, dtype=np.int64)],
-        zone_fail=zone_fail, zone_rep=zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
+        svc_anc_ptr=svc_anc_ptr, svc_anc=svc_anc, svc_cause=p.svc_cause,
+        svc_hc=p.svc_hc, svc_hc_on=p.svc_hc_on, svc_hc_loss=p.svc_hc_loss, svc_dns=p.svc_dns,
+        svc_end_ptr=svc_end_ptr, svc_end=svc_end, svc_ramp=p.svc_ramp,
+        svc_cache_ptr=svc_cache_ptr, svc_cache=svc_cache, tgt_owner=p.tgt_owner, tgt_probe=p.tgt_probe,
+        dep_cache=i64(p.dep_cache), cache_owner=i64(p.cache_owner), cache_dep=i64(p.cache_dep),
+        cache_ttl=np.array(p.cache_ttl, dtype=np.float64), cache_aux=i64(p.cache_aux), inst_probe=p.inst_probe,
+        aux_kind=i64(p.aux_kind), aux_obj=i64(p.aux_obj), st_router=p.st_router, st_hc_sh=p.st_hc_sh,
+        st_fo_sh=p.st_fo_sh, st_cache=p.st_cache, st_zone=p.st_zone, st_cap_sh=p.st_cap_sh, gl_x=gl_x, gl_w=gl_w,
+        sh_svc=np.array(p.sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
+        inst_shard=np.array(p.inst_shard, dtype=np.int64), inst_zone=np.array(p.inst_zone, dtype=np.int64),
+        inst_fail=p.svc_fail[inst_svc], inst_rep=p.svc_rep[inst_svc],
+        inst_plain=((p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0)).astype(np.int64),
+        sh_k=p.svc_k[np.array(p.sh_svc, dtype=np.int64)],
+        zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
-        zone_cause=zone_cause, src_cause=src_cause, src_key=src_key,
+        zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
     )
-    return Compiled(model=model, scenario=sc, services=list(order), zones=zones, causes=causes, cause_kinds=kinds)
+
+
+#: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
+_STEPS = (_pools, _graph, _zones, _delays, _stage_sets, _streams)
+
+
+def compile_scenario(scenario: Scenario) -> Compiled:
+    """Flatten ``scenario`` for the kernel (the model is already valid: nothing can fail here)."""
+    parts = _Parts(scenario)
+    for step in _STEPS:
+        step(parts)
+    return Compiled(model=_model(parts), scenario=scenario, services=list(parts.order), zones=parts.zones,
+                    causes=parts.causes, cause_kinds=parts.kinds)
