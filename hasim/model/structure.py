@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from hasim.model.scenario import Scenario, Service
 
-__all__ = ["reads", "reach", "roles", "needed", "share", "cause_labels", "Labels", "labels"]
+__all__ = ["reads", "read_by", "reach", "roles", "needed", "share", "cause_labels", "Labels", "labels", "placement",
+           "zone_descendants", "zones_that_matter"]
 
 
 class Labels(NamedTuple):
@@ -96,3 +97,42 @@ def roles(sc: Scenario) -> dict[str, str]:
     needed, reported = reach(sc), reach(sc, optional=True)
     return {name: "entry" if name == sc.entry else "required" if name in needed else
             "optional" if name in reported else "unused" for name in sc.services}
+
+
+def read_by(sc: Scenario) -> dict[str, list[str]]:
+    """For every service, the services that read its state (the inverse of :func:`reads`), in
+    topological order: whom an event at it must re-evaluate."""
+    order = sc.topological_order()
+    edges = reads(sc)
+    out: dict[str, list[str]] = {name: [] for name in order}
+    for reader in order:
+        for name in edges[reader]:
+            out[name].append(reader)
+    return out
+
+
+def placement(sc: Scenario) -> list[tuple[str, int, int, str | None]]:
+    """Every instance in output order (services topological, then shards, then replicas) as
+    ``(service, shard, replica, zone)``: replicas are spread round-robin over the service's zones
+    (``None`` without zones)."""
+    out = []
+    for name in sc.topological_order():
+        svc = sc.services[name]
+        if svc.has_instances:
+            for sh in range(svc.shards):
+                for i in range(svc.replicas):
+                    out.append((name, sh, i, svc.zones[i % len(svc.zones)] if svc.zones else None))
+    return out
+
+
+def zone_descendants(sc: Scenario) -> dict[str, list[str]]:
+    """For every zone, the zones whose outage it takes with it: itself and every zone within it
+    (at any depth), in declaration order."""
+    return {z: [d for d in sc.zones if z in sc.zone_chain(d)] for z in sc.zones}
+
+
+def zones_that_matter(sc: Scenario) -> set[str]:
+    """The zones whose outage can touch the entry: those holding an instance of a service the
+    entry depends on, and every zone those lie within (the ``zone`` stage looks only at these)."""
+    needed = reach(sc)
+    return {c for name, _, _, z in placement(sc) if z is not None and name in needed for c in sc.zone_chain(z)}

@@ -107,7 +107,7 @@ import numpy as np
 from hasim.model.scenario import Scenario
 from hasim.model.structure import reach as _reach
 from hasim.model.structure import cause_labels, needed
-from hasim.model.structure import reads as _reads
+from hasim.model.structure import placement, read_by, zone_descendants, zones_that_matter
 
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
@@ -375,9 +375,9 @@ def _pools(p: _Parts) -> None:
                 for i in range(svc.replicas):
                     members.append(len(p.inst_shard))
                     p.inst_shard.append(sh)
-                    p.inst_zone.append(p.zidx[svc.zones[i % len(svc.zones)]] if svc.zones else -1)
                 p.sh_inst.append(members)
         p.shard_rows.append(rows)
+    p.inst_zone = [-1 if z is None else p.zidx[z] for _, _, _, z in placement(sc)]
     p.N, p.H = len(p.inst_shard), len(p.sh_svc)
 
 
@@ -385,11 +385,8 @@ def _graph(p: _Parts) -> None:
     """Who reads each service's state (dependencies, targets, failover.requires), transitively, and
     what the entry's served fraction can depend on (optional dependencies excluded)."""
     S, order, sidx = p.S, p.order, p.sidx
-    read_by = _reads(p.sc)
-    p.parents = [[] for _ in range(S)]
-    for v in range(S):
-        for u in read_by[order[v]]:
-            p.parents[sidx[u]].append(v)
+    readers = read_by(p.sc)
+    p.parents = [[sidx[r] for r in readers[name]] for name in order]
     p.ancestors = []
     for v in range(S):
         seen, stack = set(), list(p.parents[v])
@@ -411,7 +408,8 @@ def _zones(p: _Parts) -> None:
     p.zone_fail = np.array([p.dists.add(sc.zones[z].failure) for z in zones], dtype=np.int64)
     p.zone_rep = np.array([p.dists.add(sc.zones[z].repair) for z in zones], dtype=np.int64)
     p.chains = [[p.zidx[c] for c in sc.zone_chain(z)] for z in zones]
-    p.desc = [[d for d in range(Z) if z in p.chains[d]] for z in range(Z)]
+    below = zone_descendants(sc)
+    p.desc = [[p.zidx[d] for d in below[z]] for z in zones]
     p.zone_inst = [[i for i, zi in enumerate(p.inst_zone) if zi == z] for z in range(Z)]
     p.causes, p.kinds = cause_labels(sc)
     p.svc_cause = np.arange(p.S, dtype=np.int64)
@@ -491,12 +489,8 @@ def _stage_sets(p: _Parts) -> None:
     p.st_fo_sh = shards_where(lambda v: p.svc_mode[v] != ACTIVE)
     p.st_cap_sh = shards_where(lambda v: p.svc_mode[v] == ACTIVE and p.svc_k[v] > 1)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
-    zone_matters = [False] * p.Z
-    for i, z in enumerate(p.inst_zone):
-        if z >= 0 and reach[p.sh_svc[p.inst_shard[i]]]:
-            for c in p.chains[z]:
-                zone_matters[c] = True
-    p.st_zone = np.array([z for z in range(p.Z) if zone_matters[z]], dtype=np.int64)
+    matter = zones_that_matter(p.sc)
+    p.st_zone = np.array([p.zidx[z] for z in p.zones if z in matter], dtype=np.int64)
 
 
 def _streams(p: _Parts) -> None:
