@@ -29,3 +29,17 @@ def test_importing_hasim_loads_no_engine():
     code = "import sys, hasim; print(sorted(m for m in ('numba', 'simpy', 'hasim._kernel') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_study_functions_are_functions_whatever_is_imported():
+    # Until issue 12 hasim.sweep was both a function and a module: importing the module (as the
+    # CLI does) replaced the function on the package.  The modules now live in hasim.studies.
+    import types
+
+    import hasim.studies.compare
+    import hasim.studies.sensitivity
+    import hasim.studies.sweep  # noqa: F401
+
+    for name in ("sweep", "compare", "sensitivity", "simulate", "analyze"):
+        assert callable(getattr(hasim, name)) and not isinstance(getattr(hasim, name), types.ModuleType), name
+    assert isinstance(hasim.plot, types.ModuleType)
