@@ -20,7 +20,10 @@ import sys
 
 CHILD = """
 import time, numba, numpy as np, hasim
-from hasim import _kernel
+try:
+    from hasim.sim import kernel as _kernel
+except ImportError:  # a checkout from before the kernel split
+    from hasim import _kernel
 from hasim.compile import compile_scenario
 numba.set_num_threads(1)
 sc = hasim.Scenario(name="p", entry="api", services={"api": {"replicas": 3, "min_healthy": 2,

@@ -35,7 +35,7 @@ def main() -> None:
 
     sc = hasim.load(args.scenario)
     m = compile_scenario(sc).model
-    from hasim import _kernel
+    from hasim.sim import kernel as _kernel
 
     out = _kernel.new_output(0, m.n_causes, m.n_services, 0, 0)
     kinds = ["numba:compile", "numba:llvm_lock", "numba:run_pass"]

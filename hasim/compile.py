@@ -3,7 +3,7 @@
 :func:`compile_scenario` validates what the numba engine can simulate and
 flattens a :class:`~hasim.model.Scenario` into a :class:`CompiledModel`, a
 NamedTuple of C-contiguous numpy arrays (and a few ints) that the kernel in
-:mod:`hasim._kernel` reads.  Names never reach the kernel: the
+:mod:`hasim.sim.kernel` reads.  Names never reach the kernel: the
 :class:`Compiled` object keeps the name <-> index maps on the Python side.
 
 Layout (``S`` services, ``H`` shards, ``N`` instances, ``Z`` zones, ``D``
@@ -83,7 +83,7 @@ per cache with a ttl)::
 
 ``scan_queue`` is True when ``E <= SCAN_MAX``: the kernel then finds the next
 event by scanning the sources' pending times instead of keeping a heap (the
-same order either way, see "the event queue" in :mod:`hasim._kernel`).
+same order either way, see :mod:`hasim.sim.kernel._queue`).
 
 Every source draws from its own random stream, keyed by what it *is* rather
 than by its id (service, shard and replica number; zone; ...), so that adding
@@ -279,7 +279,7 @@ class _Dists:
         self.samples: list[float] = []
 
     def add(self, d) -> int:
-        from ._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
+        from .sim.kernel._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
 
         code = CODE_BY_NAME[d.dist]
         if d.dist == "exponential":

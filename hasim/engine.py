@@ -26,7 +26,7 @@ import numpy as np
 
 from .compile import compile_scenario
 from .durations import parse_duration
-from ._output import SimOutput, new_output
+from .sim.kernel import SimOutput, new_output
 from ._settings import MASK64 as _MASK64
 from ._settings import keep_windows as _keep_windows
 from ._settings import n_windows
@@ -58,8 +58,8 @@ def kernel_needs_compiling() -> bool:
     Best effort: a cache index whose source stamp no longer matches counts as a compile (numba
     recompiles then); a numba whose cache layout is not the expected one counts as cached.
     """
-    from . import _kernel
-    from ._jit import CACHE, JIT_DISABLED
+    from .sim import kernel as _kernel
+    from .sim.kernel._jit import CACHE, JIT_DISABLED
 
     dispatcher = _kernel.simulate_replicas
     if JIT_DISABLED or dispatcher.signatures:
@@ -74,7 +74,7 @@ def kernel_needs_compiling() -> bool:
 
 
 def _compile_notice() -> str:
-    from ._jit import CACHE
+    from .sim.kernel._jit import CACHE
 
     if not CACHE:
         return (f"hasim: compiling the numba kernel (about {_COMPILE_MINUTES} minutes; HASIM_NUMBA_CACHE=0, "
@@ -251,7 +251,7 @@ def simulate(
         runner = _DaskRunner(client, sc, seed64, args, keep_o, chunk_size, m)
         compile_seconds = math.nan  # the kernel loads on the workers
     else:
-        from . import _kernel  # lazy: importing hasim compiles nothing
+        from .sim import kernel as _kernel  # lazy: importing hasim compiles nothing
 
         runner = _LocalRunner(m, seed64, args, keep_o, chunk_size, shown=bool(progress))
         compiled_now = kernel_needs_compiling()
@@ -352,7 +352,7 @@ class _LocalRunner:
         self.keep_o, self.chunk_size, self.shown = keep_outages, chunk_size, shown
 
     def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
-        from . import _kernel
+        from .sim import kernel as _kernel
 
         m = self.m
         n = hi - lo

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import reference as _ref
-from ._output import new_output
+from .sim.kernel import new_output
 from .model import Scenario
 
 __all__ = ["OutageTrace", "find_outage", "milestones"]

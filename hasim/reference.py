@@ -3,7 +3,7 @@
 This engine is the readable oracle the numba kernel is checked against.  It is
 built from the pydantic :class:`~hasim.model.Scenario` (never from
 :mod:`hasim.compile`'s arrays, so it also catches compile bugs) and fills the
-same :class:`~hasim._output.SimOutput` arrays.  It is slow (plain Python,
+same :class:`~hasim.sim.kernel._output.SimOutput` arrays.  It is slow (plain Python,
 tens of thousands of events per second) and meant to be read:
 
 =========================  ===============================================================
@@ -69,9 +69,9 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput,
+from .sim.kernel._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE, SimOutput,
                       new_output)
-from ._rng import sample_key
+from .sim.kernel._rng import sample_key
 from ._settings import MASK64, keep_windows as _keep_windows, n_windows
 from .durations import parse_duration
 from .model import Scenario
@@ -356,7 +356,7 @@ class _Replica:
 
     def __init__(self, model: _Model, rng: np.random.Generator, horizon: float, window: float, windows: int,
                  threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0)):
-        # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim._output).
+        # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim.sim.kernel._output).
         self.sample = (np.uint64(sample[0] & MASK64), np.uint64(sample[1] & MASK64))
         self.m, self.rng, self.horizon = model, rng, horizon
         self.window, self.n_windows, self.threshold = window, windows, threshold
@@ -1165,7 +1165,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
     Returns
     -------
     out : SimOutput
-        The per-replica arrays documented in :mod:`hasim._output`.
+        The per-replica arrays documented in :mod:`hasim.sim.kernel._output`.
     info : dict
         ``events`` (primary events processed), ``elapsed_seconds``, ``replicas``,
         ``seed``, ``horizon``, ``window``, ``n_windows``, ``threshold`` (the

@@ -533,7 +533,7 @@ class Results:
         """Downtime by stage (detection, failover, dns, ...), minutes per year with CI."""
         import pandas as pd
 
-        from ._output import STAGES
+        from .sim.kernel import STAGES
 
         by_stage = self.out.loss.sum(axis=1) * (60.0 / self._years)
         total = float(by_stage.sum(axis=1).mean()) if self.n_replicas else 0.0

@@ -107,7 +107,7 @@ import pytest
 
 import hasim
 from hasim import Scenario
-from hasim._output import DETECTION, DNS, STALE_CACHE
+from hasim.sim.kernel._output import DETECTION, DNS, STALE_CACHE
 
 from .conftest import SCENARIOS
 

@@ -24,7 +24,7 @@ import pytest
 
 import hasim
 from hasim import Scenario
-from hasim._output import STAGES
+from hasim.sim.kernel._output import STAGES
 from hasim.engine import simulate
 from hasim.reference import simulate_reference
 

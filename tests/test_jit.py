@@ -1,9 +1,9 @@
 """The numba cache of the kernels is keyed by every kernel source, not only the defining file.
 
 numba stamps a cache index with the hash of the file that defines the function; the machine code
-also holds what it inlined from other modules and their constants.  ``hasim._jit.KernelCache``
+also holds what it inlined from other modules and their constants.  ``hasim.sim.kernel._jit.KernelCache``
 adds a digest of all kernel sources to the stamp.  Checked on a copy of the package (so the
-working tree is never touched) with a small kernel, ``hasim._rng.sample_key``, in fresh processes.
+working tree is never touched) with a small kernel, ``hasim.sim.kernel._rng.sample_key``, in fresh processes.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 import hasim
-from hasim._jit import JIT_DISABLED, KERNEL_SOURCES
+from hasim.sim.kernel._jit import JIT_DISABLED, KERNEL_SOURCES
 
 pytestmark = pytest.mark.skipif(JIT_DISABLED, reason="numba's cache is off without the JIT")
 
 _PROBE = """
 import json, numpy as np
-import hasim._rng as r
+import hasim.sim.kernel._rng as r
 r.sample_key(np.uint64(1), np.uint64(2), np.int64(3))
 print(json.dumps({"hits": sum(r.sample_key.stats.cache_hits.values()),
                   "misses": sum(r.sample_key.stats.cache_misses.values())}))
@@ -40,9 +40,10 @@ def _run(root: Path, cache: Path) -> dict:
 
 
 def test_kernel_sources_cover_the_kernel_modules():
-    assert {"_kernel.py", "_rng.py", "_jit.py", "_output.py", "compile.py"} <= set(KERNEL_SOURCES)
+    assert {"sim/kernel/_loop.py", "sim/kernel/_rng.py", "sim/kernel/_jit.py", "sim/kernel/_output.py",
+            "compile.py"} <= set(KERNEL_SOURCES)
     package = Path(hasim.__file__).parent
-    assert {p.name for p in package.glob("_kern*.py")} <= set(KERNEL_SOURCES)
+    assert {p.relative_to(package).as_posix() for p in (package / "sim" / "kernel").glob("*.py")} <= set(KERNEL_SOURCES)
 
 
 def test_editing_another_kernel_module_invalidates_the_cache(tmp_path):
@@ -53,7 +54,7 @@ def test_editing_another_kernel_module_invalidates_the_cache(tmp_path):
     assert _run(root, cache) == {"hits": 0, "misses": 1}  # cold: compiled and saved
     assert _run(root, cache) == {"hits": 1, "misses": 0}  # unchanged sources: loaded
     # An edit of a module that does not define sample_key (a comment is enough: its digest changes).
-    kernel = root / "hasim" / "_kernel.py"
+    kernel = root / "hasim" / "sim" / "kernel" / "_dns.py"
     kernel.write_text(kernel.read_text() + "\n# edited\n")
     assert _run(root, cache) == {"hits": 0, "misses": 1}  # stale: compiled again
     assert _run(root, cache) == {"hits": 1, "misses": 0}

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hasim import Scenario
-from hasim._output import STAGES
+from hasim.sim.kernel._output import STAGES
 from hasim.engine import simulate
 from hasim.reference import simulate_reference
 

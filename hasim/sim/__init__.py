@@ -1,0 +1,1 @@
+"""Simulation engines: the numba kernel and the SimPy reference."""
