@@ -12,7 +12,9 @@ options live in one place:
   / ``off``) before importing hasim to switch it off;
 * ``nogil=True``: kernels release the GIL, so replicas can run in threads;
 * ``fastmath=False``: results must not depend on reassociation, and NaN / inf
-  must behave as IEEE 754 says.
+  must behave as IEEE 754 says;
+* ``forceinline=False`` unless asked (:data:`inline`): numba passes a caller's ``forceinline`` on to
+  the callees it compiles for it, so every dispatcher states its own.
 
 ``NUMBA_DISABLE_JIT=1`` keeps working: the decorators then hand back the plain
 Python function, and :data:`JIT_DISABLED` tells kernels (see ``_rng.py``) to use
@@ -56,7 +58,7 @@ CACHE: bool = os.environ.get("HASIM_NUMBA_CACHE", "1").strip().lower() not in _O
 JIT_DISABLED: bool = bool(numba.config.DISABLE_JIT)
 
 #: The options every hasim kernel is compiled with (``numba.njit`` adds nopython).
-OPTIONS: dict = {"cache": CACHE, "nogil": True, "fastmath": False}
+OPTIONS: dict = {"cache": CACHE, "nogil": True, "fastmath": False, "forceinline": False}
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -145,10 +147,14 @@ def njit_parallel(*args, **overrides):
 
 
 #: Decorator of the kernel's helpers that allocate nothing: compiled without numba's reference
-#: counting (``_nrt=False``) and without wrappers callable from Python.  Passing the model and
-#: scratch named tuples to a function that is not inlined otherwise costs an incref/decref per
-#: array per call, which measured at 30-90 ns per call and dominated the event loop.
-fast = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-#: The same, inlined into every caller by numba (small helpers and the hot path: a call that
-#: passes the model and scratch tuples costs about a kilobyte of argument copying).
-inline = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, inline="always")
+#: counting (``_nrt=False``; with it, every array read from the model or scratch would be
+#: increfed and decrefed, 30-90 ns per call) and without wrappers callable from Python.  Not cached
+#: on disk: only the entry point is ever loaded, and its machine code holds every helper.  The
+#: helpers take the model and scratch by reference (:mod:`._refs`), so a call that LLVM does not
+#: inline passes a few pointers.
+fast = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, cache=False)
+#: The same, always inlined into its callers by LLVM (``forceinline``: the function is compiled
+#: once and marked ``alwaysinline``): the hot path (per-event helpers, the sweep, the queue).
+#: numba's own IR inlining (``inline="always"``) re-ran its front end on every call site and
+#: rebuilt the caller's definitions after each one, minutes of the cold compile (benchmarks/README.md).
+inline = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, forceinline=True, cache=False)

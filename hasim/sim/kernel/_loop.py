@@ -14,8 +14,9 @@ from ._dns import _answer_for
 from ._events import _aux_event, _instance_event
 from ._failover import _timer_event
 from ._healthcheck import _probe_interval
-from ._jit import fast, njit_parallel
+from ._jit import fast, njit, njit_parallel
 from ._queue import _qclear, _qpop, _qschedule, _qtop
+from ._refs import Box, ref
 from ._rng import next_double, seed_state
 from ._shards import _aux_base, _draw, _life_speed, _set_speed, _update_own
 from ._sweep import _integrate_varying, _list_varying, _sweep
@@ -235,6 +236,25 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (horizon - w.svc_t[v])) / horizon
 
 
+@njit(cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _run_block(box, b, seed, first_replica, n_replicas, horizon, window, n_windows, threshold):
+    """Replicas ``b * BLOCK ..`` (at most ``BLOCK``) of the box's model into the box's output, with one
+    scratch allocated for the block.  The event loop and every helper get references to the three
+    tuples (:func:`._refs.ref`), valid while this frame lives."""
+    m = box.m
+    out = box.out
+    w = _new_work(m)
+    mr = ref(m)
+    wr = ref(w)
+    outr = ref(out)
+    lo = b * BLOCK
+    hi = min(lo + BLOCK, n_replicas)
+    for r in range(lo, hi):
+        stream = np.uint64(first_replica) + np.uint64(r)
+        _run_replica(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold)
+    return w.ctl[0]  # w (the scratch's arrays) stays alive until here
+
+
 @njit_parallel
 def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_windows, threshold, out):
     """Run replicas ``first_replica .. first_replica + n_replicas - 1`` of ``m``.
@@ -258,11 +278,7 @@ def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_win
     out : KernelOut
         Output arrays with at least ``n_replicas`` rows (see :func:`new_output`).
     """
+    box = Box(m, out)  # the prange body sees one argument, not one per field (see _refs)
     n_blocks = (n_replicas + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
-        w = _new_work(m)
-        lo = b * BLOCK
-        hi = min(lo + BLOCK, n_replicas)
-        for r in range(lo, hi):
-            stream = np.uint64(first_replica) + np.uint64(r)
-            _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, threshold)
+        _run_block(box, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold)
