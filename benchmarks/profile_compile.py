@@ -127,7 +127,7 @@ def _ir_sizes(module) -> None:
 
     seen = set()
     print("LLVM modules (instructions / defined functions), per compiled signature:")
-    for mod in {module, *[sys.modules[n] for n in list(sys.modules) if n.startswith("hasim._")]}:
+    for mod in {module, *[sys.modules[n] for n in list(sys.modules) if n.startswith(("hasim._", "hasim.sim.kernel._"))]}:
         for name in dir(mod):
             d = getattr(mod, name)
             if not isinstance(d, numba.core.registry.CPUDispatcher) or id(d) in seen:

@@ -11,35 +11,41 @@ kernel freezes these constants into its machine code).  The loss stages are
 
 from __future__ import annotations
 
+import numpy as np
+
 from ...compile import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES, NO_ROUTE,  # noqa: F401
                         QUORUM, ROUTE_FAILOVER, STANDBY)
 
+# The codes below are numpy integers, not Python ints: numba types a Python int constant passed to
+# a function as a literal and compiles the callee once per value (``_qschedule`` once per event
+# kind, ``_set_state`` once per state); an ``np.int64`` is typed int64, one signature.
+
 # Event kinds, in tie-break priority order.
-KIND_ZONE = 0
-KIND_INST = 1
-KIND_TIMER = 2
-KIND_AUX = 3
+KIND_ZONE = np.int64(0)
+KIND_INST = np.int64(1)
+KIND_TIMER = np.int64(2)
+KIND_AUX = np.int64(3)
 
 # Shard states.
-UP = 0
-DETECT = 1
-WAIT_REQ = 2
-PROMOTE = 3
-FAILED = 4
-NO_STANDBY = 5
-ELECT = 6
-NO_LEADER = 7
-REGAINED = 8
+UP = np.int64(0)
+DETECT = np.int64(1)
+WAIT_REQ = np.int64(2)
+PROMOTE = np.int64(3)
+FAILED = np.int64(4)
+NO_STANDBY = np.int64(5)
+ELECT = np.int64(6)
+NO_LEADER = np.int64(7)
+REGAINED = np.int64(8)
 
 # Service statuses.
-ST_ZERO = 0
-ST_PARTIAL = 1
-ST_FULL = 2
+ST_ZERO = np.int64(0)
+ST_PARTIAL = np.int64(1)
+ST_FULL = np.int64(2)
 
 # Cache states.
-FRESH = 0
-SERVING = 1
-EXPIRED = 2
+FRESH = np.int64(0)
+SERVING = np.int64(1)
+EXPIRED = np.int64(2)
 
 # Slots of Work.ctl.
 _LO = 0        # lowest dirty service index (n_services when clean)
@@ -47,3 +53,7 @@ _NVAR = 1      # varying services listed in Work.var
 _VARCHG = 2    # 1 if a service became or stopped being varying in the last sweep
 _EVC = 3       # cause of the event being processed (-1: a timer, the cause is inherited)
 _MAXDEG = 4    # highest polynomial degree among the varying services
+
+# Booleans passed to helpers, for the same reason.
+TRUE = np.bool_(True)
+FALSE = np.bool_(False)

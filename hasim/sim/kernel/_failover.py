@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import math
 
-from ._codes import (DETECT, ELECT, FAILED, KIND_TIMER, NO_LEADER, NO_STANDBY, PROMOTE, QUORUM, REGAINED, STANDBY,
-                     UP, WAIT_REQ)
+from ._codes import (DETECT, ELECT, FAILED, FALSE, KIND_TIMER, NO_LEADER, NO_STANDBY, PROMOTE, QUORUM, REGAINED,
+                     STANDBY, TRUE, UP, WAIT_REQ)
 from ._healthcheck import _hc_moved
 from ._jit import fast
 from ._queue import _qremove, _qschedule
@@ -127,7 +127,7 @@ def _lost(m, w, i, now):
             _qremove(w.heap, _timer_id(m, sh))
             _set_state(m, w, sh, NO_LEADER)
     elif m.svc_hc_on[v]:
-        _hc_moved(m, w, i, False, now)
+        _hc_moved(m, w, i, FALSE, now)
     _update_own(m, w, sh)
 
 
@@ -154,7 +154,7 @@ def _gained(m, w, i, now):
             else:
                 _elect(m, w, sh)
     elif m.svc_hc_on[v]:
-        _hc_moved(m, w, i, True, now)
+        _hc_moved(m, w, i, TRUE, now)
     _update_own(m, w, sh)
 
 

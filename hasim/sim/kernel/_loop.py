@@ -16,7 +16,7 @@ from ._failover import _timer_event
 from ._healthcheck import _probe_interval
 from ._jit import fast, njit, njit_parallel
 from ._queue import _qclear, _qpop, _qschedule, _qtop
-from ._refs import Box, ref
+from ._refs import ref
 from ._rng import next_double, seed_state
 from ._shards import _aux_base, _draw, _life_speed, _set_speed, _update_own
 from ._sweep import _integrate_varying, _list_varying, _sweep
@@ -116,7 +116,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     in_outage = False
     o_start = 0.0
     o_cause = m.svc_cause[entry]
-    n_out = 0
+    n_out = np.int64(0)
     longest = 0.0
     # windows
     k_win = 0
@@ -236,17 +236,15 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (horizon - w.svc_t[v])) / horizon
 
 
-@njit(cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _run_block(box, b, seed, first_replica, n_replicas, horizon, window, n_windows, threshold):
-    """Replicas ``b * BLOCK ..`` (at most ``BLOCK``) of the box's model into the box's output, with one
-    scratch allocated for the block.  The event loop and every helper get references to the three
-    tuples (:func:`._refs.ref`), valid while this frame lives."""
-    m = box.m
-    out = box.out
-    w = _new_work(m)
-    mr = ref(m)
+@njit(inline="always", cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_windows, threshold):
+    """Replicas ``b * BLOCK ..`` (at most ``BLOCK``) of model ``mr`` into output ``outr`` (references,
+    :func:`._refs.ref`), with one scratch allocated for the block.
+
+    Inlined by numba into the ``prange`` body: a library of its own would be one more copy of the
+    whole kernel for LLVM to optimise and compile."""
+    w = _new_work(mr)
     wr = ref(w)
-    outr = ref(out)
     lo = b * BLOCK
     hi = min(lo + BLOCK, n_replicas)
     for r in range(lo, hi):
@@ -255,7 +253,7 @@ def _run_block(box, b, seed, first_replica, n_replicas, horizon, window, n_windo
     return w.ctl[0]  # w (the scratch's arrays) stays alive until here
 
 
-@njit_parallel
+@njit_parallel(no_cfunc_wrapper=True)
 def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_windows, threshold, out):
     """Run replicas ``first_replica .. first_replica + n_replicas - 1`` of ``m``.
 
@@ -278,7 +276,11 @@ def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_win
     out : KernelOut
         Output arrays with at least ``n_replicas`` rows (see :func:`new_output`).
     """
-    box = Box(m, out)  # the prange body sees one argument, not one per field (see _refs)
+    # References, not the tuples: numba's prange would pass every array of a tuple its body uses to
+    # the parallel gufunc as one argument (~96 of them).  They point into this frame, which lives
+    # until every block is done.
+    mr = ref(m)
+    outr = ref(out)
     n_blocks = (n_replicas + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
-        _run_block(box, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold)
+        _run_block(mr, outr, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold)

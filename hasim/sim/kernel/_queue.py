@@ -34,6 +34,7 @@ _TIE_SHIFT = 40
 _SIZE = 0
 _SEQ = 1
 _SCAN = 2
+_ROOT = np.int64(0)  # the heap's root slot (an int64, not a literal: one signature of _qdown)
 
 
 class Queue(NamedTuple):
@@ -192,7 +193,7 @@ def _qreplace_top(q, i, time):
         q.tie[i] = _qtie(q, q.tie[i] >> _TIE_SHIFT)
         return
     kind = q.tie[0] >> _TIE_SHIFT
-    _qdown(q, 0, time, _qtie(q, kind), i)
+    _qdown(q, _ROOT, time, _qtie(q, kind), i)
 
 
 @inline
@@ -205,7 +206,7 @@ def _qpop(q, i):
         q.key[i] = np.inf
         return
     if n > 0:
-        _qdown(q, 0, q.key[n], q.tie[n], q.ids[n])
+        _qdown(q, _ROOT, q.key[n], q.tie[n], q.ids[n])
     q.ids[n] = -1
     q.key[n] = np.inf
 

@@ -14,10 +14,10 @@ So:
   helpers' code does not change), with one load marked ``!invariant.load`` (the tuple itself is
   never written, only its arrays' contents), which LLVM may hoist and merge across any store.
   The reference does not own the arrays: the caller keeps the tuple alive while it is in use.
-* :class:`Box` is a numba structref holding the model and the output tuples: the ``prange``
-  body of :func:`hasim.sim.kernel._loop.simulate_replicas` sees one argument, the box.
+* so the ``prange`` body of :func:`hasim.sim.kernel._loop.simulate_replicas` gets two pointers
+  (model, output), not one gufunc argument per array.
 
-With ``NUMBA_DISABLE_JIT=1`` :func:`ref` hands back the tuple and :class:`Box` is a plain pair.
+With ``NUMBA_DISABLE_JIT=1`` :func:`ref` hands back the tuple.
 """
 
 from __future__ import annotations
@@ -29,11 +29,10 @@ from numba.core import cgutils, imputils, types
 from numba.core.datamodel import models
 from numba.core.extending import infer_getattr, intrinsic, lower_getattr_generic, register_model
 from numba.core.typing.templates import AttributeTemplate
-from numba.experimental import structref
 
 from ._jit import JIT_DISABLED
 
-__all__ = ["Box", "TupleRef", "ref"]
+__all__ = ["TupleRef", "ref"]
 
 
 class TupleRef(types.Type):
@@ -86,24 +85,6 @@ def ref(typingctx, tup):
     return TupleRef(tup)(tup), codegen
 
 
-@structref.register
-class _BoxType(types.StructRef):
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(t)) for name, t in fields)
-
-
-class Box(structref.StructRefProxy):
-    """``Box(m, out)`` in jitted code: the model and the output tuples behind one pointer."""
-
-
-structref.define_constructor(Box, _BoxType, ["m", "out"])
-
-
-if JIT_DISABLED:  # plain Python: the tuple itself, and a pair
+if JIT_DISABLED:  # plain Python: the tuple itself
     def ref(tup):  # noqa: F811
         return tup
-
-    class Box:  # noqa: F811
-        def __init__(self, m, out):
-            self.m = m
-            self.out = out

@@ -3,6 +3,8 @@ instances), its repair resumes them; instances lost or regained are handled lowe
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._failover import _gained, _lost
 from ._jit import fast
 from ._queue import _qreplace_top
@@ -24,7 +26,7 @@ def _sort_prefix(buf, n):
 @fast
 def _zone_event(m, w, z, now):
     buf = w.buf
-    n = 0
+    n = np.int64(0)
     if w.zone_up[z]:
         w.zone_up[z] = 0
         _qreplace_top(w.heap, m.n_instances + z, now + _draw(m, w, m.zone_rep[z], m.n_instances + z))
