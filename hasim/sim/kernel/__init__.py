@@ -65,15 +65,19 @@ stale-cache > repair`` that applies to a part the entry depends on
 still running (a zone outage that outlasts the cache's ttl is the zone's).
 
 Performance notes: every helper is compiled without reference counting and
-the hot path (instance events of active pools, the re-evaluation sweep, the
-queue, the ziggurat sampler) is inlined into the event loop, because a call
-that passes the model and scratch tuples costs about a kilobyte of argument
-copying.  Consecutive events form one dependency chain (the next event is the
+takes the model, scratch and output tuples by reference (:mod:`._refs`: a
+pointer, whose fields read as the tuple's), so a call costs a few pointers
+and the cold compile types and lowers small signatures.  The hot path
+(instance events of active pools, the re-evaluation sweep, the queue, the
+ziggurat sampler) is inlined into the event loop by LLVM (``_jit.inline``,
+``forceinline``).  Consecutive events form one dependency chain (the next event is the
 minimum of times that the last event's draw just changed), so the hot path
 keeps loads off it: the law's row is read per instance, the id of the event
 is passed rather than read back, the next event is found without
 data-dependent branches.  Health probes cost one event per change of rotation
-state, not one per probe (see "health probes" below).
+state, not one per probe (see :mod:`._healthcheck`).  What the cold compile
+costs and why the kernel is laid out this way: benchmarks/README.md, "Issue 12:
+the kernel split"
 
 Outputs
 -------
@@ -98,6 +102,7 @@ Where things live
 ``_accounting.py``  loss stages, SLO windows, the outage sample
 ``_rng.py``         xoshiro256** streams, ziggurat, the distributions, ``sample_key``
 ``_output.py``      the output arrays shared with the SimPy engine, the stage labels
+``_refs.py``        how the three tuples are passed: by reference
 ``_jit.py``         the one numba policy and the cache keyed by every kernel source
 ==================  ==========================================================================
 

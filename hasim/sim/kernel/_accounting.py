@@ -1,5 +1,5 @@
-"""What a replica records: the stage charged with a loss (:func:`_stage`), SLO windows, and the
-outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy engine's rule)."""
+"""What a replica records: the stage charged with a loss (:func:`_stage`), SLO windows, the
+outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy engine's rule), and its row of the output."""
 
 from __future__ import annotations
 
@@ -83,3 +83,19 @@ def _record_outage(out, r, keep_o, n_out, longest, start, d, cause, seed, stream
         if d > longest:
             longest = d
     return n_out, longest
+
+
+@fast
+def _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, n_events, breaches, worst):
+    """Row ``r`` of the output: the replica's totals, and every service's mean served fraction."""
+    out.ra[r] = 1.0 - lost / horizon
+    out.ta[r] = t_full / horizon
+    out.down[r] = t_down / horizon
+    out.degraded[r] = max(0.0, 1.0 - (t_full + t_down) / horizon)
+    out.outages[r] = n_out
+    out.longest[r] = longest
+    out.events[r] = n_events
+    out.breaches[r] = breaches
+    out.worst[r] = worst
+    for v in range(m.n_services):
+        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (horizon - w.svc_t[v])) / horizon

@@ -158,3 +158,54 @@ fast = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, cache=Fa
 #: numba's own IR inlining (``inline="always"``) re-ran its front end on every call site and
 #: rebuilt the caller's definitions after each one, minutes of the cold compile (benchmarks/README.md).
 inline = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, forceinline=True, cache=False)
+
+
+def unlinked_call(dispatcher, nargs: int):
+    """``(call, link)`` for a jitted ``dispatcher`` of ``nargs`` arguments, to keep its machine code out
+    of the intermediate libraries of a ``prange`` loop.
+
+    numba links a callee's whole library into every caller's and optimises and compiles it again
+    there; a ``prange`` body is two such libraries (the gufunc and its wrapper) between the event
+    loop and the entry point, so the whole kernel went through LLVM twice more for nothing.
+    ``call(*args)`` calls the dispatcher's compiled function by its symbol without linking it
+    (the symbol resolves to the dispatcher's own library, already in numba's JIT); ``link()``, in
+    the entry point, links the dispatcher's library there, so that the entry's machine code (the
+    one that runs, and is cached) holds it.  Without the JIT: the plain function and a no-op.
+    """
+    if JIT_DISABLED:
+        return dispatcher, (lambda: None)  # (numba.njit handed back the plain function)
+    from numba.core import cgutils, types
+    from numba.core.extending import intrinsic
+
+    compiled = {}  # argument types -> compile result, for link()
+    names = ", ".join(f"a{i}" for i in range(nargs))
+    src = f"""
+def call(typingctx, {names}):
+    argtys = ({names},)
+    dispatcher.compile(argtys)
+    cres = dispatcher.overloads[argtys]
+    compiled[argtys] = cres
+    sig = cres.signature
+
+    def codegen(context, builder, signature, args):
+        fnty = context.call_conv.get_function_type(sig.return_type, sig.args)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, cres.fndesc.mangled_name)
+        status, res = context.call_conv.call_function(builder, fn, sig.return_type, sig.args, args)
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        return res
+
+    return sig, codegen
+"""
+    ns = {"dispatcher": dispatcher, "compiled": compiled, "cgutils": cgutils}
+    exec(src, ns)  # noqa: S102 - an intrinsic needs named parameters (numba's *args typing rejects pointers)
+
+    def link(typingctx):
+        def codegen(context, builder, signature, args):
+            for cres in compiled.values():
+                context.active_code_library.add_linking_library(cres.library)
+            return context.get_dummy_value()
+
+        return types.none(), codegen
+
+    return intrinsic(ns["call"]), intrinsic(link)

@@ -7,14 +7,14 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ._accounting import _close_window, _record_outage, _stage
+from ._accounting import _close_window, _record_outage, _stage, _store_replica
 from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._dns import _answer_for
 from ._events import _aux_event, _instance_event
 from ._failover import _timer_event
 from ._healthcheck import _probe_interval
-from ._jit import fast, njit, njit_parallel
+from ._jit import fast, njit, njit_parallel, unlinked_call
 from ._queue import _qclear, _qpop, _qschedule, _qtop
 from ._refs import ref
 from ._rng import next_double, seed_state
@@ -223,17 +223,11 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     if in_outage:  # truncated by the horizon
         n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause,
                                         seed, stream)
-    out.ra[r] = 1.0 - lost / horizon
-    out.ta[r] = t_full / horizon
-    out.down[r] = t_down / horizon
-    out.degraded[r] = max(0.0, 1.0 - (t_full + t_down) / horizon)
-    out.outages[r] = n_out
-    out.longest[r] = longest
-    out.events[r] = n_events
-    out.breaches[r] = breaches
-    out.worst[r] = worst
-    for v in range(m.n_services):
-        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (horizon - w.svc_t[v])) / horizon
+    _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, n_events, breaches, worst)
+
+
+#: _run_replica, called by symbol from the prange body, linked into simulate_replicas only.
+_run_replica_unlinked, _link_run_replica = unlinked_call(_run_replica, 10)
 
 
 @njit(inline="always", cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
@@ -249,7 +243,7 @@ def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_
     hi = min(lo + BLOCK, n_replicas)
     for r in range(lo, hi):
         stream = np.uint64(first_replica) + np.uint64(r)
-        _run_replica(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold)
+        _run_replica_unlinked(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold)
     return w.ctl[0]  # w (the scratch's arrays) stays alive until here
 
 
@@ -284,3 +278,6 @@ def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_win
     n_blocks = (n_replicas + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
         _run_block(mr, outr, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold)
+    # After the loop, so after the gufunc's libraries: LLVM's linker copies a linkonce_odr function
+    # only if the module it is linked into already refers to it.
+    _link_run_replica()
