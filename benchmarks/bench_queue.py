@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 import hasim
-from hasim import _kernel
+from hasim.sim import kernel as _kernel
 from hasim.sim.compile import SCAN_MAX, compile_scenario
 from hasim.sim.engine import n_windows
 

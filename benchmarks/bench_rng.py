@@ -1,4 +1,4 @@
-"""Draws per second of the kernel's random streams (hasim._rng) in a tight njit loop.
+"""Draws per second of the kernel's random streams (hasim.sim.kernel._rng) in a tight njit loop.
 
     python benchmarks/bench_rng.py [n_draws]
 
@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from hasim import _rng
-from hasim._jit import njit
+from hasim.sim.kernel import _rng
+from hasim.sim.kernel._jit import njit
 
 
 @njit(cache=False)

@@ -35,7 +35,7 @@ def main() -> None:
 
     sc = hasim.load(args.scenario)
     m = compile_scenario(sc).model
-    from hasim import _kernel
+    from hasim.sim import kernel as _kernel
 
     out = _kernel.new_output(0, m.n_causes, m.n_services, 0, 0)
     kinds = ["numba:compile", "numba:llvm_lock", "numba:run_pass"]
@@ -127,7 +127,7 @@ def _ir_sizes(module) -> None:
 
     seen = set()
     print("LLVM modules (instructions / defined functions), per compiled signature:")
-    for mod in {module, *[sys.modules[n] for n in list(sys.modules) if n.startswith("hasim._")]}:
+    for mod in {module, *[sys.modules[n] for n in list(sys.modules) if n.startswith(("hasim._", "hasim.sim.kernel._"))]}:
         for name in dir(mod):
             d = getattr(mod, name)
             if not isinstance(d, numba.core.registry.CPUDispatcher) or id(d) in seen:

@@ -1,4 +1,4 @@
-"""Events per second of the numba engine (hasim._kernel), warm JIT.
+"""Events per second of the numba engine (hasim.sim.kernel), warm JIT.
 
     python benchmarks/run_engine.py [--replicas N] [--quick] [--rounds R] [--no-cold]
 
@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 import hasim
-from hasim import _kernel
+from hasim.sim import kernel as _kernel
 from hasim.sim.compile import compile_scenario
 from hasim.sim.engine import n_windows
 

@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hasim._jit import njit
+from hasim.sim.kernel._jit import njit
 
 __all__ = [
     "EventHeap", "heap_new", "heap_clear", "heap_size", "heap_contains", "heap_push", "heap_update",

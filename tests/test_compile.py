@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hasim import Scenario
-from hasim._rng import CODE_BY_NAME
+from hasim.sim.kernel._rng import CODE_BY_NAME
 from hasim.sim.compile import (
     ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY,
     CompiledModel, compile_scenario,
@@ -161,6 +161,6 @@ def test_import_hasim_compiles_nothing():
     import sys
 
     code = ("import sys, hasim, hasim.sim.engine, hasim.sim.compile, hasim.results; "
-            "print('hasim._kernel' in sys.modules)")
+            "print('hasim.sim.kernel' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

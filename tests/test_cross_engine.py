@@ -14,7 +14,7 @@
     year, longest outage, downtime per year, P(window breach), the request
     availability of every service, and the downtime charged to every root
     cause and to every stage (the ``loss[R, cause, stage]`` array of
-    :mod:`hasim._output`).  Both engines run the
+    :mod:`hasim.sim.kernel._output`).  Both engines run the
     same horizon (so the start-up transient is the same), the reference with
     fewer replicas.
 (b) Random small scenarios from a hypothesis strategy (all constructs, every
@@ -49,7 +49,7 @@ from hypothesis import strategies as st
 
 import hasim
 from hasim import Scenario
-from hasim._output import STAGES
+from hasim.sim.kernel._output import STAGES
 from hasim.sim.engine import simulate
 from hasim.sim.reference.engine import simulate_reference
 
@@ -75,7 +75,7 @@ def measures(out, horizon: float, n_windows: int, services: list[str]) -> dict[s
     }
     for v, name in enumerate(services):
         m[f"service {name}"] = out.svc_ra[:, v]
-    if out.loss.ndim == 3:  # the attribution contract of hasim._output
+    if out.loss.ndim == 3:  # the attribution contract of hasim.sim.kernel._output
         per_year = out.loss * (60.0 / years)
         for c in range(per_year.shape[1]):
             m[f"cause {c}"] = per_year[:, c, :].sum(axis=1)

@@ -27,7 +27,7 @@ from ._heap import (
     heap_update,
 )
 from .conftest import run_file_without_jit
-from hasim._jit import JIT_DISABLED, njit
+from hasim.sim.kernel._jit import JIT_DISABLED, njit
 
 ROOT = Path(__file__).resolve().parents[1]
 EMPTY = (-1, math.inf, -1)

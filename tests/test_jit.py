@@ -1,9 +1,9 @@
 """The numba cache of the kernels is keyed by every kernel source, not only the defining file.
 
 numba stamps a cache index with the hash of the file that defines the function; the machine code
-also holds what it inlined from other modules and their constants.  ``hasim._jit.KernelCache``
+also holds what it inlined from other modules and their constants.  ``hasim.sim.kernel._jit.KernelCache``
 adds a digest of all kernel sources to the stamp.  Checked on a copy of the package (so the
-working tree is never touched) with a small kernel, ``hasim._rng.sample_key``, in fresh processes.
+working tree is never touched) with a small kernel, ``hasim.sim.kernel._rng.sample_key``, in fresh processes.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 import hasim
-from hasim._jit import JIT_DISABLED, KERNEL_SOURCES
+from hasim.sim.kernel._jit import JIT_DISABLED, KERNEL_SOURCES
 
 pytestmark = pytest.mark.skipif(JIT_DISABLED, reason="numba's cache is off without the JIT")
 
 _PROBE = """
 import json, numpy as np
-import hasim._rng as r
+import hasim.sim.kernel._rng as r
 r.sample_key(np.uint64(1), np.uint64(2), np.int64(3))
 print(json.dumps({"hits": sum(r.sample_key.stats.cache_hits.values()),
                   "misses": sum(r.sample_key.stats.cache_misses.values())}))

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hasim import _kernel
-from hasim._jit import njit
+from hasim.sim import kernel as _kernel
+from hasim.sim.kernel._jit import njit
 from hasim.sim.compile import compile_scenario
 from hasim.model.io import load as load_scenario
 

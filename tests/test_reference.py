@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 
 import hasim
 from hasim import Scenario
-from hasim._output import CAPACITY, FAILOVER, REPAIR, STAGES, ZONE
+from hasim.sim.kernel._output import CAPACITY, FAILOVER, REPAIR, STAGES, ZONE
 from hasim.model.structure import cause_labels
 from hasim.analytic.analysis import analyze
 from hasim.sim.reference.engine import simulate_reference, trace

@@ -1,4 +1,4 @@
-"""Per-replica random streams (hasim._rng): bit-exact generator, seeding, samplers.
+"""Per-replica random streams (hasim.sim.kernel._rng): bit-exact generator, seeding, samplers.
 
 The suite runs jitted; ``test_rng_suite_without_jit`` reruns this module with
 ``NUMBA_DISABLE_JIT=1`` (plain Python, where numpy uint64 overflow would warn and
@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hasim import _rng
-from hasim._jit import JIT_DISABLED, njit as njit_test
+from hasim.sim.kernel import _rng
+from hasim.sim.kernel._jit import JIT_DISABLED, njit as njit_test
 
 from .conftest import run_file_without_jit
 
@@ -398,8 +398,8 @@ no_nested_run = pytest.mark.skipif(JIT_DISABLED, reason="already running without
 def test_importing_kernels_compiles_nothing():
     code = (
         "import sys, numba, hasim\n"
-        "assert 'hasim._rng' not in sys.modules and 'hasim._kernel' not in sys.modules\n"
-        "from hasim import _jit, _rng\n"
+        "assert 'hasim.sim.kernel._rng' not in sys.modules and 'hasim.sim.kernel._loop' not in sys.modules\n"
+        "from hasim.sim.kernel import _jit, _rng\n"
         "from tests import _heap\n"
         "Dispatcher = numba.core.dispatcher.Dispatcher\n"
         "disp = [f for m in (_rng, _heap) for f in vars(m).values() if isinstance(f, Dispatcher)]\n"
@@ -421,7 +421,7 @@ def test_pure_python_draws_are_bit_identical():
         "import json, warnings\n"
         "warnings.simplefilter('error')\n"
         "import numpy as np\n"
-        "from hasim import _rng\n"
+        "from hasim.sim.kernel import _rng\n"
         "s = _rng.new_states(2**64 - 3, 1, 2**63)[0]\n"
         "pool = np.array([1.0, 2.0, 3.0])\n"
         "out = [float(_rng.sample(s, c, p0, p1, 0.0, pool)) for _ in range(200)"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hasim import Scenario
-from hasim._output import STAGES
+from hasim.sim.kernel._output import STAGES
 from hasim.sim.engine import simulate
 from hasim.sim.reference.engine import simulate_reference
 

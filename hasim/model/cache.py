@@ -40,6 +40,6 @@ MECHANISM = Mechanism(
     worse_when_raised={"cache_ttl": -1},
     service_knobs=_knobs, describe=_describe,
     used_by=lambda sc: [n for n, s in sc.services.items() if s.cached], column="deps",
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.caches", "analytic": "hasim.analytic.mechanisms.cache",
+    parts={"kernel": "hasim.sim.kernel._cache", "reference": "hasim.sim.reference.caches", "analytic": "hasim.analytic.mechanisms.cache",
            "tests": "tests/mechanisms/test_cache.py"},
 )

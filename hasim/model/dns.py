@@ -63,6 +63,6 @@ MECHANISM = Mechanism(
     worse_when_raised={"dns_ttl": 1},
     service_knobs=_knobs, describe=_describe,
     used_by=lambda sc: [n for n, s in sc.services.items() if s.dns is not None], column="routing", badge=_badge,
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.routers", "analytic": "hasim.analytic.mechanisms.routing",
+    parts={"kernel": "hasim.sim.kernel._dns", "reference": "hasim.sim.reference.routers", "analytic": "hasim.analytic.mechanisms.routing",
            "tests": "tests/mechanisms/test_dns.py"},
 )

@@ -66,6 +66,6 @@ MECHANISM = Mechanism(
     worse_when_raised={"detection": 1, "promotion": 1},
     service_knobs=_knobs, describe=_describe,
     used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances and s.mode in ("standby", "quorum")], column="failover", badge=_badge,
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.failover", "analytic": "hasim.analytic.mechanisms.failover",
+    parts={"kernel": "hasim.sim.kernel._failover", "reference": "hasim.sim.reference.failover", "analytic": "hasim.analytic.mechanisms.failover",
            "tests": "tests/mechanisms/test_failover.py"},
 )

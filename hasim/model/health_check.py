@@ -55,6 +55,6 @@ MECHANISM = Mechanism(
     worse_when_raised={"health_check": 1},
     service_knobs=_knobs, describe=_describe,
     used_by=lambda sc: [n for n, s in sc.services.items() if s.health_check is not None], column="routing", badge=_badge,
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.health", "analytic": "hasim.analytic.mechanisms.health_check",
+    parts={"kernel": "hasim.sim.kernel._healthcheck", "reference": "hasim.sim.reference.health", "analytic": "hasim.analytic.mechanisms.health_check",
            "tests": "tests/mechanisms/test_health_check.py"},
 )

@@ -37,7 +37,7 @@ REPAIR = Mechanism(
     service_knobs=_repair_knobs,
     used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances],
     # The exact solver is this mechanism's analytic part (no first-order term).
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.instances", "tests": "tests/mechanisms/test_repair.py"},
+    parts={"kernel": "hasim.sim.kernel._events", "reference": "hasim.sim.reference.instances", "tests": "tests/mechanisms/test_repair.py"},
 )
 
 CAPACITY = Mechanism(
@@ -48,5 +48,5 @@ CAPACITY = Mechanism(
     service_knobs=_capacity_knobs,
     used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances and not s.is_router
                         and (s.mode == "quorum" or (s.mode == "active" and s.replicas > 1))],
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.evaluation", "tests": "tests/mechanisms/test_capacity.py"},
+    parts={"kernel": "hasim.sim.kernel._shards", "reference": "hasim.sim.reference.evaluation", "tests": "tests/mechanisms/test_capacity.py"},
 )

@@ -47,5 +47,5 @@ MECHANISM = Mechanism(
     worse_when_raised={"mtbf": -1, "mttr": 1},
     zone_knobs=_knobs, used_by=lambda sc: list(sc.zones),
     # No first-order term: the exact solver conditions on every zone configuration.
-    parts={"kernel": "hasim._kernel", "reference": "hasim.sim.reference.zones", "tests": "tests/mechanisms/test_zone.py"},
+    parts={"kernel": "hasim.sim.kernel._zones", "reference": "hasim.sim.reference.zones", "tests": "tests/mechanisms/test_zone.py"},
 )

@@ -132,13 +132,13 @@ def compile_model(scenario):
 
 def run_chunk(model, seed: int, lo: int, hi: int, horizon: float, window: float, n_windows: int,
               threshold: float, keep_windows: int, keep_outages: int) -> tuple[np.ndarray, ...]:
-    """Replicas ``lo .. hi - 1`` of ``model``: the fields of a :class:`~hasim._output.SimOutput`.
+    """Replicas ``lo .. hi - 1`` of ``model``: the fields of a :class:`~hasim.sim.kernel._output.SimOutput`.
 
     A pure function of its arguments (the Dask task of :func:`hasim.simulate`
     with ``client=``): row ``r`` is replica ``lo + r``, drawn from the stream
     ``(seed, lo + r)``.
     """
-    from hasim import _kernel
+    from hasim.sim import kernel as _kernel
 
     out = _kernel.new_output(hi - lo, model.n_causes, model.n_services, keep_windows, keep_outages)
     with _KERNEL_LOCK:

@@ -3,7 +3,7 @@
 :func:`compile_scenario` validates what the numba engine can simulate and
 flattens a :class:`~hasim.model.scenario.Scenario` into a :class:`CompiledModel`, a
 NamedTuple of C-contiguous numpy arrays (and a few ints) that the kernel in
-:mod:`hasim._kernel` reads.  Names never reach the kernel: the
+:mod:`hasim.sim.kernel` reads.  Names never reach the kernel: the
 :class:`Compiled` object keeps the name <-> index maps on the Python side.
 
 Layout (``S`` services, ``H`` shards, ``N`` instances, ``Z`` zones, ``D``
@@ -83,7 +83,7 @@ per cache with a ttl)::
 
 ``scan_queue`` is True when ``E <= SCAN_MAX``: the kernel then finds the next
 event by scanning the sources' pending times instead of keeping a heap (the
-same order either way, see "the event queue" in :mod:`hasim._kernel`).
+same order either way, see "the event queue" in :mod:`hasim.sim.kernel`).
 
 Every source draws from its own random stream, keyed by what it *is* rather
 than by its id (service, shard and replica number; zone; ...), so that adding
@@ -108,6 +108,9 @@ from hasim.model.scenario import Scenario
 from hasim.model.structure import reach as _reach
 from hasim.model.structure import cause_labels, needed
 from hasim.model.structure import placement, read_by, zone_descendants, zones_that_matter
+# The codes the compiled model is written in are the kernel's (it branches on them): defined there.
+from hasim.sim.kernel._codes import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES,
+                                     NO_ROUTE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY)
 
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
@@ -115,26 +118,8 @@ __all__ = [
     "AUX_PROBE_INST", "AUX_PROBE_TGT", "AUX_RAMP", "AUX_CACHE", "GAUSS_NODES", "SCAN_MAX",
 ]
 
-ACTIVE = 0
-STANDBY = 1
-QUORUM = 2
 _MODE = {"active": ACTIVE, "standby": STANDBY, "quorum": QUORUM}
-
-NO_ROUTE = 0
-ROUTE_FAILOVER = 1
-ROUTE_WEIGHTED = 2
 _ROUTE = {None: NO_ROUTE, "failover": ROUTE_FAILOVER, "weighted": ROUTE_WEIGHTED}
-
-# Kinds of auxiliary timers.
-AUX_PROBE_INST = 0
-AUX_PROBE_TGT = 1
-AUX_RAMP = 2
-AUX_CACHE = 3
-
-#: Most Gauss-Legendre nodes used to integrate a served fraction that varies between events.
-#: n nodes integrate a polynomial of degree 2n - 1 exactly; a DNS ramp is linear, so this is
-#: exact up to 31 ramps multiplied along one path (products of ramps are polynomials).
-GAUSS_NODES = 16
 
 #: Models with at most this many event sources keep their pending events in a flat array the
 #: kernel scans for the next one; larger ones in a heap.  Both pop the same order.  Measured
@@ -279,7 +264,7 @@ class _Dists:
         self.samples: list[float] = []
 
     def add(self, d) -> int:
-        from hasim._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
+        from hasim.sim.kernel._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
 
         code = CODE_BY_NAME[d.dist]
         if d.dist == "exponential":

@@ -26,7 +26,7 @@ import numpy as np
 
 from hasim.sim.compile import compile_scenario
 from hasim.units import parse_duration
-from hasim._output import SimOutput, new_output
+from hasim.sim.kernel._output import SimOutput, new_output
 from hasim.sim.settings import MASK64 as _MASK64
 from hasim.sim.settings import keep_windows as _keep_windows
 from hasim.sim.settings import n_windows
@@ -59,8 +59,8 @@ def kernel_needs_compiling() -> bool:
     Best effort: a cache index whose source stamp no longer matches counts as a compile (numba
     recompiles then); a numba whose cache layout is not the expected one counts as cached.
     """
-    from hasim import _kernel
-    from hasim._jit import CACHE, JIT_DISABLED
+    from hasim.sim import kernel as _kernel
+    from hasim.sim.kernel._jit import CACHE, JIT_DISABLED
 
     dispatcher = _kernel.simulate_replicas
     if JIT_DISABLED or dispatcher.signatures:
@@ -75,7 +75,7 @@ def kernel_needs_compiling() -> bool:
 
 
 def _compile_notice() -> str:
-    from hasim._jit import CACHE
+    from hasim.sim.kernel._jit import CACHE
 
     if not CACHE:
         return (f"hasim: compiling the numba kernel (about {_COMPILE_MINUTES} minutes; HASIM_NUMBA_CACHE=0, "
@@ -280,7 +280,7 @@ def _make_runner(sc, m, seed64: int, args: tuple, keep_o: int, chunk_size, clien
         runner = _DaskRunner(client, sc, seed64, args, keep_o, chunk_size, m)
         compile_seconds = math.nan  # the kernel loads on the workers
     else:
-        from hasim import _kernel  # lazy: importing hasim compiles nothing
+        from hasim.sim import kernel as _kernel  # lazy: importing hasim compiles nothing
 
         runner = _LocalRunner(m, seed64, args, keep_o, chunk_size, shown=bool(progress))
         compiled_now = kernel_needs_compiling()
@@ -368,7 +368,7 @@ class _LocalRunner:
         self.keep_o, self.chunk_size, self.shown = keep_outages, chunk_size, shown
 
     def run(self, lo: int, hi: int, keep_windows: int, advance) -> SimOutput:
-        from hasim import _kernel
+        from hasim.sim import kernel as _kernel
 
         m = self.m
         n = hi - lo

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hasim.sim.reference import engine as _ref
-from hasim._output import new_output
+from hasim.sim.kernel._output import new_output
 from hasim.model.scenario import Scenario
 
 __all__ = ["OutageTrace", "find_outage", "milestones"]

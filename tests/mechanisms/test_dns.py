@@ -11,7 +11,7 @@ import pytest
 
 import hasim
 from hasim import Scenario
-from hasim._output import DNS
+from hasim.sim.kernel._output import DNS
 
 from ..conftest import SCENARIOS
 from ._closed_forms import (HOURS_PER_YEAR, MIN_PER_YEAR, SECOND, check, delay_rows, engines,

@@ -32,7 +32,7 @@ import pytest
 
 import hasim
 from hasim import Scenario
-from hasim._output import STAGES
+from hasim.sim.kernel._output import STAGES
 from hasim.sim.engine import simulate
 from hasim.sim.reference.engine import simulate_reference
 

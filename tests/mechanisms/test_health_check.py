@@ -12,7 +12,7 @@ import pytest
 
 import hasim
 from hasim import Scenario
-from hasim._output import DETECTION
+from hasim.sim.kernel._output import DETECTION
 
 from ..conftest import SCENARIOS
 from ._closed_forms import (HOURS_PER_YEAR, MIN_PER_YEAR, SECOND, SIGMAS, check, delay_rows, engines,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import hasim
-from hasim import _output
+from hasim.sim.kernel import _output
 from hasim.model.mechanisms import MECHANISMS, PRECEDENCE, STAGES, knobs, worse_when_raised
 from hasim.model.scenario import Service
 from hasim.model.zone import Zone

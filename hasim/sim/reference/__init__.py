@@ -3,7 +3,7 @@
 This engine is the readable oracle the numba kernel is checked against.  It is
 built from the pydantic :class:`~hasim.model.scenario.Scenario` (never from
 :mod:`hasim.sim.compile`'s arrays, so it also catches compile bugs) and fills the
-same :class:`~hasim._output.SimOutput` arrays.  It is slow (plain Python,
+same :class:`~hasim.sim.kernel._output.SimOutput` arrays.  It is slow (plain Python,
 tens of thousands of events per second) and meant to be read:
 
 =========================  =====================  ==============================================================

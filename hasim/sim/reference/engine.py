@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from hasim._output import SimOutput, new_output
+from hasim.sim.kernel._output import SimOutput, new_output
 from hasim.model.scenario import Scenario
 from hasim.results.estimate import DEFAULT_SLO
 from hasim.sim.reference.caches import CacheProcesses
@@ -138,7 +138,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
     Returns
     -------
     out : SimOutput
-        The per-replica arrays documented in :mod:`hasim._output`.
+        The per-replica arrays documented in :mod:`hasim.sim.kernel._output`.
     info : dict
         ``events`` (primary events processed), ``elapsed_seconds``, ``replicas``,
         ``seed``, ``horizon``, ``window``, ``n_windows``, ``threshold`` (the

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from hasim._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE
-from hasim._rng import sample_key
+from hasim.sim.kernel._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE
+from hasim.sim.kernel._rng import sample_key
 from hasim.sim.reference.state import EXPIRED, FAILOVER_STATES, FULL, ZERO
 
 __all__ = ["Measures"]

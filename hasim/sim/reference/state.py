@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from hasim._output import SimOutput
+from hasim.sim.kernel._output import SimOutput
 from hasim.model.structure import needed
 from hasim.sim.reference.static import Model
 from hasim.sim.settings import MASK64
@@ -229,7 +229,7 @@ class ReplicaState:
 
     def __init__(self, model: Model, rng: np.random.Generator, horizon: float, window: float, windows: int,
                  threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0)):
-        # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim._output).
+        # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim.sim.kernel._output).
         self.sample = (np.uint64(sample[0] & MASK64), np.uint64(sample[1] & MASK64))
         self.m, self.rng, self.horizon = model, rng, horizon
         self.window, self.n_windows, self.threshold = window, windows, threshold

@@ -27,7 +27,7 @@ out_index      int64[R, K]           ordinal of the outage in its replica (0 = f
 
 Outage records (``out_*``): every outage is counted in ``outages``, but only K
 per replica are kept, a uniform sample without replacement of that replica's
-outages (the K smallest :func:`hasim._rng.sample_key` keys, so both engines
+outages (the K smallest :func:`hasim.sim.kernel._rng.sample_key` keys, so both engines
 keep the same ordinals), stored in no particular order.  A kept outage of a
 replica with ``n > K`` outages stands for ``n / K`` of them: pooled statistics
 must weight it so (``Results.outages`` has that ``weight`` column).

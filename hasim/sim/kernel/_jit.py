@@ -12,7 +12,9 @@ options live in one place:
   / ``off``) before importing hasim to switch it off;
 * ``nogil=True``: kernels release the GIL, so replicas can run in threads;
 * ``fastmath=False``: results must not depend on reassociation, and NaN / inf
-  must behave as IEEE 754 says.
+  must behave as IEEE 754 says;
+* ``forceinline=False`` unless asked (:data:`inline`): numba passes a caller's ``forceinline`` on to
+  the callees it compiles for it, so every dispatcher states its own.
 
 ``NUMBA_DISABLE_JIT=1`` keeps working: the decorators then hand back the plain
 Python function, and :data:`JIT_DISABLED` tells kernels (see ``_rng.py``) to use
@@ -44,8 +46,8 @@ import os
 import numba
 from numba.core.caching import FunctionCache, IndexDataCacheFile
 
-__all__ = ["CACHE", "JIT_DISABLED", "KERNEL_DIGEST", "KERNEL_SOURCES", "OPTIONS", "KernelCache", "njit",
-           "njit_parallel"]
+__all__ = ["CACHE", "JIT_DISABLED", "KERNEL_DIGEST", "KERNEL_SOURCES", "OPTIONS", "KernelCache", "fast", "inline",
+           "njit", "njit_parallel"]
 
 _OFF = frozenset({"0", "false", "no", "off"})
 
@@ -56,22 +58,29 @@ CACHE: bool = os.environ.get("HASIM_NUMBA_CACHE", "1").strip().lower() not in _O
 JIT_DISABLED: bool = bool(numba.config.DISABLE_JIT)
 
 #: The options every hasim kernel is compiled with (``numba.njit`` adds nopython).
-OPTIONS: dict = {"cache": CACHE, "nogil": True, "fastmath": False}
+OPTIONS: dict = {"cache": CACHE, "nogil": True, "fastmath": False, "forceinline": False}
 
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+#: The ``hasim`` package directory: :data:`KERNEL_SOURCES` are named relative to it.
+_PACKAGE = os.path.dirname(os.path.dirname(_HERE))
+#: Modules outside the kernel that key its cache too, relative to :data:`_PACKAGE`: the compiler,
+#: whose ``CompiledModel`` is the layout every kernel signature is typed on.
+_OUTSIDE = ("sim/compile.py",)
 
 
 def _kernel_sources() -> tuple[str, ...]:
-    """The package's modules whose code or constants end up in compiled kernels: every private
-    ``_kern*`` module, the random streams, the output layout, the compiled model's constants,
-    and this policy (tests/_heap.py, the test oracle of the queue, is keyed by its own file)."""
-    names = {"_jit.py", "_rng.py", "_output.py", "sim/compile.py"}
-    names.update(n for n in os.listdir(_HERE) if n.startswith("_kern") and n.endswith(".py"))
+    """Every module of this package (``hasim/sim/kernel/``: the event loop, the mechanisms, the
+    random streams, the output layout and this policy) and :data:`_OUTSIDE`, as paths relative to
+    the ``hasim`` package (tests/_heap.py, the test oracle of the queue, is keyed by its own file)."""
+    rel = os.path.relpath(_HERE, _PACKAGE).replace(os.sep, "/")
+    names = {f"{rel}/{n}" for n in os.listdir(_HERE) if n.endswith(".py")}
+    names.update(_OUTSIDE)
     return tuple(sorted(names))
 
 
-#: File names (in the ``hasim`` package) whose contents key the numba cache of every kernel.
+#: Paths (relative to the ``hasim`` package, ``/``-separated) whose contents key the numba cache of
+#: every kernel.
 KERNEL_SOURCES: tuple[str, ...] = _kernel_sources()
 
 
@@ -79,7 +88,7 @@ def _digest(names) -> str:
     h = hashlib.sha256()
     for name in names:
         h.update(name.encode() + b"\0")
-        with open(os.path.join(_HERE, name), "rb") as f:
+        with open(os.path.join(_PACKAGE, *name.split("/")), "rb") as f:
             h.update(f.read())
         h.update(b"\0")
     return h.hexdigest()
@@ -135,3 +144,68 @@ def njit(*args, **overrides):
 def njit_parallel(*args, **overrides):
     """Like :func:`njit` with ``parallel=True`` (for kernels that use ``numba.prange``)."""
     return _jit(args, {**OPTIONS, "parallel": True, **overrides})
+
+
+#: Decorator of the kernel's helpers that allocate nothing: compiled without numba's reference
+#: counting (``_nrt=False``; with it, every array read from the model or scratch would be
+#: increfed and decrefed, 30-90 ns per call) and without wrappers callable from Python.  Not cached
+#: on disk: only the entry point is ever loaded, and its machine code holds every helper.  The
+#: helpers take the model and scratch by reference (:mod:`._refs`), so a call that LLVM does not
+#: inline passes a few pointers.
+fast = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, cache=False)
+#: The same, always inlined into its callers by LLVM (``forceinline``: the function is compiled
+#: once and marked ``alwaysinline``): the hot path (per-event helpers, the sweep, the queue).
+#: numba's own IR inlining (``inline="always"``) re-ran its front end on every call site and
+#: rebuilt the caller's definitions after each one, minutes of the cold compile (benchmarks/README.md).
+inline = njit(_nrt=False, no_cpython_wrapper=True, no_cfunc_wrapper=True, forceinline=True, cache=False)
+
+
+def unlinked_call(dispatcher, nargs: int):
+    """``(call, link)`` for a jitted ``dispatcher`` of ``nargs`` arguments, to keep its machine code out
+    of the intermediate libraries of a ``prange`` loop.
+
+    numba links a callee's whole library into every caller's and optimises and compiles it again
+    there; a ``prange`` body is two such libraries (the gufunc and its wrapper) between the event
+    loop and the entry point, so the whole kernel went through LLVM twice more for nothing.
+    ``call(*args)`` calls the dispatcher's compiled function by its symbol without linking it
+    (the symbol resolves to the dispatcher's own library, already in numba's JIT); ``link()``, in
+    the entry point, links the dispatcher's library there, so that the entry's machine code (the
+    one that runs, and is cached) holds it.  Without the JIT: the plain function and a no-op.
+    """
+    if JIT_DISABLED:
+        return dispatcher, (lambda: None)  # (numba.njit handed back the plain function)
+    from numba.core import cgutils, types
+    from numba.core.extending import intrinsic
+
+    compiled = {}  # argument types -> compile result, for link()
+    names = ", ".join(f"a{i}" for i in range(nargs))
+    src = f"""
+def call(typingctx, {names}):
+    argtys = ({names},)
+    dispatcher.compile(argtys)
+    cres = dispatcher.overloads[argtys]
+    compiled[argtys] = cres
+    sig = cres.signature
+
+    def codegen(context, builder, signature, args):
+        fnty = context.call_conv.get_function_type(sig.return_type, sig.args)
+        fn = cgutils.get_or_insert_function(builder.module, fnty, cres.fndesc.mangled_name)
+        status, res = context.call_conv.call_function(builder, fn, sig.return_type, sig.args, args)
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        return res
+
+    return sig, codegen
+"""
+    ns = {"dispatcher": dispatcher, "compiled": compiled, "cgutils": cgutils}
+    exec(src, ns)  # noqa: S102 - an intrinsic needs named parameters (numba's *args typing rejects pointers)
+
+    def link(typingctx):
+        def codegen(context, builder, signature, args):
+            for cres in compiled.values():
+                context.active_code_library.add_linking_library(cres.library)
+            return context.get_dummy_value()
+
+        return types.none(), codegen
+
+    return intrinsic(ns["call"]), intrinsic(link)

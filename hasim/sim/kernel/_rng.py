@@ -113,9 +113,10 @@ _TWO_M53 = 2.0**-53
 _TWO_PI = 2.0 * math.pi
 _LOW8 = np.uint64(0xFF)
 
-#: Functions the event loop calls per event are inlined by numba into their callers: a call
-#: passes the state array's struct and costs more than the xoshiro step itself.
-_hot = njit(inline="always")
+#: Functions the event loop calls per event are inlined into their callers (by LLVM:
+#: ``forceinline``): a call passes the state array's struct and costs more than the xoshiro step
+#: itself.
+_hot = njit(forceinline=True)
 
 
 # -- wrapping 64-bit arithmetic ------------------------------------------------

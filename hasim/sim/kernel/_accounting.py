@@ -1,0 +1,101 @@
+"""What a replica records: the stage charged with a loss (:func:`_stage`), SLO windows, the
+outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy engine's rule), and its row of the output."""
+
+from __future__ import annotations
+
+from ._codes import EXPIRED, ST_ZERO
+from ._dns import _ramp_weight
+from ._jit import fast, inline
+from ._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE
+from ._rng import sample_key
+from ._shards import _in_failover
+
+
+@inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
+def _stage(m, w, now):
+    """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
+    failover > zone > capacity > stale-cache > repair that applies to a part the entry can
+    depend on (the SimPy engine's rule).  An expired cache comes after the mechanisms that can
+    keep its dependency down (a zone, a failover, a capacity shortfall): it names the loss only
+    when the dependency is down for a plain repair that outlasted the cache's ttl."""
+    for x in range(len(m.st_router)):  # clients on a stale answer pointing to a target serving 0
+        v = m.st_router[x]
+        if w.rt_mixing[v] and _ramp_weight(m, w, v, now) > 0.0:
+            for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+                if w.tg_mix[a] > 0.0 and w.tg_ans[a] == 0.0 and w.svc_st[m.svc_tgt[a]] == ST_ZERO:
+                    return DNS
+    for x in range(len(m.st_router)):  # a router that has not noticed its target serves 0
+        v = m.st_router[x]
+        for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+            if w.tg_ans[a] > 0.0 and w.tg_seen[a] and w.svc_st[m.svc_tgt[a]] == ST_ZERO:
+                return DETECTION
+    for x in range(len(m.st_hc_sh)):  # failed but still routed
+        if w.sh_rd[m.st_hc_sh[x]] > 0:
+            return DETECTION
+    for x in range(len(m.st_fo_sh)):
+        if _in_failover(w.sh_state[m.st_fo_sh[x]]):
+            return FAILOVER
+    for x in range(len(m.st_zone)):
+        if not w.zone_up[m.st_zone[x]]:
+            return ZONE
+    for x in range(len(m.st_cap_sh)):
+        sh = m.st_cap_sh[x]
+        h = w.sh_h[sh]
+        if 0 < h < m.svc_k[m.sh_svc[sh]]:
+            return CAPACITY
+    for x in range(len(m.st_cache)):
+        if w.cache_st[m.st_cache[x]] == EXPIRED:
+            return STALE_CACHE
+    return REPAIR
+
+
+@fast
+def _close_window(out, r, k, lost, length, keep):
+    """Store window ``k``'s availability (if kept) and return it; ``lost`` is the integral of 1 - s."""
+    a = 1.0 - lost / length if length > 0.0 else 1.0
+    if k < keep:
+        out.win[r, k] = a
+    return a
+
+
+@fast
+def _record_outage(out, r, keep_o, n_out, longest, start, d, cause, seed, stream):
+    """Count an outage of length ``d`` (zero-length ones are dropped) and keep it if it is among the
+    ``keep_o`` of its replica with the smallest sample keys; return the new (count, longest)."""
+    if d > 0.0:
+        slot = n_out
+        if n_out >= keep_o:
+            # Bottom-k: replace the kept outage with the largest key if this one's is smaller.
+            # O(keep_o) hashes, but only per outage beyond the first keep_o, and outages are rare.
+            slot = -1
+            key = sample_key(seed, stream, n_out)
+            for x in range(keep_o):
+                kx = sample_key(seed, stream, out.out_index[r, x])
+                if kx > key:
+                    key = kx
+                    slot = x
+        if slot >= 0:
+            out.out_start[r, slot] = start
+            out.out_dur[r, slot] = d
+            out.out_cause[r, slot] = cause
+            out.out_index[r, slot] = n_out
+        n_out += 1
+        if d > longest:
+            longest = d
+    return n_out, longest
+
+
+@fast
+def _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, n_events, breaches, worst):
+    """Row ``r`` of the output: the replica's totals, and every service's mean served fraction."""
+    out.ra[r] = 1.0 - lost / horizon
+    out.ta[r] = t_full / horizon
+    out.down[r] = t_down / horizon
+    out.degraded[r] = max(0.0, 1.0 - (t_full + t_down) / horizon)
+    out.outages[r] = n_out
+    out.longest[r] = longest
+    out.events[r] = n_events
+    out.breaches[r] = breaches
+    out.worst[r] = worst
+    for v in range(m.n_services):
+        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (horizon - w.svc_t[v])) / horizon

@@ -1,0 +1,283 @@
+"""The event loop: one replica (:func:`_run_replica`) and the parallel entry point
+(:func:`simulate_replicas`, ``prange`` over blocks of replicas).  See the package docstring
+(:mod:`hasim.sim.kernel`) for the semantics and where each mechanism lives."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from ._accounting import _close_window, _record_outage, _stage, _store_replica
+from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
+                     KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
+from ._dns import _answer_for
+from ._events import _aux_event, _instance_event
+from ._failover import _timer_event
+from ._healthcheck import _probe_interval
+from ._jit import fast, njit, njit_parallel, unlinked_call
+from ._queue import _qclear, _qpop, _qschedule, _qtop
+from ._refs import ref
+from ._rng import next_double, seed_state
+from ._shards import _aux_base, _draw, _life_speed, _set_speed, _update_own
+from ._sweep import _integrate_varying, _list_varying, _sweep
+from ._work import _new_work
+from ._zones import _zone_event
+
+__all__ = ["BLOCK", "simulate_replicas"]
+
+#: Replicas per parallel block (each block allocates its scratch once).
+BLOCK = 16
+
+
+@fast
+def _reset(m, w, seed, stream):
+    # One stream per component (event source) of the replica, so a component's draws do not
+    # depend on anything else: changing one parameter leaves every other history unchanged.
+    seed_state(seed, stream, w.seedbuf)
+    for c in range(m.n_sources):
+        seed_state(w.seedbuf[0], np.uint64(m.src_key[c]), w.rng[c])
+    _qclear(w.heap)
+    w.ctl[_LO] = 0
+    w.ctl[_NVAR] = 0
+    w.ctl[_VARCHG] = 0
+    w.ctl[_EVC] = -1
+    w.ctl[_MAXDEG] = 0
+    for v in range(m.n_services):
+        w.svc_s[v] = -1.0  # forces the first evaluation to record every service
+        w.svc_st[v] = -1
+        w.svc_var[v] = 0
+        w.svc_deg[v] = 0
+        w.svc_own[v] = 1.0
+        w.svc_ep[v] = m.svc_cause[v]
+        w.svc_dirty[v] = 1
+        w.svc_nwait[v] = 0
+        w.svc_acc[v] = 0.0
+        w.svc_t[v] = 0.0
+        w.rt_t0[v] = 0.0
+        w.rt_mixing[v] = 0
+        w.rt_endk[v] = 0
+    for a in range(len(m.svc_tgt)):
+        w.tg_seen[a] = 1
+        w.tg_mix[a] = 0.0
+    for v in range(m.n_services):
+        if m.svc_route[v] != NO_ROUTE:
+            _answer_for(m, w, v)
+            for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+                w.tg_ans[a] = w.tg_des[a]
+    for c in range(len(m.cache_owner)):
+        w.cache_st[c] = FRESH
+    for sh in range(m.n_shards):
+        v = m.sh_svc[sh]
+        w.sh_h[sh] = m.sh_inst_ptr[sh + 1] - m.sh_inst_ptr[sh]
+        w.sh_ru[sh] = w.sh_h[sh]
+        w.sh_rd[sh] = 0
+        w.sh_state[sh] = UP
+        w.sh_active[sh] = m.sh_inst_ptr[sh] if m.svc_mode[v] != ACTIVE else -1
+        w.sh_own[sh] = -1.0
+    for z in range(m.n_zones):
+        w.zone_up[z] = 1
+        w.zone_down[z] = 0
+        _qschedule(w.heap, m.n_instances + z, _draw(m, w, m.zone_fail[z], m.n_instances + z), KIND_ZONE)
+    for i in range(m.n_instances):
+        w.inst_up[i] = 1
+        w.inst_routed[i] = 1
+        w.inst_speed[i] = 0.0
+        w.inst_rem[i] = _draw(m, w, m.inst_fail[i], i)
+        _set_speed(m, w, i, _life_speed(m, w, i), 0.0)
+    # Probe phases are drawn last, so a scenario without health checks draws what it always did.
+    for a in range(len(m.aux_kind)):
+        if m.aux_kind[a] == AUX_PROBE_INST or m.aux_kind[a] == AUX_PROBE_TGT:
+            w.pr_phase[a] = next_double(w.rng[_aux_base(m) + a]) * _probe_interval(m, a)
+            w.pr_run0[a] = -1
+            w.pr_end[a] = -1
+    for sh in range(m.n_shards):
+        _update_own(m, w, sh)
+
+
+@fast
+def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, threshold):
+    _reset(m, w, seed, stream)
+    entry = m.entry
+    keep_w = out.win.shape[1]
+    keep_o = out.out_start.shape[1]
+    loss = out.loss[r]
+    h = w.heap
+
+    s = 1.0      # the entry's served fraction (at the last event if it varies)
+    est = ST_FULL  # its status: the initial evaluation opens an outage if it starts below 1
+    stage = -1   # stage of the current loss, computed when first needed after an event
+    t = 0.0
+    t_last = 0.0
+    lost = 0.0  # integral of 1 - s
+    t_full = 0.0
+    t_down = 0.0
+    n_events = 0
+    # outages
+    in_outage = False
+    o_start = 0.0
+    o_cause = m.svc_cause[entry]
+    n_out = np.int64(0)
+    longest = 0.0
+    # windows
+    k_win = 0
+    win_start = 0.0
+    win_end = horizon if n_windows <= 1 else window
+    win_lost = 0.0
+    breaches = 0
+    worst = 1.0
+
+    evc = -1     # root cause carried by the last event (-1: a timer's, inherited)
+    while True:
+        # -- re-evaluate what the last event changed; outage bookkeeping (most events of a
+        # -- redundant pool change no service: nothing is dirty, the entry's state stands) ----
+        if w.ctl[_LO] < m.n_services:
+            w.ctl[_EVC] = evc
+            _sweep(m, w, t)
+            if w.ctl[_VARCHG]:
+                _list_varying(m, w)
+            st = w.svc_st[entry]
+            if st != est:
+                if st != ST_FULL and not in_outage:
+                    in_outage = True
+                    o_start = t
+                    o_cause = w.svc_ep[entry]
+                elif st == ST_FULL and in_outage:
+                    in_outage = False
+                    n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause,
+                                                    seed, stream)
+                est = st
+            s = w.svc_s[entry]
+        stage = -1
+        # -- the next event: peek (instance and zone events reschedule in place) -------------
+        done = False
+        src, t, kind = _qtop(h)
+        if src < 0 or t >= horizon:
+            t = horizon
+            done = True
+        # -- integrate [t_last, t) with the state as it stands ------------------------------
+        if w.ctl[_NVAR] == 0 and t <= win_end:
+            # The common case: every served fraction constant, inside one window.
+            if est != ST_FULL:
+                dt = t - t_last
+                q = (1.0 - s) * dt
+                lost += q
+                win_lost += q
+                if est == ST_ZERO:
+                    t_down += dt
+                stage = _stage(m, w, t_last)
+                loss[o_cause, stage] += q
+            else:
+                t_full += t - t_last
+        else:
+            a0 = t_last
+            while True:
+                b0 = min(t, win_end)
+                if b0 > a0:
+                    ent = _integrate_varying(m, w, a0, b0) if w.ctl[_NVAR] > 0 else 0.0
+                    piece = b0 - a0
+                    if est == ST_FULL:
+                        t_full += piece
+                    else:
+                        q = piece - ent if w.svc_var[entry] else (1.0 - s) * piece
+                        lost += q
+                        win_lost += q
+                        if est == ST_ZERO:
+                            t_down += piece
+                        if stage < 0:
+                            stage = _stage(m, w, a0)
+                        loss[o_cause, stage] += q
+                if t <= win_end:
+                    break
+                a = _close_window(out, r, k_win, win_lost, win_end - win_start, keep_w)
+                if a < threshold:
+                    breaches += 1
+                worst = min(worst, a)
+                k_win += 1
+                a0 = win_end
+                win_start = win_end
+                win_end = horizon if k_win >= n_windows - 1 else (k_win + 1) * window
+                win_lost = 0.0
+        t_last = t
+        if done:
+            a = _close_window(out, r, k_win, win_lost, horizon - win_start, keep_w)
+            if a < threshold:
+                breaches += 1
+            worst = min(worst, a)
+            break
+        # -- the event ----------------------------------------------------------------------
+        n_events += 1
+        if kind == KIND_INST:
+            evc = m.src_cause[src]
+            _instance_event(m, w, src, t)
+        elif kind == KIND_ZONE:
+            evc = m.src_cause[src]
+            _zone_event(m, w, src - m.n_instances, t)
+        elif kind == KIND_TIMER:
+            evc = -1
+            _qpop(h, src)
+            _timer_event(m, w, src - m.n_instances - m.n_zones, t)
+        else:
+            evc = -1
+            _qpop(h, src)
+            _aux_event(m, w, src, t)
+    if in_outage:  # truncated by the horizon
+        n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause,
+                                        seed, stream)
+    _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, n_events, breaches, worst)
+
+
+#: _run_replica, called by symbol from the prange body, linked into simulate_replicas only.
+_run_replica_unlinked, _link_run_replica = unlinked_call(_run_replica, 10)
+
+
+@njit(inline="always", cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_windows, threshold):
+    """Replicas ``b * BLOCK ..`` (at most ``BLOCK``) of model ``mr`` into output ``outr`` (references,
+    :func:`._refs.ref`), with one scratch allocated for the block.
+
+    Inlined by numba into the ``prange`` body: a library of its own would be one more copy of the
+    whole kernel for LLVM to optimise and compile."""
+    w = _new_work(mr)
+    wr = ref(w)
+    lo = b * BLOCK
+    hi = min(lo + BLOCK, n_replicas)
+    for r in range(lo, hi):
+        stream = np.uint64(first_replica) + np.uint64(r)
+        _run_replica_unlinked(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold)
+    return w.ctl[0]  # w (the scratch's arrays) stays alive until here
+
+
+@njit_parallel(no_cfunc_wrapper=True)
+def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_windows, threshold, out):
+    """Run replicas ``first_replica .. first_replica + n_replicas - 1`` of ``m``.
+
+    Parameters
+    ----------
+    m : CompiledModel
+        From :func:`hasim.compile.compile_scenario`.
+    seed : uint64
+        The scenario seed.
+    first_replica : int64
+        Global index of the first replica (its random stream number).
+    n_replicas : int64
+        Number of replicas; row ``r`` of ``out`` receives replica ``first_replica + r``.
+    horizon, window : float64
+        Hours simulated per replica; SLO window length in hours.
+    n_windows : int64
+        Windows per replica: ``ceil(horizon / window)`` (the last may be partial).
+    threshold : float64
+        A window whose availability is below this counts as a breach.
+    out : KernelOut
+        Output arrays with at least ``n_replicas`` rows (see :func:`new_output`).
+    """
+    # References, not the tuples: numba's prange would pass every array of a tuple its body uses to
+    # the parallel gufunc as one argument (~96 of them).  They point into this frame, which lives
+    # until every block is done.
+    mr = ref(m)
+    outr = ref(out)
+    n_blocks = (n_replicas + BLOCK - 1) // BLOCK
+    for b in prange(n_blocks):
+        _run_block(mr, outr, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold)
+    # After the loop, so after the gufunc's libraries: LLVM's linker copies a linkonce_odr function
+    # only if the module it is linked into already refers to it.
+    _link_run_replica()

@@ -1,0 +1,149 @@
+"""Instances and shards: availability, clock speeds, roles and what a shard's own instances
+serve, plus the draws of a component's durations (the helpers every mechanism uses).
+
+Clocks
+------
+An instance's pending event runs at a *speed*: 1 normally, 0 while a zone of
+its chain is down (suspended: the remaining time is stored), ``warm_factor``
+or 0 for the remaining life of an idle warm or cold standby (accelerated
+life).  Invariant: an instance has a pending event iff its speed is > 0, and
+``inst_rem`` holds its remaining nominal time iff the speed is 0.
+"""
+
+from __future__ import annotations
+
+from ._codes import _LO, ACTIVE, DETECT, ELECT, FAILED, KIND_INST, PROMOTE, REGAINED, STANDBY, UP, WAIT_REQ
+from ._jit import fast, inline
+from ._queue import _qremove, _qschedule, _qtime
+from ._rng import EXPONENTIAL, exponential, sample
+
+
+@inline
+def _draw(m, w, row, c):
+    """One draw from distribution ``row`` of ``m.dist`` on component ``c``'s stream (exponential
+    inlined: the hot path)."""
+    code = m.dist_code[row]
+    if code == EXPONENTIAL:
+        return exponential(w.rng[c], m.dist[row, 1])
+    return sample(w.rng[c], code, m.dist[row, 1], m.dist[row, 2], m.dist[row, 3], m.samples)
+
+
+@inline
+def _mark_dirty(m, w, v):
+    w.svc_dirty[v] = 1
+    if v < w.ctl[_LO]:
+        w.ctl[_LO] = v
+
+
+@inline
+def _in_failover(state):
+    return (state == DETECT or state == WAIT_REQ or state == PROMOTE or state == FAILED or state == ELECT
+            or state == REGAINED)
+
+
+@inline
+def _set_state(m, w, sh, new):
+    old = w.sh_state[sh]
+    if old == new:
+        return
+    v = m.sh_svc[sh]
+    if old == WAIT_REQ or old == REGAINED:
+        w.svc_nwait[v] -= 1
+    if new == WAIT_REQ or new == REGAINED:
+        w.svc_nwait[v] += 1
+    w.sh_state[sh] = new
+
+
+@inline
+def _timer_id(m, sh):
+    return m.n_instances + m.n_zones + sh
+
+
+@inline
+def _aux_base(m):
+    """Source id of the first auxiliary timer."""
+    return m.n_instances + m.n_zones + m.n_shards
+
+
+@inline
+def _available(m, w, i):
+    z = m.inst_zone[i]
+    return w.inst_up[i] != 0 and (z < 0 or w.zone_down[z] == 0)
+
+
+@fast
+def _lowest_available(m, w, sh):
+    for i in range(m.sh_inst_ptr[sh], m.sh_inst_ptr[sh + 1]):
+        if _available(m, w, i):
+            return i
+    return -1
+
+
+@fast
+def _set_speed(m, w, i, new, now):
+    """Change the clock speed of instance ``i`` (see "Clocks" in the module docstring)."""
+    old = w.inst_speed[i]
+    if old == new:
+        return
+    if old > 0.0:
+        w.inst_rem[i] = (_qtime(w.heap, i) - now) * old
+    if new > 0.0:
+        _qschedule(w.heap, i, now + w.inst_rem[i] / new, KIND_INST)
+    else:
+        _qremove(w.heap, i)
+    w.inst_speed[i] = new
+
+
+@inline
+def _life_speed(m, w, i):
+    """Speed of the life clock of an up, available instance (idle standbys run slower)."""
+    sh = m.inst_shard[i]
+    idle = m.svc_idle[m.sh_svc[sh]]
+    if idle == 1.0 or w.sh_active[sh] == i:
+        return 1.0
+    return idle
+
+
+@fast
+def _make_active(m, w, sh, j, now):
+    w.sh_active[sh] = j
+    if m.svc_idle[m.sh_svc[sh]] != 1.0:
+        _set_speed(m, w, j, 1.0, now)
+
+
+@inline
+def _pool_share(h, k):
+    """What an active pool serves with ``h`` instances carrying requests: ``min(1, h / k)``."""
+    return 1.0 if h >= k else h / k
+
+
+@inline
+def _set_own(m, w, sh, own):
+    """Store what shard ``sh``'s own instances serve; mark its service dirty if it changed."""
+    if own != w.sh_own[sh]:
+        w.sh_own[sh] = own
+        _mark_dirty(m, w, m.sh_svc[sh])
+
+
+@inline
+def _update_own(m, w, sh):
+    """Recompute what shard ``sh``'s own instances serve (see :func:`_set_own`)."""
+    v = m.sh_svc[sh]
+    mode = m.svc_mode[v]
+    if mode == ACTIVE:
+        k = m.svc_k[v]
+        if m.svc_hc_on[v]:
+            # Only healthy routed instances carry requests; without retry a failed instance
+            # still routed takes its share 1 / (routed instances) and fails it.
+            h = w.sh_ru[sh]
+            if m.svc_hc_loss[v]:
+                own = h / max(h + w.sh_rd[sh], k)
+            else:
+                own = _pool_share(h, k)
+        else:
+            own = _pool_share(w.sh_h[sh], k)
+    elif mode == STANDBY:
+        own = 1.0 if w.sh_state[sh] == UP else 0.0
+    else:
+        own = 1.0 if (w.sh_state[sh] == UP and w.sh_h[sh] >= m.svc_k[v]) else 0.0
+    _set_own(m, w, sh, own)

@@ -1,0 +1,88 @@
+"""The scratch state of one replica (:class:`Work`): allocated once per parallel block, reset per
+replica by :func:`hasim.sim.kernel._loop._reset`.  Arrays are indexed by instance (N), zone (Z),
+shard (H), service (S), router target slot (T), cache (C) and auxiliary timer (A) of the model.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._jit import njit
+from ._queue import Queue, _queue_new
+
+__all__ = ["Work"]
+
+
+class Work(NamedTuple):
+    """Scratch state of one replica (allocated once per block, reset per replica)."""
+
+    heap: Queue
+    rng: np.ndarray         # uint64[E, 4]: the random stream of every component (event source)
+    seedbuf: np.ndarray     # uint64[4]: the replica's stream, from which the components' are seeded
+    inst_up: np.ndarray     # uint8[N]
+    inst_speed: np.ndarray  # float64[N]
+    inst_rem: np.ndarray    # float64[N]
+    inst_routed: np.ndarray  # uint8[N]: in the load balancer's rotation
+    zone_up: np.ndarray     # uint8[Z]
+    zone_down: np.ndarray   # int64[Z]: down zones in the chain of each zone
+    sh_h: np.ndarray        # int64[H]: available instances
+    sh_ru: np.ndarray       # int64[H]: available and routed (health-checked pools)
+    sh_rd: np.ndarray       # int64[H]: unavailable but still routed
+    sh_state: np.ndarray    # int64[H]
+    sh_active: np.ndarray   # int64[H]: active instance / leader, -1 if none
+    sh_own: np.ndarray      # float64[H]
+    svc_s: np.ndarray       # float64[S]: served fraction (varying services: at the last event)
+    svc_st: np.ndarray      # int64[S]: status
+    svc_var: np.ndarray     # uint8[S]: varies between events
+    svc_deg: np.ndarray     # int64[S]: polynomial degree in time while varying
+    svc_own: np.ndarray     # float64[S]: mean over shards of the shards' own fractions
+    svc_ep: np.ndarray      # int64[S]: root cause of the current episode (status not FULL)
+    svc_dirty: np.ndarray   # uint8[S]
+    svc_nwait: np.ndarray   # int64[S]: shards in WAIT_REQ
+    svc_acc: np.ndarray     # float64[S]: integral of s up to svc_t
+    svc_t: np.ndarray       # float64[S]
+    rt_t0: np.ndarray       # float64[S]: routers: time of the current DNS answer
+    rt_mixing: np.ndarray   # uint8[S]: routers: clients still partly on the previous mixture
+    rt_endk: np.ndarray     # int64[S]: routers: ramp ends already passed
+    tg_seen: np.ndarray     # uint8[T]: the router sees the target up
+    tg_ans: np.ndarray      # float64[T]: raw weight in the DNS answer (0: not in it)
+    tg_mix: np.ndarray      # float64[T]: normalised mixture when the answer changed
+    tg_des: np.ndarray      # float64[T]: scratch: the answer the router wants
+    cache_st: np.ndarray    # int64[C]
+    pr_phase: np.ndarray    # float64[A]: health probes: first probe time
+    pr_run0: np.ndarray     # int64[A]: first probe of the current run of disagreeing probes
+    pr_end: np.ndarray      # int64[A]: the probe that ends a run interrupted without a flip (-1: none)
+    var: np.ndarray         # int64[S]: the varying services, topological order
+    q_acc: np.ndarray       # float64[S]: quadrature accumulator
+    buf: np.ndarray         # int64[N]: instances touched by a zone event
+    ctl: np.ndarray         # int64[5]: see _LO ...
+
+
+@njit
+def _new_work(m):
+    S, H, N, T = m.n_services, m.n_shards, m.n_instances, len(m.svc_tgt)
+    A = max(m.n_sources - (m.n_instances + m.n_zones + m.n_shards), 0)
+    return Work(
+        _queue_new(max(m.n_sources, 1), m.scan_queue),
+        np.zeros((max(m.n_sources, 1), 4), dtype=np.uint64),
+        np.zeros(4, dtype=np.uint64),
+        np.zeros(N, dtype=np.uint8), np.zeros(N, dtype=np.float64), np.zeros(N, dtype=np.float64),
+        np.zeros(N, dtype=np.uint8),
+        np.zeros(m.n_zones, dtype=np.uint8), np.zeros(m.n_zones, dtype=np.int64),
+        np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.int64),
+        np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float64),
+        np.zeros(S, dtype=np.float64), np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.uint8),
+        np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64), np.zeros(S, dtype=np.int64),
+        np.zeros(S, dtype=np.uint8), np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64),
+        np.zeros(S, dtype=np.float64),
+        np.zeros(S, dtype=np.float64), np.zeros(S, dtype=np.uint8), np.zeros(S, dtype=np.int64),
+        np.zeros(T, dtype=np.uint8), np.zeros(T, dtype=np.float64), np.zeros(T, dtype=np.float64),
+        np.zeros(T, dtype=np.float64),
+        np.zeros(len(m.cache_owner), dtype=np.int64),
+        np.zeros(A, dtype=np.float64), np.zeros(A, dtype=np.int64), np.zeros(A, dtype=np.int64),
+        np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64),
+        np.zeros(max(N, 1), dtype=np.int64),
+        np.zeros(5, dtype=np.int64),
+    )
