@@ -1,0 +1,1 @@
+"""What a simulation measured: estimates with honest 95 % intervals, verdicts, tables."""
