@@ -9,6 +9,16 @@ SCENARIOS = ROOT / "scenarios"
 SCENARIO_FILES = sorted(p for p in SCENARIOS.iterdir() if p.suffix in (".yaml", ".yml", ".toml"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``study`` run only when ``-m`` names them: they take minutes, not CI seconds."""
+    if "study" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="a full statistical study: run with -m study")
+    for item in items:
+        if "study" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def scenarios_dir() -> Path:
     return SCENARIOS

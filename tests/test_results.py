@@ -32,16 +32,28 @@ def res():
 
 def test_summary_shape_and_confidence_intervals(res):
     s = res.summary
-    assert list(s.columns) == ["metric", "mean", "ci_low", "ci_high", "std", "note"]
+    assert list(s.columns) == ["metric", "mean", "ci_low", "ci_high", "std", "outages", "one_sided", "note"]
     assert {"request_availability", "time_availability", "downtime_minutes_per_year", "outages_per_year",
             "p_window_breach", "breach_windows_per_year", "mean_outage_minutes", "longest_outage_minutes",
             "degraded_fraction", "down_fraction"} <= set(s.metric)
     row = s.set_index("metric").loc["request_availability"]
     x = res.out.ra
-    half = Z95 * x.std(ddof=1) / math.sqrt(x.size)
+    # The Fay-Feuer gamma interval of the total loss (hasim.results.intervals), written out again here.
+    from scipy import stats
+
+    u, k, n = 1.0 - x, res.total_outages, x.size
+    total = u.sum()
+    var = max(n * u.var(ddof=1), 2 * total ** 2 / k)
+    w = total / k
+    lo = stats.gamma.ppf(0.025, total ** 2 / var, scale=var / total) / n
+    hi = stats.gamma.ppf(0.975, (total + w) ** 2 / (var + w * w), scale=(var + w * w) / (total + w)) / n
     assert row["mean"] == pytest.approx(x.mean(), abs=0, rel=1e-15)
-    assert row["ci_low"] == pytest.approx(x.mean() - half, rel=1e-12)
-    assert row["ci_high"] == pytest.approx(x.mean() + half, rel=1e-12)
+    assert row["ci_low"] == pytest.approx(1.0 - hi, rel=1e-12)
+    assert row["ci_high"] == pytest.approx(1.0 - lo, rel=1e-12)
+    assert row["outages"] == k > 100 and not row["one_sided"]
+    # With this many outages it is close to the normal interval it replaced.
+    half = Z95 * x.std(ddof=1) / math.sqrt(x.size)
+    assert (row["ci_high"] - row["ci_low"]) / 2 == pytest.approx(half, rel=0.1)
     assert row["std"] == pytest.approx(x.std(ddof=1), rel=1e-12)
     dm = s.set_index("metric").loc["downtime_minutes_per_year"]
     assert dm["mean"] == pytest.approx((1 - x.mean()) * 525600, rel=1e-9)

@@ -8,6 +8,7 @@ from hasim.text import interval_digits, minutes, nines_text, percent
 from hasim.text import plural as _plural
 from hasim.text import rate as _rate
 from hasim.units import format_duration  # noqa: F401 - the CLI's number formats, one import away (tests)
+from hasim.results.estimate import MIN_OUTAGES
 
 
 def table(rows: list[list[str]], header: list[str], indent: str = "  ") -> str:
@@ -33,9 +34,14 @@ def table(rows: list[list[str]], header: list[str], indent: str = "  ") -> str:
     return "\n".join([fmt(header), indent + "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
 
 
-def _interval(metric: dict, fmt) -> str:
-    """``[lo, hi]`` of a metric's 95 % CI, or a plain word when it has no width (nothing varied)."""
+def _interval(metric: dict, fmt, higher_is_better: bool = False) -> str:
+    """``[lo, hi]`` of a metric's 95 % CI; for an estimate that saw no outage the one-sided bound
+    (``>= lo`` for an availability, ``<= hi`` for a loss), which is all such a run can claim."""
     lo, hi = metric["ci95"]
+    if metric.get("one_sided"):
+        if higher_is_better:
+            return "(no bound)" if lo is None else f"(>= {fmt(lo)}, one-sided 95 %)"
+        return "(no bound)" if hi is None else f"(<= {fmt(hi)}, one-sided 95 %)"
     if lo is None or hi is None:
         return "(no interval)"
     if lo == hi:
@@ -113,7 +119,8 @@ def precision_sentence(info: dict, replicas: int) -> str:
         return (f"{head}: NOT reached, stopped at the --max-replicas cap of {info.get('max_replicas')} "
                 f"(CI half-width {achieved} of the unavailability)")
     if info.get("stop_reason") == "zero_unavailability":
-        return f"{head}: undefined, no downtime in {replicas} replicas (stopped after the first batch)"
+        return (f"{head}: NOT reached, no downtime in {replicas} replicas (the --max-replicas cap): "
+                "the unavailability is only bounded above")
     return f"{head}: NOT reached ({info.get('stop_reason')}, {replicas} replicas, half-width {achieved})"
 
 
@@ -142,11 +149,11 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
              f"{_on(where)}, {run_time(r)} ({r.events / 1e6:.3g} M events)", ""]
     seen = r.total_outages
     if seen == 0:
-        # Every replica is at 100 %: the interval would have zero width and look certain. It is not.
-        lines.append(f"  request availability  {percent(ra['mean'])}  no outage observed in "
-                     f"{_plural(r.n_replicas, 'replica')} x {years:g} y (no interval, no nines)")
-        lines.append(f"  time availability     {percent(ta['mean'])}")
-        lines.append(f"  downtime              {minutes(down['mean'])}/year")
+        # Every replica is at 100 %: a point would look certain. All the run shows is a bound.
+        lines.append(f"  request availability  no outage observed in {_plural(r.n_replicas, 'replica')} x "
+                     f"{years:g} y: {_interval(ra, percent, True)}")
+        lines.append(f"  time availability     {_interval(ta, percent, True)}")
+        lines.append(f"  downtime              {_interval(down, lambda x: minutes(max(x, 0)))} per year")
     else:
         for label, m, tail in (("request availability", ra, f"  {nines_text(ra['mean'])}"),
                                ("time availability   ", ta, "")):
@@ -155,6 +162,9 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
                          f"{tail}")
         lines.append(f"  downtime              {minutes(down['mean'])}/year  "
                      f"{_interval(down, lambda x: minutes(max(x, 0)))}")
+        if seen < MIN_OUTAGES:
+            lines.append(f"  {'':<20}  these intervals rest on {_plural(seen, 'outage')} (fewer than "
+                         f"{MIN_OUTAGES}): read them as indicative")
     if r.slo is not None:
         v = r.slo_verdict()
         words, advice = verdict_text(v, r.n_replicas, years)
@@ -165,7 +175,7 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
     per_year = r.metric("breach_windows_per_year")
     fraction = lambda x: f"{100 * x:.2f} %"  # noqa: E731
     lines.append(f"  P(a {r.window:g} h window misses {r.slo_used:g} %)  {fraction(breach['mean'])}  "
-                 + (f"{_interval(breach, fraction)}   " if seen else "")
+                 + f"{_interval(breach, fraction)}   "
                  + f"{_rate(per_year['mean'])} breach windows/year")
     outages = r.metric("outages_per_year")
     lines.append(f"  outages               {_rate(outages['mean'])}/year"
@@ -177,7 +187,9 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
     if quiet:
         return "\n".join(lines)
     lines.append("")
-    lines.append(table([[f"{t['tier']:g} %", minutes(t["allowed_minutes_per_year"]), minutes(down["mean"]),
+    this = (f"<= {minutes(down['ci95'][1])}" if down.get("one_sided") and down["ci95"][1] is not None
+            else minutes(down["mean"]))
+    lines.append(table([[f"{t['tier']:g} %", minutes(t["allowed_minutes_per_year"]), this,
                          t["verdict"].replace("-", " ")] for t in r.tiers],
                        ["SLA tier", "allowed/year", "this design", "verdict"]))
     stages = getattr(r, "stages", None)

@@ -67,7 +67,38 @@ def verdict(results, slo: float | None = None) -> dict:
 
 def _metric_row(results, name: str) -> dict:
     m = results.metric(name)
-    return {"mean": m["mean"], "lo": m["ci95"][0], "hi": m["ci95"][1]}
+    return {"mean": m["mean"], "lo": m["ci95"][0], "hi": m["ci95"][1], "one_sided": bool(m.get("one_sided"))}
+
+
+def evidence(results) -> dict:
+    """How much the run's intervals rest on: ``{"outages", "few", "none", "text"}``; ``text`` is the
+    warning the report shows when fewer than :data:`~hasim.results.estimate.MIN_OUTAGES` outages
+    were seen (None otherwise)."""
+    from hasim.results.estimate import MIN_OUTAGES
+
+    k = int(getattr(results, "total_outages", MIN_OUTAGES))
+    if k >= MIN_OUTAGES:
+        return {"outages": k, "few": False, "none": False, "text": None}
+    if k == 0:
+        text = ("No outage was observed. The intervals below are one-sided 95 % bounds (no more downtime "
+                "than the rule of three allows: fewer than 3 outages over all the replica-years, each costing "
+                "what the exact solver, or else the longest mean repair, says an outage costs); "
+                "they say how good the design might be, not how good it is.")
+    else:
+        text = (f"These estimates rest on only {k} outage{'s' if k != 1 else ''} (fewer than {MIN_OUTAGES}): "
+                "with so few, no interval can promise 95 % (the coverage study finds about 87-90 % with 2-5 "
+                "outages expected), and misses are optimistic. Read them as indicative; run more replicas.")
+    return {"outages": k, "few": True, "none": k == 0, "text": text}
+
+
+def _ci_text(m: dict, fmt_range, fmt_one, higher_is_better: bool) -> str:
+    """The interval of a metric row, or its one-sided bound when no outage was seen."""
+    if m.get("one_sided"):
+        bound = m["lo"] if higher_is_better else m["hi"]
+        if bound is None or not math.isfinite(bound):
+            return "no bound (no outage seen)"
+        return f"{'≥' if higher_is_better else '≤'} {fmt_one(bound)} (one-sided)"
+    return fmt_range(m["lo"], m["hi"])
 
 
 def _verdict_context(results, scenario, analysis) -> dict:
@@ -76,18 +107,21 @@ def _verdict_context(results, scenario, analysis) -> dict:
     v = verdict(results)
     slo = results.slo
     allowed_year = (1 - slo / 100) * _MINUTES_PER_YEAR if slo is not None else None
+    mins_range = lambda lo, hi: f"{_mins(lo)} – {_mins(hi)}"  # noqa: E731
+    month = {**down, **{k: None if down[k] is None else down[k] / 12 for k in ("lo", "hi")}}
     ctx = {
         **v,
         "slo": slo,
-        "request": {"value": _pct(ra["mean"]), "ci": _pct_range(ra["lo"], ra["hi"]),
+        "evidence": evidence(results),
+        "request": {"value": _pct(ra["mean"]), "ci": _ci_text(ra, _pct_range, _pct, True),
                     "nines": _nines(ra["mean"]), "nines_text": _nines_text(ra["mean"])},
-        "time": {"value": _pct(ta["mean"]), "ci": _pct_range(ta["lo"], ta["hi"]),
+        "time": {"value": _pct(ta["mean"]), "ci": _ci_text(ta, _pct_range, _pct, True),
                  "nines": _nines(ta["mean"]), "nines_text": _nines_text(ta["mean"]),
                  "down_year": _mins((1 - ta["mean"]) * _MINUTES_PER_YEAR)},
         "down_year": _mins(down["mean"]),
-        "down_year_ci": f"{_mins(down['lo'])} – {_mins(down['hi'])}",
+        "down_year_ci": _ci_text(down, mins_range, _mins, False),
         "down_month": _mins(down["mean"] / 12),
-        "down_month_ci": f"{_mins(down['lo'] / 12)} – {_mins(down['hi'] / 12)}",
+        "down_month_ci": _ci_text(month, mins_range, _mins, False),
         "allowed_year": _mins(allowed_year) if allowed_year is not None else None,
         "allowed_month": _mins(allowed_year / 12) if allowed_year is not None else None,
         "margin": None,

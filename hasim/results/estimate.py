@@ -1,9 +1,12 @@
 """Estimates with honest 95 % intervals, and the one rule that turns them into an SLO verdict.
 
-Every estimate is a mean over independent replicas; its 95 % confidence interval is
-``mean +- 1.96 * std / sqrt(n)`` with ``std`` the sample standard deviation (ddof=1) of the
-per-replica values (:func:`half_width`, the one place that says so).  Ratios (mean outage
-duration) use the delta method.  :func:`slo_verdict` decides met / not met / too close /
+Every estimate is a mean over independent replicas.  Losses made of rare outages
+(unavailability, downtime, a cause's minutes) get the compound-Poisson gamma interval of
+:func:`hasim.results.intervals.loss_interval`, counts the Poisson one, proportions Wilson's (see that
+module for why: the normal interval covers 27 % of the time at 20 replicas of a 1-of-2 pool).
+With no outage at all an estimate is a one-sided 95 % upper bound on the loss, never a point.
+:func:`half_width` (normal, on the spread of the replicas) remains for paired differences and
+the precision of sensitivity runs.  :func:`slo_verdict` decides met / not met / too close /
 insufficient evidence for every command and the report.
 """
 
@@ -25,8 +28,9 @@ Z95 = 1.96
 _MINUTES_PER_YEAR = HOURS_PER_YEAR * 60.0
 
 
-#: Outages a run must have seen before its 95 % interval may decide an SLO (see :func:`slo_verdict`).
-MIN_OUTAGES = 3
+#: Outages a run must have seen before its 95 % interval may decide an SLO (see :func:`slo_verdict`),
+#: a precision run may stop, and the report stops warning that an estimate rests on few outages.
+MIN_OUTAGES = 10
 #: Measures that are fractions: their interval is clipped to [0, 1].
 _FRACTIONS = frozenset({"request_availability", "time_availability", "degraded_fraction", "down_fraction",
                         "p_window_breach"})
@@ -38,26 +42,10 @@ _LEGACY_VERDICT = {"met": "met", "not-met": "missed", "too-close": "uncertain",
 def half_width(values) -> float:
     """The 95 % half-width of the mean of independent per-replica ``values``:
     ``Z95 * std(ddof=1) / sqrt(n)``; NaN with fewer than two values (one replica says nothing
-    about the spread).  Every interval hasim prints comes from here (issue 13 replaces the rule)."""
+    about the spread).  Used for paired differences, where the losses of both runs cancel; the
+    estimates of a run use :mod:`hasim.results.intervals`."""
     x = np.asarray(values, dtype=np.float64)
     return float(Z95 * x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
-
-
-def _estimate(values: np.ndarray, fraction: bool = False) -> tuple[float, float, float, float]:
-    """(mean, ci_low, ci_high, std) of per-replica values: a normal 95 % interval, whose lower end
-    is clipped at 0 for measures that cannot be negative (a rare cause seen in a few replicas), and
-    whose upper end is clipped at 1 for a ``fraction`` (an availability cannot exceed 100 %)."""
-    x = np.asarray(values, dtype=np.float64)
-    n = x.size
-    mean = float(x.mean()) if n else math.nan
-    std = float(x.std(ddof=1)) if n > 1 else 0.0
-    half = half_width(x)
-    low, high = mean - half, mean + half
-    if n and low < 0.0 <= float(x.min()):
-        low = 0.0
-    if n and fraction and high > 1.0 >= float(x.max()):
-        high = 1.0
-    return mean, low, high, std
 
 
 def slo_verdict(slo: float | None, mean: float | None, ci95, outages: int | None = None,
@@ -104,15 +92,13 @@ def slo_verdict(slo: float | None, mean: float | None, ci95, outages: int | None
 
     Notes
     -----
-    Why 3 outages: with none, every replica has availability 1, the sample
-    spread is 0 and the normal interval is the single point 100 %; yet zero
-    events over an exposure E only bound the outage rate below about 3 / E
-    at 95 % (the "rule of three"), so the data cannot tell a rare outage
-    from no outage.  With 1 or 2 outages the spread comes from one or two
-    non-zero replicas and the interval's far end undershoots the exact
-    Poisson bound on the count badly (one outage: 2.96 against 4.74; two:
-    4.77 against 6.30); from 3 on (6.39 against 7.75) it is the usual
-    normal approximation, whose remaining optimism is issue #13's to fix.
+    Why 10 outages: with none, the interval is a one-sided bound built on an
+    assumed loss per outage; with a few, it covers the truth less than 95 %
+    of the time however it is built, because the loss of each outage is
+    unknown as well as their number (benchmarks/coverage.py: about 88 % with
+    4 outages expected, 94-95 % from about 10).  The misses are optimistic
+    (the interval sits above the truth), so a "met" from few outages would
+    err towards the design.
     """
     if slo is None:
         return {"slo": None, "status": "no-slo", "verdict": None, "met": None, "mean": mean,
@@ -202,7 +188,11 @@ def replicas_needed(scenario, slo: float, horizon: float, *, min_outages: int = 
 
 
 def _ratio_estimate(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
-    """sum(x) / sum(y) with a delta-method interval; NaN when sum(y) == 0."""
+    """sum(x) / sum(y) with a delta-method interval and a Student-t quantile on ``sum(y) - 1``
+    degrees of freedom (the outages averaged over); NaN when sum(y) == 0, and NaN ends with a
+    single outage (one duration has no spread)."""
+    from hasim.results.intervals import _stats
+
     n = x.size
     ybar = float(y.mean()) if n else 0.0
     if ybar == 0:
@@ -210,5 +200,40 @@ def _ratio_estimate(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, 
     ratio = float(x.mean()) / ybar
     influence = (x - ratio * y) / ybar
     std = float(influence.std(ddof=1)) if n > 1 else 0.0
-    half = Z95 * std / math.sqrt(n)
-    return ratio, ratio - half, ratio + half, std
+    dof = min(n, float(y.sum())) - 1
+    if dof < 1:
+        return ratio, math.nan, math.nan, std
+    half = float(_stats().t.ppf(0.975, dof)) * std / math.sqrt(n)
+    return ratio, max(0.0, ratio - half), ratio + half, std
+
+
+def loss_per_outage(scenario) -> dict:
+    """What one outage of the entry is expected to cost, for the bound of a run that saw none.
+
+    From the exact solver (:func:`hasim.analyze`) where it solves the design: its request and time
+    unavailability over its rate of outages (structural and first-order delay terms).  Otherwise the
+    longest mean repair time of any service or zone, a loss per outage that no outage of
+    exponential-like repairs exceeds on average.
+
+    Returns
+    -------
+    dict
+        ``request_hours`` and ``time_hours`` (float) and ``source`` (a phrase for the notes).
+    """
+    from hasim.analytic.analysis import analyze
+    from hasim.analytic.exact import _default_params, _frequency
+
+    try:
+        a = analyze(scenario, cut_sets=False)
+        rate = _frequency(scenario, scenario.entry, _default_params(scenario), "not-full")
+        rate += sum(t.events_per_year for t in a.delay_terms) / HOURS_PER_YEAR
+        hours = ((1.0 - a.request_availability) / rate, (1.0 - a.time_availability) / rate) if rate > 0 else (0, 0)
+        # Beyond about 15 nines 1 - A is lost to rounding: the solver cannot size an outage then.
+        if all(h > 0 and math.isfinite(h) for h in hours):
+            return {"request_hours": hours[0], "time_hours": hours[1], "source": "the exact solver"}
+    except (ValueError, NotImplementedError, ZeroDivisionError, ArithmeticError):
+        pass
+    laws = [s.repair for s in scenario.services.values() if getattr(s, "repair", None) is not None]
+    laws += [z.repair for z in scenario.zones.values() if getattr(z, "repair", None) is not None]
+    hours = max((float(law.mean_hours) for law in laws), default=math.nan)
+    return {"request_hours": hours, "time_hours": hours, "source": "the longest mean repair time"}

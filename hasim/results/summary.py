@@ -1,9 +1,11 @@
 """Results of a simulation: DataFrames with 95 % confidence intervals, JSON and HTML.
 
 Every estimate is a mean over independent replicas; its 95 % confidence
-interval is ``mean +- 1.96 * std / sqrt(n)`` with ``std`` the sample standard
-deviation (ddof=1) of the per-replica values.  Ratios (mean outage duration)
-use the delta method.  Nothing is computed or printed in the constructor
+interval is built for what the measure is made of (:mod:`hasim.results.intervals`):
+losses of rare outages get a compound-Poisson gamma interval, counts a Poisson
+one, window breaches Wilson's, the mean outage duration a delta-method
+interval.  With no outage a loss is a one-sided 95 % upper bound (``one_sided``),
+and every row says how many outages it rests on.  Nothing is computed or printed in the constructor
 beyond keeping the arrays; the DataFrames are built on first access (pandas is
 imported then, so ``to_json`` alone does not pay for it).
 """
@@ -21,8 +23,9 @@ import numpy as np
 from hasim.analytic.exact import TIERS, nines
 from hasim.units import HOURS_PER_YEAR
 from hasim.model.structure import roles
-from hasim.results.estimate import (_FRACTIONS, _round_up, replicas_needed, DEFAULT_SLO, Z95, _estimate,
-                                    _ratio_estimate, slo_verdict)
+from hasim.results.estimate import (MIN_OUTAGES, _round_up, replicas_needed, DEFAULT_SLO, _ratio_estimate,
+                                    loss_per_outage, slo_verdict)
+from hasim.results.intervals import count_interval, loss_interval, proportion_interval
 
 __all__ = ["Results"]
 
@@ -34,7 +37,10 @@ class Results:
     Attributes
     ----------
     summary : DataFrame
-        ``metric, mean, ci_low, ci_high, std, note`` (one row per measure).
+        ``metric, mean, ci_low, ci_high, std, outages, one_sided, note`` (one
+        row per measure; ``outages``: the outages the estimate rests on;
+        ``one_sided``: no loss was seen and the interval is the observed value
+        and a 95 % one-sided bound).
     replicas : DataFrame
         One row per replica.
     windows : DataFrame
@@ -57,8 +63,8 @@ class Results:
     stop_reason : str
         Why the run stopped: ``"replicas"`` (a fixed count),
         ``"precision_reached"``, ``"max_replicas"`` (the cap was hit first)
-        or ``"zero_unavailability"`` (no replica lost anything: the relative
-        precision is undefined).
+        or ``"zero_unavailability"`` (the cap was reached without any replica
+        losing anything: the relative precision is undefined).
     relative_half_width : float or None
         The achieved 95 % half-width of the unavailability over its mean
         (None when the unavailability is 0 or with one replica).
@@ -119,12 +125,11 @@ class Results:
     @property
     def relative_half_width(self) -> float | None:
         """95 % half-width of ``1 - request availability`` over its mean (None if undefined)."""
-        u = 1.0 - np.asarray(self.out.ra, dtype=np.float64)
-        n = u.size
-        mean = float(u.mean()) if n else 0.0
-        if n < 2 or not mean > 0:
+        mean, lo, hi, one_sided = loss_interval(1.0 - np.asarray(self.out.ra, dtype=np.float64),
+                                                self.total_outages)
+        if self.n_replicas < 2 or one_sided or not mean > 0:
             return None
-        return Z95 * float(u.std(ddof=1)) / math.sqrt(n) / mean
+        return (hi - lo) / 2.0 / mean
 
     @property
     def _years(self) -> float:
@@ -146,39 +151,92 @@ class Results:
         }
 
     @cached_property
-    def _estimates(self) -> dict[str, tuple[float, float, float, float, str]]:
-        """metric -> (mean, ci_low, ci_high, std, note), in summary order."""
-        out = {}
-        notes = {
-            "request_availability": "mean served fraction of the entry",
-            "time_availability": "fraction of time fully up",
-            "downtime_minutes_per_year": "(1 - request availability) x 525600",
-            "longest_outage_minutes": "longest outage per replica",
-        }
+    def _per_outage(self) -> dict:
+        """:func:`loss_per_outage` of the scenario: only a run without outages needs it."""
+        return loss_per_outage(self.labels.scenario)
+
+    def _loss(self, values, events, per_event_hours: str | None, fraction: bool = False, scale: float = 1.0):
+        """(mean, lo, hi, std, events, one_sided) of a per-replica loss; ``fraction``: it is ``1 - x``
+        of an availability ``x``, whose interval is returned; ``scale`` converts hours of one outage
+        into the units of ``values`` for the zero-loss bound."""
+        x = np.asarray(values, dtype=np.float64)
+        loss = 1.0 - x if fraction else x
+        per_event = None
+        if per_event_hours is not None and not loss.any():
+            per_event = self._per_outage[per_event_hours] * scale
+        mean, lo, hi, one_sided = loss_interval(loss, events, per_event=per_event)
+        std = float(x.std(ddof=1)) if x.size > 1 else 0.0
+        k = events if events is not None else int(np.count_nonzero(loss))
+        if fraction:
+            mean, lo, hi = 1.0 - mean, 1.0 - hi, 1.0 - lo
+        return mean, lo, hi, std, k, one_sided
+
+    @cached_property
+    def _estimates(self) -> dict[str, tuple]:
+        """metric -> (mean, ci_low, ci_high, std, outages, one_sided, note), in summary order."""
+        o, years, h = self.out, self._years, self.horizon
+        k = self.total_outages
         window_note = (f"window availability < {self.slo_used:g} % (window {self.window:g} h"
                        + (", no slo given: 99.9 % assumed)" if self.slo is None else ")"))
-        notes["p_window_breach"] = window_note
-        notes["breach_windows_per_year"] = window_note
-        for metric, values in self._per_replica().items():
-            out[metric] = (*_estimate(values, fraction=metric in _FRACTIONS), notes.get(metric, ""))
-            if metric == "outages_per_year":
-                outage_hours = (1.0 - self.out.ta) * self.horizon
-                est = _ratio_estimate(outage_hours * 60.0, self.out.outages.astype(np.float64))
-                out["mean_outage_minutes"] = (*est, "total outage time / number of outages")
-        return out
+        ra = self._loss(o.ra, k, "request_hours", fraction=True, scale=1.0 / h)
+        ra_loss = (1.0 - ra[0], 1.0 - ra[2], 1.0 - ra[1])
+        per_year = lambda est: tuple(v / years for v in est[:3])  # noqa: E731
+
+        def counts(values):
+            mean, lo, hi, one_sided = count_interval(values)
+            return (*per_year((mean, lo, hi)), float(np.std(values / years, ddof=1)) if values.size > 1 else 0.0,
+                    int(np.asarray(values).sum()), one_sided)
+
+        out = {
+            "request_availability": (*ra, "mean served fraction of the entry"),
+            "time_availability": (*self._loss(o.ta, k, "time_hours", fraction=True, scale=1.0 / h),
+                                  "fraction of time fully up"),
+            "degraded_fraction": (*self._loss(o.degraded, None, "time_hours", scale=1.0 / h), ""),
+            "down_fraction": (*self._loss(o.down, None, "time_hours", scale=1.0 / h), ""),
+            "downtime_minutes_per_year": (*(v * _MINUTES_PER_YEAR for v in ra_loss),
+                                          float((1.0 - o.ra).std(ddof=1)) * _MINUTES_PER_YEAR if o.ra.size > 1
+                                          else 0.0, k, ra[5], "(1 - request availability) x 525600"),
+            "outages_per_year": (*counts(o.outages), ""),
+        }
+        outage_hours = (1.0 - o.ta) * h
+        out["mean_outage_minutes"] = (*_ratio_estimate(outage_hours * 60.0, o.outages.astype(np.float64)), k,
+                                      False, "total outage time / number of outages")
+        out["longest_outage_minutes"] = (*self._loss(o.longest * 60.0, None, "time_hours", scale=60.0),
+                                         "longest outage per replica")
+        p, lo, hi, one_sided = proportion_interval(o.breaches, self.n_windows)
+        std = float((o.breaches / self.n_windows).std(ddof=1)) if o.breaches.size > 1 else 0.0
+        out["p_window_breach"] = (p, lo, hi, std, int(o.breaches.sum()), one_sided, window_note)
+        out["breach_windows_per_year"] = (*counts(o.breaches), window_note)
+        # summary order as before: the fractions, downtime, outages, breaches
+        order = ["request_availability", "time_availability", "degraded_fraction", "down_fraction",
+                 "downtime_minutes_per_year", "outages_per_year", "mean_outage_minutes", "longest_outage_minutes",
+                 "p_window_breach", "breach_windows_per_year"]
+        return {m: out[m] for m in order}
 
     @cached_property
     def summary(self):
-        """DataFrame ``metric, mean, ci_low, ci_high, std, note``."""
+        """DataFrame ``metric, mean, ci_low, ci_high, std, outages, one_sided, note``."""
         import pandas as pd
 
         rows = [(metric, *values) for metric, values in self._estimates.items()]
-        return pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high", "std", "note"])
+        return pd.DataFrame(rows, columns=["metric", "mean", "ci_low", "ci_high", "std", "outages", "one_sided",
+                                           "note"])
 
     def metric(self, name: str) -> dict:
-        """``{"mean", "ci95": [lo, hi], "std"}`` of a summary metric."""
-        mean, lo, hi, std, _ = self._estimates[name]
-        return {"mean": _num(mean), "ci95": [_num(lo), _num(hi)], "std": _num(std)}
+        """``{"mean", "ci95": [lo, hi], "std", "outages", "one_sided"}`` of a summary metric.
+
+        ``outages`` is the number of events the estimate rests on (outages; breached windows for
+        the breach measures), ``one_sided`` True when none was seen and ``ci95`` is the observed
+        value and a one-sided 95 % bound (``[1 - bound, 1]`` for an availability).
+        """
+        mean, lo, hi, std, events, one_sided, _ = self._estimates[name]
+        return {"mean": _num(mean), "ci95": [_num(lo), _num(hi)], "std": _num(std), "outages": int(events),
+                "one_sided": bool(one_sided)}
+
+    @property
+    def few_outages(self) -> bool:
+        """The run's estimates rest on fewer than :data:`MIN_OUTAGES` outages: read them as bounds."""
+        return self.total_outages < MIN_OUTAGES
 
     @property
     def request_availability(self) -> float:
@@ -331,7 +389,8 @@ class Results:
             col = loss_min[:, c]
             if not col.any():
                 continue
-            mean, lo, hi, std = _estimate(col)
+            mean, lo, hi, _ = loss_interval(col)
+            std = float(col.std(ddof=1)) if col.size > 1 else 0.0
             rows.append((name, kind, mean, lo, hi, std, mean / total if total > 0 else math.nan))
         rows.sort(key=lambda r: -r[2])
         return rows
@@ -347,7 +406,10 @@ class Results:
         total = float(by_stage.sum(axis=1).mean()) if self.n_replicas else 0.0
         rows = []
         for g, stage in enumerate(STAGES):
-            mean, lo, hi, std = _estimate(by_stage[:, g])
+            col = by_stage[:, g]
+            # A stage that cost nothing has no outage of its own to size a bound with: NaN upper end.
+            mean, lo, hi, _ = loss_interval(col)
+            std = float(col.std(ddof=1)) if col.size > 1 else 0.0
             rows.append((stage, mean, lo, hi, std, mean / total if total > 0 else math.nan))
         return pd.DataFrame(rows, columns=["stage", "downtime_minutes_per_year", "ci_low", "ci_high", "std",
                                           "share"])
@@ -365,7 +427,8 @@ class Results:
         import pandas as pd
 
         role = roles(self.labels.scenario)
-        rows = [(name, role[name], *_estimate(self.out.svc_ra[:, v], fraction=True))
+        rows = [(name, role[name], *self._loss(self.out.svc_ra[:, v], None, "request_hours", fraction=True,
+                                               scale=1.0 / self.horizon)[:4])
                 for v, name in enumerate(self.labels.services)]
         return pd.DataFrame(rows, columns=["service", "role", "request_availability", "ci_low", "ci_high", "std"])
 
@@ -385,6 +448,10 @@ class Results:
             "slo": self.slo,
             "slo_verdict": None if self.slo is None else _json_verdict(self.slo_verdict()),
             "outages": self.total_outages,
+            "min_outages": MIN_OUTAGES,
+            # Every replica starts with every component new and up: the figures are those of the first
+            # horizon, which wear-in laws make better than the long run (issue 13, part 5).
+            "start": "new",
             "window_hours": self.window,
             "metrics": {name: self.metric(name) for name in (
                 "request_availability", "time_availability", "downtime_minutes_per_year",

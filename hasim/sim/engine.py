@@ -31,7 +31,8 @@ from hasim.sim.settings import MASK64 as _MASK64
 from hasim.sim.settings import keep_windows as _keep_windows
 from hasim.sim.settings import n_windows
 from hasim.model.scenario import Scenario
-from hasim.results.estimate import DEFAULT_SLO, half_width
+from hasim.results.estimate import DEFAULT_SLO, MIN_OUTAGES
+from hasim.results.intervals import loss_interval
 from hasim.results.summary import Results
 from hasim.model.structure import labels
 
@@ -118,12 +119,14 @@ def _dask_chunk_size(replicas: int, threads: int) -> int:
     return int(min(16384, max(256, math.ceil(replicas / (8 * max(1, threads))))))
 
 
-def _relative_half_width(ra: np.ndarray) -> tuple[float, float, float]:
-    """(mean, 95 % half-width, half-width / mean) of the unavailability ``1 - ra``."""
-    u = 1.0 - np.asarray(ra, dtype=np.float64)
-    mean = float(u.mean())
-    half = half_width(u) if u.size > 1 else math.inf
-    return mean, half, (half / mean if mean > 0 else math.inf)
+def _relative_half_width(ra: np.ndarray, outages: int) -> tuple[float, float, float]:
+    """(mean, 95 % half-width, half-width / mean) of the unavailability ``1 - ra``: half the width
+    of the interval every output prints (:func:`~hasim.results.intervals.loss_interval`)."""
+    mean, lo, hi, one_sided = loss_interval(1.0 - np.asarray(ra, dtype=np.float64), outages)
+    if one_sided or ra.size < 2 or not mean > 0:
+        return mean, math.inf, math.inf
+    half = (hi - lo) / 2.0
+    return mean, half, half / mean
 
 
 def simulate(
@@ -189,11 +192,15 @@ def simulate(
         within 5 %).  Replicas run in batches: first ``replicas`` (or the
         scenario's count), then the run grows, to the size the current
         spread predicts plus 10 %, at least 1.25x and at most 4x the current
-        size, until ``1.96 * std(u) / sqrt(n) <= precision * mean(u)`` or
+        size, until the 95 % interval of ``u`` (the one every output prints)
+        is within ``precision * mean(u)`` either side on average *and* rests on
+        at least :data:`~hasim.results.estimate.MIN_OUTAGES` outages, or
         ``max_replicas`` is reached.  The replicas are always ``0 .. n - 1``,
         so a run that stops at ``n`` replicas equals a fixed run of ``n``
-        replicas bit for bit.  When ``u`` is 0 in every replica the relative
-        precision is undefined and the run stops after its first batch.
+        replicas bit for bit.  While no replica has lost anything the run
+        grows 4x per batch: "zero unavailability" is never a reason to stop,
+        and a run that reaches the cap without a loss says so
+        (``stop_reason="zero_unavailability"``, not reached).
         ``Results.precision_target``, ``precision_reached``, ``stop_reason``
         and ``relative_half_width`` record the outcome.
     max_replicas : int, optional
@@ -329,22 +336,23 @@ def _run_to_precision(runner, first: int, cap: int, precision: float, keep_windo
         parts.append(runner.run(n, target, _keep_windows(keep_windows, windows, target), advance))
         n = target
         ra = np.concatenate([p.ra for p in parts])
-        mean, half, rel = _relative_half_width(ra)
-        batches.append({"replicas": n, "unavailability": mean, "half_width": half,
-                        "relative_half_width": rel if math.isfinite(rel) else None})
-        if mean == 0.0:
-            reason, reached = "zero_unavailability", False
-            break
-        if n > 1 and half <= precision * mean:
+        outages = int(sum(int(p.outages.sum()) for p in parts))
+        mean, half, rel = _relative_half_width(ra, outages)
+        batches.append({"replicas": n, "unavailability": mean, "half_width": half if math.isfinite(half) else None,
+                        "relative_half_width": rel if math.isfinite(rel) else None, "outages": outages})
+        # Narrow is not enough: an interval on a few outages is narrow by luck as often as not, and a
+        # run that has lost nothing yet has no precision at all (it grows, it does not succeed).
+        if outages >= MIN_OUTAGES and rel <= precision:
             reason, reached = "precision_reached", True
             break
         if n >= cap:
-            reason, reached = "max_replicas", False
+            reason, reached = ("zero_unavailability" if mean == 0.0 else "max_replicas"), False
             break
-        if n > 1 and math.isfinite(rel):
-            predicted = math.ceil(1.1 * n * (rel / precision) ** 2)
+        if outages < MIN_OUTAGES:
+            # Grow towards the replicas that should show MIN_OUTAGES at the rate seen so far.
+            predicted = 4 * n if outages == 0 else math.ceil(1.1 * n * MIN_OUTAGES / outages)
         else:
-            predicted = 2 * n
+            predicted = math.ceil(1.1 * n * (rel / precision) ** 2)
         target = min(cap, 4 * n, max(predicted, n + max(1, n // 4)))
         grow(target)
     kw = _keep_windows(keep_windows, windows, n)

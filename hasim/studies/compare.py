@@ -139,7 +139,13 @@ def compare_results(results: Sequence, scenarios: Sequence[Scenario] | None = No
         ref = per[0][measure]
         for i, (name, values) in enumerate(zip(names, per)):
             x = values[measure]
-            mean, lo, hi = _estimate(x)
+            # Each design's own interval is the one its run prints (rare-event aware, a bound when it
+            # saw no outage); only the differences below use the paired spread.
+            m = results[i].metric(measure) if hasattr(results[i], "metric") else None
+            if m is not None and None not in m["ci95"]:
+                mean, (lo, hi) = m["mean"], m["ci95"]
+            else:
+                mean, lo, hi = _estimate(x)
             if i == 0:
                 diff = d_lo = d_hi = math.nan
                 verdict = "reference"

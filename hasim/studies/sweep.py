@@ -139,6 +139,7 @@ def _row(result) -> dict[str, Any]:
         est = result.metric(m)
         row[m] = _number(est["mean"])
         row[f"{m}_ci_low"], row[f"{m}_ci_high"] = (_number(v) for v in est["ci95"])
+    row["outages"] = int(result.total_outages)  # the evidence every interval of the row rests on
     slo = result.slo
     row["slo"] = math.nan if slo is None else float(slo)
     # The one verdict rule (hasim.results.estimate.slo_verdict), without the solver's advice: a sweep row is a table cell.
