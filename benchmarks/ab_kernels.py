@@ -32,8 +32,12 @@ sc = hasim.Scenario(name="p", entry="api", services={"api": {"replicas": 3, "min
 m = compile_scenario(sc).model
 n = __REPLICAS__
 out = _kernel.new_output(n, m.n_causes, m.n_services, 1, 1)
-args = (m, np.uint64(1), np.int64(0), np.int64(n), 87600.0, 730.0, np.int64(120), 0.999, out)
-_kernel.simulate_replicas(*args)
+args = (m, np.uint64(1), np.int64(0), np.int64(n), 87600.0, 730.0, np.int64(120), 0.999, 0.0, out)
+try:
+    _kernel.simulate_replicas(*args)
+except TypeError:  # a checkout from before the warm-up argument (issue 13)
+    args = args[:8] + args[9:]
+    _kernel.simulate_replicas(*args)
 best = 1e9
 for _ in range(3):
     t = time.perf_counter(); _kernel.simulate_replicas(*args); best = min(best, time.perf_counter() - t)

@@ -46,14 +46,14 @@ def main() -> None:
             m = base._replace(scan_queue=scan)
             outs[scan] = _kernel.new_output(replicas, m.n_causes, m.n_services, 1, 1)
             _kernel.simulate_replicas(m, np.uint64(1), np.int64(0), np.int64(1), horizon, window,
-                                      np.int64(n_windows(horizon, window)), 0.999, outs[scan])  # warm
+                                      np.int64(n_windows(horizon, window)), 0.999, 0.0, outs[scan])  # warm
             best[scan] = float("inf")
         for _ in range(5):
             for scan in (True, False):
                 m = base._replace(scan_queue=scan)
                 start = time.perf_counter()
                 _kernel.simulate_replicas(m, np.uint64(1), np.int64(0), np.int64(replicas), horizon, window,
-                                          np.int64(n_windows(horizon, window)), 0.999, outs[scan])
+                                          np.int64(n_windows(horizon, window)), 0.999, 0.0, outs[scan])
                 best[scan] = min(best[scan], time.perf_counter() - start)
         assert np.array_equal(outs[True].ra, outs[False].ra), "the layouts must pop the same order"
         events = int(outs[True].events[:replicas].sum())

@@ -44,7 +44,7 @@ def main() -> None:
     with event.install_recorder(kinds[0]) as rc, event.install_recorder(kinds[1]) as rl, \
             event.install_recorder(kinds[2]) as rp:
         _kernel.simulate_replicas(m, np.uint64(1), np.int64(0), np.int64(0), 8760.0, 730.0, np.int64(12),
-                                  0.999, out)
+                                  0.999, 0.0, out)
     wall = time.perf_counter() - started
     recs = {"compile": rc.buffer, "llvm": rl.buffer, "pass": rp.buffer}
 

@@ -1,4 +1,4 @@
-"""The coverage study of hasim's 95 % intervals: shared by tests/test_coverage.py and benchmarks/coverage.py.
+"""The coverage study of hasim's 95 % intervals: shared by tests/test_coverage.py and benchmarks/bench_coverage.py.
 
 One large run of a model is cut into ``groups`` independent runs of ``replicas`` replicas each
 (replica ``i`` draws from its own stream, so a slice of a run is a run); each slice becomes a

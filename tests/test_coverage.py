@@ -9,7 +9,7 @@ tests there ask what the outputs promise instead: no zero-width interval, a one-
 nothing was seen, and no "met" verdict for an SLO the design misses.
 
 The fast cases run in CI; ``-m study`` runs all of :data:`CASES` with 4000 groups (the figures in
-benchmarks/README.md come from ``benchmarks/coverage.py``, which runs the same study).
+benchmarks/README.md come from ``benchmarks/bench_coverage.py``, which runs the same study).
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def test_both_layouts_simulate_the_same_bits(path):
         m = model._replace(scan_queue=scan)
         out = _kernel.new_output(24, m.n_causes, m.n_services, 12, 8)
         _kernel.simulate_replicas(m, np.uint64(5), np.int64(0), np.int64(24), 8760.0, 730.0, np.int64(12), 0.999,
-                                  out)
+                                  0.0, out)
         outs.append(out)
     for name, a, b in zip(outs[0]._fields, outs[0], outs[1]):
         np.testing.assert_array_equal(a, b, err_msg=name)

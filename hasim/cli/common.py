@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from contextlib import contextmanager
 from typing import Sequence
@@ -95,6 +96,16 @@ def _scale_options(args, prog: str) -> dict:
         out["precision"] = args.precision
     if args.max_replicas is not None:
         out["max_replicas"] = args.max_replicas
+    if getattr(args, "warmup", None) is not None:
+        from hasim.units import parse_duration
+
+        try:
+            hours = float(parse_duration(args.warmup))
+        except (TypeError, ValueError):
+            hours = math.nan
+        if not (hours >= 0 and math.isfinite(hours)):
+            raise ValueError(f"{prog}: --warmup: expected a duration like '10y' (0 or more), got {args.warmup!r}")
+        out["warmup"] = hours
     return out
 
 

@@ -19,6 +19,7 @@ from hasim.cli.compare import _compare
 from hasim.cli.report import _report
 from hasim.cli.run import _run
 from hasim.cli.sweep import _sweep
+from hasim.results.estimate import MIN_OUTAGES
 
 
 #: What the --help of every command says about exit codes.
@@ -54,9 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                        description="Simulate each scenario's replicas and print availability with 95 % "
                                    "confidence intervals, SLA tiers, monthly breach odds and top causes.",
                        epilog="SLO verdicts: 'met' (the whole 95 % interval at or above the slo, from at least "
-                              "3 observed outages), 'NOT met' (all below), 'too close to call' (the interval "
-                              "straddles the slo), 'insufficient evidence' (fewer than 3 outages: the run prints "
-                              "how many replicas would decide). " + _EXIT_CODES.replace("%", "%%")
+                              f"{MIN_OUTAGES} observed outages), 'NOT met' (all below), 'too close to call' (the "
+                              f"interval straddles the slo), 'insufficient evidence' (fewer than {MIN_OUTAGES} "
+                              "outages: the run prints how many replicas would decide). " + _EXIT_CODES.replace("%", "%%")
                               + "; with --fail-under-slo, 1 also when any verdict is not 'met'.")
     r.add_argument("files", nargs="+", metavar="FILE")
     _add_run_options(r)
@@ -79,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 unless every design with an slo is shown to meet it (for CI pipelines): a verdict "
                         "of NOT met, too close to call or insufficient evidence fails, naming the design")
     _add_scale_options(r)
+    r.add_argument("--warmup", metavar="D",
+                   help="simulate D (e.g. 10y) before the measured horizon, so the figures are those of a design "
+                        "that has been running, not of one whose every part is new (default: from new)")
     _add_sweep_parser(sub)
     _add_report_parsers(sub)
     return p

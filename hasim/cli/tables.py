@@ -145,7 +145,8 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
     ra, ta = r.metric("request_availability"), r.metric("time_availability")
     down = r.metric("downtime_minutes_per_year")
     years = r.horizon / 8760.0
-    lines = [f"{r.scenario}: {_plural(r.n_replicas, 'replica')} x {years:g} y, seed {r.seed}, {r.engine} engine"
+    start = f" after a {getattr(r, 'warmup', 0.0) / 8760.0:g} y warm-up" if getattr(r, "warmup", 0.0) > 0 else ""
+    lines = [f"{r.scenario}: {_plural(r.n_replicas, 'replica')} x {years:g} y{start}, seed {r.seed}, {r.engine} engine"
              f"{_on(where)}, {run_time(r)} ({r.events / 1e6:.3g} M events)", ""]
     seen = r.total_outages
     if seen == 0:

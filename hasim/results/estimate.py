@@ -95,7 +95,7 @@ def slo_verdict(slo: float | None, mean: float | None, ci95, outages: int | None
     Why 10 outages: with none, the interval is a one-sided bound built on an
     assumed loss per outage; with a few, it covers the truth less than 95 %
     of the time however it is built, because the loss of each outage is
-    unknown as well as their number (benchmarks/coverage.py: about 88 % with
+    unknown as well as their number (benchmarks/bench_coverage.py: about 88 % with
     4 outages expected, 94-95 % from about 10).  The misses are optimistic
     (the interval sits above the truth), so a "met" from few outages would
     err towards the design.

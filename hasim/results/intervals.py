@@ -3,7 +3,7 @@
 The per-replica loss of an available design (unavailability, downtime, a cause's minutes) is a
 handful of rare, skewed spikes: most replicas lose nothing, a few lose one outage's worth.  The
 normal interval on the replica mean then covers far less than 95 % (issue 13: 27 % at 20 replicas
-of a 1-of-2 pool).  The rules here come from the study in ``benchmarks/coverage.py``:
+of a 1-of-2 pool).  The rules here come from the study in ``benchmarks/bench_coverage.py``:
 
 * :func:`loss_interval` treats the total loss over all replicas as a compound Poisson sum and uses
   the gamma interval of Fay & Feuer (1997, *Statistics in Medicine* 16: 791-801) for weighted

@@ -68,6 +68,9 @@ class Results:
     relative_half_width : float or None
         The achieved 95 % half-width of the unavailability over its mean
         (None when the unavailability is 0 or with one replica).
+    warmup : float
+        Hours every replica ran before its measured horizon (0: measured from
+        new, every component new and up: the first-horizon availability).
     precision_info : dict or None
         For a precision run: ``target``, ``reached``, ``stop_reason``,
         ``max_replicas``, ``relative_half_width`` and ``batches`` (one
@@ -81,7 +84,7 @@ class Results:
 
     def __init__(self, *, labels, out, engine: str, replicas: int, seed: int, horizon: float,
                  window: float, n_windows: int, slo: float | None, elapsed_seconds: float,
-                 compile_seconds: float = math.nan, precision: dict | None = None):
+                 compile_seconds: float = math.nan, precision: dict | None = None, warmup: float = 0.0):
         self.labels = labels
         self.out = out
         self.engine = engine
@@ -95,6 +98,7 @@ class Results:
         self.elapsed_seconds = elapsed_seconds
         self.compile_seconds = compile_seconds
         self.precision_info = precision
+        self.warmup = float(warmup)
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -449,9 +453,10 @@ class Results:
             "slo_verdict": None if self.slo is None else _json_verdict(self.slo_verdict()),
             "outages": self.total_outages,
             "min_outages": MIN_OUTAGES,
-            # Every replica starts with every component new and up: the figures are those of the first
-            # horizon, which wear-in laws make better than the long run (issue 13, part 5).
-            "start": "new",
+            # From new, every replica's figures are those of the design's first horizon, which wear-in
+            # laws make better than the long run; after a warm-up, those of a design that has run so long.
+            "start": "new" if self.warmup <= 0 else "warmed-up",
+            "warmup_hours": self.warmup,
             "window_hours": self.window,
             "metrics": {name: self.metric(name) for name in (
                 "request_availability", "time_availability", "downtime_minutes_per_year",

@@ -131,7 +131,7 @@ def compile_model(scenario):
 
 
 def run_chunk(model, seed: int, lo: int, hi: int, horizon: float, window: float, n_windows: int,
-              threshold: float, keep_windows: int, keep_outages: int) -> tuple[np.ndarray, ...]:
+              threshold: float, keep_windows: int, keep_outages: int, warmup: float = 0.0) -> tuple[np.ndarray, ...]:
     """Replicas ``lo .. hi - 1`` of ``model``: the fields of a :class:`~hasim.sim.kernel._output.SimOutput`.
 
     A pure function of its arguments (the Dask task of :func:`hasim.simulate`
@@ -143,5 +143,5 @@ def run_chunk(model, seed: int, lo: int, hi: int, horizon: float, window: float,
     out = _kernel.new_output(hi - lo, model.n_causes, model.n_services, keep_windows, keep_outages)
     with _KERNEL_LOCK:
         _kernel.simulate_replicas(model, np.uint64(seed), np.int64(lo), np.int64(hi - lo), float(horizon),
-                                  float(window), np.int64(n_windows), float(threshold), out)
+                                  float(window), np.int64(n_windows), float(threshold), float(warmup), out)
     return tuple(out)

@@ -213,7 +213,8 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
               precision: float | None = None, max_replicas: int | None = None, client=None,
               resume: bool = False, table_format: str = "csv",
               progress: bool | Callable[[int, int], None] = False,
-              compile_notice: bool | Callable[[str], None] | None = None) -> Iterator[Outcome]:
+              compile_notice: bool | Callable[[str], None] | None = None,
+              warmup: float | str | None = None) -> Iterator[Outcome]:
     """Simulate each scenario file in turn; yield an :class:`Outcome` as each one finishes.
 
     Parameters
@@ -251,8 +252,10 @@ def run_batch(files: Sequence[str], out_dir: str | os.PathLike | None = None, *,
     out = Path(out_dir) if out_dir is not None else None
     options = {"replicas": replicas, "seed": seed, "horizon": horizon, "engine": engine, "precision": precision,
                "max_replicas": max_replicas, "table_format": table_format}
-    extra = {k: v for k, v in (("precision", precision), ("max_replicas", max_replicas), ("client", client))
-             if v is not None}
+    if warmup is not None:  # only when given, so that results stored before it stay up to date
+        options["warmup"] = warmup
+    extra = {k: v for k, v in (("precision", precision), ("max_replicas", max_replicas), ("client", client),
+                               ("warmup", warmup)) if v is not None}
     for path, name in zip(files, output_names(files)):
         path = str(path)
         try:

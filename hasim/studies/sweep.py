@@ -266,7 +266,6 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         If any path or value is invalid, or (``zip``) the lists differ in
         length; raised before anything is simulated.
     """
-    import pandas as pd
 
     if isinstance(grid, str):
         return _sweep_one(scenario, grid, values, replicas, seed, engine=engine, horizon=horizon, label=label,

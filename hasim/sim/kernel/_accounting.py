@@ -86,8 +86,9 @@ def _record_outage(out, r, keep_o, n_out, longest, start, d, cause, seed, stream
 
 
 @fast
-def _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, n_events, breaches, worst):
-    """Row ``r`` of the output: the replica's totals, and every service's mean served fraction."""
+def _store_replica(m, w, out, r, horizon, end, lost, t_full, t_down, n_out, longest, n_events, breaches, worst):
+    """Row ``r`` of the output: the replica's totals over the ``horizon`` hours that finish at ``end``,
+    and every service's mean served fraction."""
     out.ra[r] = 1.0 - lost / horizon
     out.ta[r] = t_full / horizon
     out.down[r] = t_down / horizon
@@ -98,4 +99,4 @@ def _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, 
     out.breaches[r] = breaches
     out.worst[r] = worst
     for v in range(m.n_services):
-        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (horizon - w.svc_t[v])) / horizon
+        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (end - w.svc_t[v])) / horizon

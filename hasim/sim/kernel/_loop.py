@@ -95,8 +95,22 @@ def _reset(m, w, seed, stream):
 
 
 @fast
-def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, threshold):
+def _clear_outages(out, r):
+    """Forget the outages row ``r`` recorded (those of a warm-up)."""
+    for x in range(out.out_start.shape[1]):
+        out.out_start[r, x] = np.nan
+        out.out_dur[r, x] = np.nan
+        out.out_cause[r, x] = -1
+        out.out_index[r, x] = -1
+
+
+@fast
+def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, threshold, warmup):
+    # Measured: [warmup, warmup + horizon].  A warm-up runs the replica from new for ``warmup`` hours
+    # and then forgets what it measured, so that the horizon starts from the state the warm-up left.
     _reset(m, w, seed, stream)
+    end = warmup + horizon
+    measuring = not warmup > 0.0
     entry = m.entry
     keep_w = out.win.shape[1]
     keep_o = out.out_start.shape[1]
@@ -121,7 +135,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     # windows
     k_win = 0
     win_start = 0.0
-    win_end = horizon if n_windows <= 1 else window
+    win_end = warmup if not measuring else (end if n_windows <= 1 else window)
     win_lost = 0.0
     breaches = 0
     worst = 1.0
@@ -151,9 +165,13 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         # -- the next event: peek (instance and zone events reschedule in place) -------------
         done = False
         src, t, kind = _qtop(h)
-        if src < 0 or t >= horizon:
-            t = horizon
+        if src < 0 or t >= end:
+            t = end
             done = True
+        boundary = not measuring and t >= warmup
+        if boundary:  # integrate up to the end of the warm-up, forget it, then take the event
+            t = warmup
+            done = False
         # -- integrate [t_last, t) with the state as it stands ------------------------------
         if w.ctl[_NVAR] == 0 and t <= win_end:
             # The common case: every served fraction constant, inside one window.
@@ -195,11 +213,27 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                 k_win += 1
                 a0 = win_end
                 win_start = win_end
-                win_end = horizon if k_win >= n_windows - 1 else (k_win + 1) * window
+                win_end = end if k_win >= n_windows - 1 else warmup + (k_win + 1) * window
                 win_lost = 0.0
         t_last = t
+        if boundary:
+            measuring = True
+            lost = t_full = t_down = win_lost = 0.0
+            for c in range(loss.shape[0]):
+                for g in range(loss.shape[1]):
+                    loss[c, g] = 0.0
+            for v in range(m.n_services):
+                w.svc_acc[v] = 0.0
+                w.svc_t[v] = warmup
+            _clear_outages(out, r)
+            n_out = np.int64(0)
+            longest = 0.0
+            o_start = warmup  # an outage in progress is measured from here
+            win_start = warmup
+            win_end = end if n_windows <= 1 else warmup + window
+            continue
         if done:
-            a = _close_window(out, r, k_win, win_lost, horizon - win_start, keep_w)
+            a = _close_window(out, r, k_win, win_lost, end - win_start, keep_w)
             if a < threshold:
                 breaches += 1
             worst = min(worst, a)
@@ -221,17 +255,17 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             _qpop(h, src)
             _aux_event(m, w, src, t)
     if in_outage:  # truncated by the horizon
-        n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, horizon - o_start, o_cause,
+        n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, end - o_start, o_cause,
                                         seed, stream)
-    _store_replica(m, w, out, r, horizon, lost, t_full, t_down, n_out, longest, n_events, breaches, worst)
+    _store_replica(m, w, out, r, horizon, end, lost, t_full, t_down, n_out, longest, n_events, breaches, worst)
 
 
 #: _run_replica, called by symbol from the prange body, linked into simulate_replicas only.
-_run_replica_unlinked, _link_run_replica = unlinked_call(_run_replica, 10)
+_run_replica_unlinked, _link_run_replica = unlinked_call(_run_replica, 11)
 
 
 @njit(inline="always", cache=False, no_cpython_wrapper=True, no_cfunc_wrapper=True)
-def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_windows, threshold):
+def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_windows, threshold, warmup):
     """Replicas ``b * BLOCK ..`` (at most ``BLOCK``) of model ``mr`` into output ``outr`` (references,
     :func:`._refs.ref`), with one scratch allocated for the block.
 
@@ -243,12 +277,12 @@ def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_
     hi = min(lo + BLOCK, n_replicas)
     for r in range(lo, hi):
         stream = np.uint64(first_replica) + np.uint64(r)
-        _run_replica_unlinked(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold)
+        _run_replica_unlinked(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold, warmup)
     return w.ctl[0]  # w (the scratch's arrays) stays alive until here
 
 
 @njit_parallel(no_cfunc_wrapper=True)
-def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_windows, threshold, out):
+def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_windows, threshold, warmup, out):
     """Run replicas ``first_replica .. first_replica + n_replicas - 1`` of ``m``.
 
     Parameters
@@ -267,6 +301,9 @@ def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_win
         Windows per replica: ``ceil(horizon / window)`` (the last may be partial).
     threshold : float64
         A window whose availability is below this counts as a breach.
+    warmup : float64
+        Hours simulated before the measured ``horizon`` starts (0: measure from new).  Outage
+        starts and window boundaries are then ``warmup`` hours later.
     out : KernelOut
         Output arrays with at least ``n_replicas`` rows (see :func:`new_output`).
     """
@@ -277,7 +314,8 @@ def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_win
     outr = ref(out)
     n_blocks = (n_replicas + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
-        _run_block(mr, outr, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold)
+        _run_block(mr, outr, np.int64(b), seed, first_replica, n_replicas, horizon, window, n_windows, threshold,
+                   warmup)
     # After the loop, so after the gufunc's libraries: LLVM's linker copies a linkonce_odr function
     # only if the module it is linked into already refers to it.
     _link_run_replica()

@@ -70,7 +70,11 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
                             (lambda s=s, i=i: self._flip_target(s, i)), wake))
             for c in s.caches:
                 env.process(self._cache(c))
-        env.run(until=self.horizon)
+        if self.start > 0:
+            env.run(until=self.start)
+            self._advance(self.start)
+            self._forget_warmup()
+        env.run(until=self.end)
         self._finish()
 
 
@@ -128,7 +132,7 @@ def replica_rng(seed: int, replica: int) -> np.random.Generator:
 def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: int | None = None,
                        horizon: float | str | None = None, *, keep_windows: int | None = None,
                        keep_outages: int = 16, progress: bool | Callable[[int, int], None] | None = None,
-                       ) -> tuple[SimOutput, dict]:
+                       warmup: float = 0.0) -> tuple[SimOutput, dict]:
     """Simulate ``scenario`` with the SimPy reference engine.
 
     Parameters are those of :func:`hasim.sim.engine.simulate`.  Replica ``i`` draws
@@ -155,7 +159,8 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
         bar = tqdm(total=replicas, unit="replica", desc=f"{scenario.name} (simpy)", leave=False)
     started = time.perf_counter()
     for r in range(replicas):
-        Replica(model, replica_rng(seed, r), horizon, window, windows, threshold, out, r, sample=(seed, r)).run()
+        Replica(model, replica_rng(seed, r), horizon, window, windows, threshold, out, r, sample=(seed, r),
+                warmup=warmup).run()
         if bar is not None:
             bar.update(1)
         elif callable(progress):
@@ -165,7 +170,7 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
         bar.close()
     info = {"events": int(out.events.sum()), "elapsed_seconds": elapsed, "replicas": replicas, "seed": seed,
             "horizon": horizon, "window": window, "n_windows": windows, "threshold": threshold,
-            "engine": "simpy"}
+            "engine": "simpy", "warmup": float(warmup)}
     return out, info
 
 

@@ -94,7 +94,8 @@ class Measures:
             self._close_window(self.win_end - self.win_start)
             self.k_win += 1
             a = self.win_start = self.win_end
-            self.win_end = self.horizon if self.k_win >= self.n_windows - 1 else (self.k_win + 1) * self.window
+            self.win_end = (self.end if self.k_win >= self.n_windows - 1
+                            else self.start + (self.k_win + 1) * self.window)
         self._piece(a, t, stage)
         self.t_last = t
 
@@ -163,13 +164,30 @@ class Measures:
             self.n_out += 1
             self.longest = max(self.longest, d)
 
+    def _forget_warmup(self) -> None:
+        """At the end of a warm-up (measured up to it): forget every measure, keep the state."""
+        self.lost = self.t_full = self.t_down = self.win_lost = 0.0
+        o, r = self.out, self.r
+        o.loss[r] = 0.0
+        o.out_start[r] = np.nan
+        o.out_dur[r] = np.nan
+        o.out_cause[r] = -1
+        o.out_index[r] = -1
+        for s in self.svc:
+            s.acc = 0.0
+        self.n_out = 0
+        self.longest = 0.0
+        self.o_start = self.start  # an outage in progress is measured from here
+        self.win_start = self.start
+        self.win_end = self.end if self.n_windows <= 1 else self.start + self.window
+
     def _finish(self) -> None:
         """At the horizon: integrate the last piece, close the window and the outage, write row ``r``."""
         self.event_cause = None
-        self._advance(self.horizon)
-        self._close_window(self.horizon - self.win_start)
+        self._advance(self.end)
+        self._close_window(self.end - self.win_start)
         if self.in_outage:
-            self._close_outage(self.horizon)
+            self._close_outage(self.end)
         o, r, H = self.out, self.r, self.horizon
         o.ra[r] = 1.0 - self.lost / H
         o.ta[r] = self.t_full / H

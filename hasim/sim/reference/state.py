@@ -228,10 +228,13 @@ class ReplicaState:
     """
 
     def __init__(self, model: Model, rng: np.random.Generator, horizon: float, window: float, windows: int,
-                 threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0)):
+                 threshold: float, out: SimOutput, r: int, log: list | None = None, sample=(0, 0),
+                 warmup: float = 0.0):
         # ``sample``: (seed, replica) of the outage sample keys, the kernel's (hasim.sim.kernel._output).
         self.sample = (np.uint64(sample[0] & MASK64), np.uint64(sample[1] & MASK64))
         self.m, self.rng, self.horizon = model, rng, horizon
+        # Measured: [start, end]; a warm-up of ``start`` hours before it is simulated and forgotten.
+        self.start, self.end = float(warmup), float(warmup) + horizon
         self.window, self.n_windows, self.threshold = window, windows, threshold
         self.out, self.r, self.log_rows = out, r, log
         self.env = simpy.Environment()
@@ -284,7 +287,7 @@ class ReplicaState:
 
     def _init_measures(self) -> None:
         """The settle heap, the integrals, the open outage and the current window, all empty."""
-        horizon, windows = self.horizon, self.n_windows
+        windows = self.n_windows
         self.dirty: list[int] = []                      # heap of the dirty services' indices (lowest first)
         self.is_dirty = [False] * len(self.svc)          # membership: each index is at most once in the heap
         self.settle_pending = False
@@ -304,7 +307,7 @@ class ReplicaState:
         self.longest = 0.0
         self.k_win = 0
         self.win_start = 0.0
-        self.win_end = horizon if windows <= 1 else self.window
+        self.win_end = self.start if self.start > 0 else (self.end if windows <= 1 else self.window)
         self.win_lost = 0.0
         self.breaches = 0
         self.worst = 1.0

@@ -1,6 +1,6 @@
 """The coverage study of hasim's 95 % intervals (issue 13): measured coverage against exact answers.
 
-    python benchmarks/coverage.py [--groups 4000] [--seed 1]
+    python benchmarks/bench_coverage.py [--groups 4000] [--seed 1]
 
 For every case of ``tests/_coverage.py`` (k-of-n pools of exponential instances with exact
 first-year answers, from about 90 outages per run down to 0.35) it cuts one large run into
