@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 unless every design with an slo is shown to meet it (for CI pipelines): a verdict "
                         "of NOT met, too close to call or insufficient evidence fails, naming the design")
     _add_scale_options(r)
+    r.add_argument("--rare-event", action="store_true",
+                   help="estimate the unavailability by importance splitting (RESTART): for designs beyond five "
+                        "nines built of active k-of-n pools, where plain Monte Carlo sees no outage")
     r.add_argument("--warmup", metavar="D",
                    help="simulate D (e.g. 10y) before the measured horizon, so the figures are those of a design "
                         "that has been running, not of one whose every part is new (default: from new)")

@@ -15,6 +15,8 @@ from hasim.cli.tables import _describe_client, format_results
 
 def _run(args) -> int:
     prog = "hasim run"
+    if getattr(args, "rare_event", False):
+        return _run_rare(args, prog)
     if not _table_out_ok(args.out, prog):
         return EXIT_INVALID
     if args.resume and not args.out_dir:
@@ -184,3 +186,73 @@ def _report_path(option: str, name: str, multiple: bool):
     if multiple:
         return path.with_name(f"{path.stem}.{name}{path.suffix}")
     return path
+
+
+def _run_rare(args, prog: str) -> int:
+    """``hasim run --rare-event``: importance splitting for each file (:func:`hasim.sim.rare.simulate_splitting`)."""
+    from hasim.model.io import load
+    from hasim.errors import ScenarioError
+    from hasim.sim.engine import simulate
+
+    clash = [flag for flag, given in (("--out-dir", args.out_dir), ("--precision", args.precision),
+                                      ("--dask", args.dask), ("--warmup", args.warmup), ("--out", args.out),
+                                      ("--report", args.report), ("--engine simpy", args.engine == "simpy"))
+             if given]
+    if clash:
+        print(f"{prog}: --rare-event runs on its own: drop {', '.join(clash)}", file=sys.stderr)
+        return EXIT_INVALID
+    options = _run_options(args, prog)
+    if options is None:
+        return EXIT_INVALID
+    horizon, _ = options
+    status, documents = EXIT_OK, []
+    for path in args.files:
+        try:
+            sc = load(path)
+            result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, method="splitting")
+        except ScenarioError as exc:
+            print("\n".join(exc.lines()), file=sys.stderr)
+            status = _worse(status, EXIT_INVALID)
+            continue
+        except ValueError as exc:
+            print(f"{path}: --rare-event: {exc}", file=sys.stderr)
+            status = _worse(status, EXIT_INVALID)
+            continue
+        if args.json:
+            documents.append(result.to_dict())
+            continue
+        print(format_rare(result, quiet=args.quiet))
+        v = result.slo_verdict() if result.slo is not None else None
+        if args.fail_under_slo and v is not None and v["status"] != "met":
+            status = _worse(status, EXIT_ERROR)
+    if args.json:
+        print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2, allow_nan=False))
+    return status
+
+
+def format_rare(r, quiet: bool = False) -> str:
+    """The text summary of a rare-event run."""
+    from hasim.text import minutes, nines_text, rate
+    from hasim.cli.tables import verdict_text
+
+    years = r.horizon / 8760.0
+    ra, ta = r.metric("request_availability"), r.metric("time_availability")
+    down, out = r.metric("downtime_minutes_per_year"), r.metric("outages_per_year")
+    lines = [f"{r.scenario}: {_plural(r.n_replicas, 'replica')} x {years:g} y, seed {r.seed}, importance splitting "
+             f"(RESTART, retrials {r.splits[1:]} per level), simulated in {r.elapsed_seconds:.2f} s "
+             f"({r.events / 1e6:.3g} M events)", ""]
+    for label, m in (("request availability", ra), ("time availability   ", ta)):
+        if None in m["ci95"]:
+            lines.append(f"  {label}  {percent(m['mean'])}  (no interval)")
+        else:
+            mean, lo, hi = percents(m["mean"], *m["ci95"])
+            lines.append(f"  {label}  {mean}  [{lo}, {hi}]" + (f"  {nines_text(m['mean'])}" if m is ra else ""))
+    if None not in down["ci95"]:
+        lines.append(f"  downtime              {minutes(down['mean'])}/year  [{minutes(down['ci95'][0])}, "
+                     f"{minutes(down['ci95'][1])}]")
+    lines.append(f"  outages               {rate(out['mean'])}/year  ({_plural(r.total_outages, 'visit')} to the "
+                 "outage over all trials)")
+    if r.slo is not None:
+        words, advice = verdict_text(r.slo_verdict(), r.n_replicas, years)
+        lines.append(f"  {f'SLO {r.slo:g} %':<20}  {words}")
+    return "\n".join(lines)

@@ -145,6 +145,7 @@ def simulate(
     max_replicas: int | None = None,
     compile_notice: bool | Callable[[str], None] | None = None,
     warmup: float | str | None = None,
+    method: str = "plain",
 ) -> Results:
     """Simulate ``scenario`` and return :class:`~hasim.results.summary.Results`.
 
@@ -217,6 +218,13 @@ def simulate(
         (new parts fail early), with wear-out laws less.
         Default 0 (measure from new).  ``Results.warmup`` and the JSON
         ``"start"`` say which a result is.
+    method : {'plain', 'splitting'}
+        ``"splitting"`` estimates the unavailability of a design beyond five
+        nines by importance splitting (RESTART, :func:`hasim.sim.rare.simulate_splitting`)
+        and returns a :class:`~hasim.results.rare.RareEventResults`: a series
+        of active k-of-n pools with exponential, Weibull, fixed or uniform
+        laws (anything else is a ValueError naming it), numba engine, no
+        ``precision``, ``client`` or ``warmup``.
     compile_notice : bool or callable, optional
         Say so on stderr (or call it with the sentence) when this run has to
         compile the numba kernel, which takes minutes once per machine.
@@ -229,6 +237,17 @@ def simulate(
         For an unknown engine, non-positive replicas, horizon, precision or
         max_replicas, or ``client`` / ``precision`` with the SimPy engine.
     """
+    if method not in ("plain", "splitting"):
+        raise ValueError(f"unknown method {method!r}: expected 'plain' or 'splitting'")
+    if method == "splitting":
+        given = [name for name, v in (("engine='simpy'", engine == "simpy"), ("precision", precision is not None),
+                                      ("client", client is not None), ("warmup", warmup not in (None, 0)))
+                 if v]
+        if given:
+            raise ValueError(f"method='splitting' runs on the numba engine alone, without {', '.join(given)}")
+        from hasim.sim.rare import simulate_splitting
+
+        return simulate_splitting(scenario, replicas=replicas, seed=seed, horizon=horizon)
     if engine not in ("numba", "simpy"):
         raise ValueError(f"unknown engine {engine!r} (available: 'numba', 'simpy')")
     sc = scenario

@@ -102,6 +102,7 @@ Where things live
 ``_accounting.py``  loss stages, SLO windows, the outage sample
 ``_rng.py``         xoshiro256** streams, ziggurat, the distributions, ``sample_key``
 ``_output.py``      the output arrays shared with the SimPy engine, the stage labels
+``_splitting.py``   importance splitting (RESTART) of series of k-of-n pools, ``split_replicas``
 ``_refs.py``        how the three tuples are passed: by reference
 ``_jit.py``         the one numba policy and the cache keyed by every kernel source
 ==================  ==========================================================================
@@ -118,7 +119,7 @@ from ._output import (CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STAGES, STALE_
                       new_output)
 
 __all__ = ["BLOCK", "CAPACITY", "CODE_BY_NAME", "DETECTION", "DNS", "FAILOVER", "KernelOut", "REPAIR", "STAGES",
-           "STALE_CACHE", "SimOutput", "ZONE", "new_output", "sample_key", "simulate_replicas"]
+           "STALE_CACHE", "SimOutput", "ZONE", "new_output", "sample_key", "simulate_replicas", "split_replicas"]
 
 #: The output arrays, shared with the SimPy engine (:mod:`._output`).
 KernelOut = SimOutput
@@ -126,7 +127,7 @@ KernelOut = SimOutput
 # name -> submodule, imported on first access (they import numba).  The queue's functions are
 # here for tests/test_kernel.py, which checks them against tests/_heap.py.
 _LAZY = {
-    "simulate_replicas": "_loop", "BLOCK": "_loop",
+    "simulate_replicas": "_loop", "BLOCK": "_loop", "split_replicas": "_splitting",
     "sample_key": "_rng", "CODE_BY_NAME": "_rng",
     "_queue_new": "_queue", "_qschedule": "_queue", "_qremove": "_queue", "_qtop": "_queue", "_qpop": "_queue",
     "_qreplace_top": "_queue",
