@@ -111,6 +111,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     _reset(m, w, seed, stream)
     end = warmup + horizon
     measuring = not warmup > 0.0
+    stop = end if measuring else warmup  # the next time the loop must stop at: one test per event
     entry = m.entry
     keep_w = out.win.shape[1]
     keep_o = out.out_start.shape[1]
@@ -163,15 +164,12 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             s = w.svc_s[entry]
         stage = -1
         # -- the next event: peek (instance and zone events reschedule in place) -------------
-        done = False
+        stopped = False
         src, t, kind = _qtop(h)
-        if src < 0 or t >= end:
-            t = end
-            done = True
-        boundary = not measuring and t >= warmup
-        if boundary:  # integrate up to the end of the warm-up, forget it, then take the event
-            t = warmup
-            done = False
+        if src < 0 or t >= stop:
+            # the horizon, or the end of the warm-up: integrate up to it, forget the warm-up, go on
+            t = stop
+            stopped = True
         # -- integrate [t_last, t) with the state as it stands ------------------------------
         if w.ctl[_NVAR] == 0 and t <= win_end:
             # The common case: every served fraction constant, inside one window.
@@ -216,8 +214,9 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                 win_end = end if k_win >= n_windows - 1 else warmup + (k_win + 1) * window
                 win_lost = 0.0
         t_last = t
-        if boundary:
+        if stopped and not measuring:
             measuring = True
+            stop = end
             lost = t_full = t_down = win_lost = 0.0
             for c in range(loss.shape[0]):
                 for g in range(loss.shape[1]):
@@ -232,7 +231,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             win_start = warmup
             win_end = end if n_windows <= 1 else warmup + window
             continue
-        if done:
+        if stopped:
             a = _close_window(out, r, k_win, win_lost, end - win_start, keep_w)
             if a < threshold:
                 breaches += 1
