@@ -48,6 +48,20 @@ def half_width(values) -> float:
     return float(Z95 * x.std(ddof=1) / math.sqrt(x.size)) if x.size > 1 else math.nan
 
 
+def relative_half_width(ra, outages: int) -> tuple[float, float, float]:
+    """(mean, 95 % half-width, half-width / mean) of the unavailability ``1 - ra``: half the width of
+    the interval every output prints (:func:`~hasim.results.intervals.loss_interval` on ``outages``);
+    an infinite half-width when nothing was lost or with one replica (no precision to speak of)."""
+    from hasim.results.intervals import loss_interval
+
+    u = 1.0 - np.asarray(ra, dtype=np.float64)
+    mean, lo, hi, one_sided = loss_interval(u, outages)
+    if one_sided or u.size < 2 or not mean > 0:
+        return mean, math.inf, math.inf
+    half = (hi - lo) / 2.0
+    return mean, half, half / mean
+
+
 def slo_verdict(slo: float | None, mean: float | None, ci95, outages: int | None = None,
                 replicas: int | None = None, *, min_outages: int = MIN_OUTAGES) -> dict:
     """The verdict of a simulated request availability against an SLO: the one rule every output uses.

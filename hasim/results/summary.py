@@ -24,7 +24,7 @@ from hasim.analytic.exact import TIERS, nines
 from hasim.units import HOURS_PER_YEAR
 from hasim.model.structure import roles
 from hasim.results.estimate import (MIN_OUTAGES, _round_up, replicas_needed, DEFAULT_SLO, _ratio_estimate,
-                                    loss_per_outage, slo_verdict)
+                                    loss_per_outage, relative_half_width, slo_verdict)
 from hasim.results.intervals import count_interval, loss_interval, proportion_interval
 
 __all__ = ["Results"]
@@ -129,11 +129,8 @@ class Results:
     @property
     def relative_half_width(self) -> float | None:
         """95 % half-width of ``1 - request availability`` over its mean (None if undefined)."""
-        mean, lo, hi, one_sided = loss_interval(1.0 - np.asarray(self.out.ra, dtype=np.float64),
-                                                self.total_outages)
-        if self.n_replicas < 2 or one_sided or not mean > 0:
-            return None
-        return (hi - lo) / 2.0 / mean
+        rel = relative_half_width(self.out.ra, self.total_outages)[2]
+        return rel if math.isfinite(rel) else None
 
     @property
     def _years(self) -> float:

@@ -31,8 +31,7 @@ from hasim.sim.settings import MASK64 as _MASK64
 from hasim.sim.settings import keep_windows as _keep_windows
 from hasim.sim.settings import n_windows
 from hasim.model.scenario import Scenario
-from hasim.results.estimate import DEFAULT_SLO, MIN_OUTAGES
-from hasim.results.intervals import loss_interval
+from hasim.results.estimate import DEFAULT_SLO, MIN_OUTAGES, relative_half_width
 from hasim.results.summary import Results
 from hasim.model.structure import labels
 
@@ -117,16 +116,6 @@ def progress_bar(total: int, desc: str, unit: str = "replica"):
 def _dask_chunk_size(replicas: int, threads: int) -> int:
     """About 8 tasks per worker thread, 256..16384 replicas each."""
     return int(min(16384, max(256, math.ceil(replicas / (8 * max(1, threads))))))
-
-
-def _relative_half_width(ra: np.ndarray, outages: int) -> tuple[float, float, float]:
-    """(mean, 95 % half-width, half-width / mean) of the unavailability ``1 - ra``: half the width
-    of the interval every output prints (:func:`~hasim.results.intervals.loss_interval`)."""
-    mean, lo, hi, one_sided = loss_interval(1.0 - np.asarray(ra, dtype=np.float64), outages)
-    if one_sided or ra.size < 2 or not mean > 0:
-        return mean, math.inf, math.inf
-    half = (hi - lo) / 2.0
-    return mean, half, half / mean
 
 
 def simulate(
@@ -367,7 +356,7 @@ def _run_to_precision(runner, first: int, cap: int, precision: float, keep_windo
         n = target
         ra = np.concatenate([p.ra for p in parts])
         outages = int(sum(int(p.outages.sum()) for p in parts))
-        mean, half, rel = _relative_half_width(ra, outages)
+        mean, half, rel = relative_half_width(ra, outages)
         batches.append({"replicas": n, "unavailability": mean, "half_width": half if math.isfinite(half) else None,
                         "relative_half_width": rel if math.isfinite(rel) else None, "outages": outages})
         # Narrow is not enough: an interval on a few outages is narrow by luck as often as not, and a

@@ -23,6 +23,7 @@ import numpy as np
 from hasim.analytic.exact import _paths_from
 from hasim.model.scenario import Scenario
 from hasim.results.rare import RareEventResults
+from hasim.sim.compile import _Dists
 from hasim.units import parse_duration
 
 __all__ = ["simulate_splitting", "splitting_plan", "SUPPORTED_LAWS"]
@@ -34,17 +35,9 @@ MAX_SPLIT = 5000
 
 
 def _law_row(d) -> tuple[float, float, float]:
-    from hasim.sim.kernel._rng import CODE_BY_NAME  # here, not at import: _rng imports numba
-
-    if d.dist == "exponential":
-        p = (d.mean, 0.0)
-    elif d.dist == "weibull":
-        p = (d.shape, d.scale_hours)
-    elif d.dist == "fixed":
-        p = (d.value, 0.0)
-    else:
-        p = (d.low, d.high)
-    return float(CODE_BY_NAME[d.dist]), float(p[0]), float(p[1])
+    """``(code, p0, p1)`` of a law, as the plain kernel's compiler writes it."""
+    dists = _Dists()
+    return tuple(dists.rows[dists.add(d)][:3])
 
 
 def splitting_plan(scenario: Scenario) -> dict:
