@@ -284,6 +284,17 @@ def test_sweep_chart():
     assert ax.get_xlabel() == "api replicas"
 
 
+def test_sweep_chart_marks_points_resting_on_few_outages():
+    frame = pd.DataFrame({"parameter": "api replicas", "value": [2, 3, 4], "unit": "count",
+                          "request_availability": [0.999, 0.9995, 0.99999],
+                          "request_availability_ci_low": [0.9985, 0.9993, 0.9999],
+                          "request_availability_ci_high": [0.9995, 0.9997, 1.0], "outages": [120, 40, 2]})
+    ax = plot.sweep(frame, ax=_fresh_ax())
+    hollow = [ln for ln in ax.lines if ln.get_label().startswith("fewer than")]
+    assert len(hollow) == 1 and list(hollow[0].get_xdata()) == [4]
+    assert ax.get_legend() is not None
+
+
 def test_window_name():
     assert plot.window_name(730) == "month"
     assert plot.window_name(168) == "week"
@@ -336,3 +347,13 @@ def test_architecture_prints_long_mtbfs_plainly(design):
     ax = plot.architecture(rare)
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "MTBF 1000y" in texts and "e+" not in texts
+
+
+def test_downtime_distribution_says_when_it_rests_on_few_outages():
+    from hasim import Scenario, simulate
+
+    quiet = Scenario(name="quiet", entry="a", services={"a": {"replicas": 2, "mtbf": "2000h", "mttr": "4h"}})
+    res = simulate(quiet, replicas=20, seed=1)
+    assert res.total_outages < 10
+    ax = plot.downtime_distribution(res, ax=_fresh_ax())
+    assert "indicative" in ax.get_title(loc="left")

@@ -14,6 +14,7 @@ import numpy as np
 from hasim.text import duration as format_duration
 from hasim.text import in_unit, minutes_unit
 from hasim.analytic.exact import TIERS
+from hasim.results.estimate import MIN_OUTAGES
 from hasim.units import HOURS_PER_YEAR
 from hasim.present._style import PALETTE, _TIER_COLOURS, _axes, _tidy, _title, window_name
 
@@ -134,6 +135,9 @@ def downtime_distribution(results, ax: Axes | None = None, *, slo: float | None 
         f"{values.size} simulated histories of {format_duration(years * HOURS_PER_YEAR)}"
     if log and zero:
         what += f" ({zero} without downtime not shown)"
+    seen = getattr(results, "total_outages", None)
+    if seen is not None and seen < MIN_OUTAGES:
+        what += f": only {seen} outage{'s' if seen != 1 else ''}, indicative"
     ax.set_xlabel(f"downtime, {_UNIT_WORDS[unit]} per year (request-weighted)" + (", log scale" if log else ""),
                   fontsize=9)
     ax.set_ylabel("replicas", fontsize=9)
@@ -447,7 +451,9 @@ def sweep(frame: pd.DataFrame, ax: Axes | None = None, *, measure: str = "reques
 
     ``frame`` is what :func:`hasim.studies.sensitivity.sweep` returns: columns
     ``value``, ``<measure>``, ``<measure>_ci_low``, ``<measure>_ci_high``
-    (and ``parameter``, used as the default x label).
+    (and ``parameter``, used as the default x label; with ``outages``, the
+    points resting on fewer than :data:`~hasim.results.estimate.MIN_OUTAGES`
+    outages are drawn hollow and named in a legend).
 
     Parameters
     ----------
@@ -480,6 +486,13 @@ def sweep(frame: pd.DataFrame, ax: Axes | None = None, *, measure: str = "reques
     if lo_col in df and hi_col in df:
         ax.fill_between(x, df[lo_col].to_numpy(float) * scale, df[hi_col].to_numpy(float) * scale,
                         color=line.get_color(), alpha=0.18, linewidth=0)
+    if "outages" in df and len(df):
+        # Points resting on fewer outages than a verdict needs are drawn hollow: their band is indicative.
+        few = df["outages"].to_numpy(float) < MIN_OUTAGES
+        if few.any():
+            ax.plot(x[few], y[few], linestyle="none", marker="o", markersize=6, markerfacecolor="white",
+                    markeredgecolor=line.get_color(), label=f"fewer than {MIN_OUTAGES} outages")
+            ax.legend(fontsize=8, frameon=False)
     if slo is not None and percent:
         ax.axhline(slo, color=PALETTE["bad"], linestyle="--", linewidth=1.2)
         ax.text(x.min() if x.size else 0, slo, f" SLO {slo:g} %", color=PALETTE["bad"], fontsize=8, va="bottom")
