@@ -153,7 +153,15 @@ class Results:
 
     @cached_property
     def _per_outage(self) -> dict:
-        """:func:`loss_per_outage` of the scenario: only a run without outages needs it."""
+        """What one outage costs, in hours, for the bound of a measure that lost nothing: the run's own
+        mean outage when it saw some (a degraded or down fraction can be 0 while outages happened),
+        else :func:`loss_per_outage` of the scenario (the exact solver), so that only a run without
+        any outage pays for the solver."""
+        k = self.total_outages
+        if k > 0:
+            o, h = self.out, self.horizon
+            return {"request_hours": float((1.0 - o.ra).sum()) * h / k, "time_hours": float((1.0 - o.ta).sum()) * h / k,
+                    "source": "this run's mean outage"}
         return loss_per_outage(self.labels.scenario)
 
     def _loss(self, values, events, per_event_hours: str | None, fraction: bool = False, scale: float = 1.0):
