@@ -35,10 +35,10 @@ def pool(n: int, k: int, mtbf: float = 2000.0, mttr: float = 4.0, slo: float = 9
         "replicas": n, "min_healthy": k, "failure": {"mtbf": f"{mtbf}h"}, "repair": {"mttr": f"{mttr}h"}}})
 
 
-def first_year(n: int, k: int, horizon: float, mtbf: float = 2000.0, mttr: float = 4.0) -> dict:
-    """Exact mean request / time availability and outages over ``[0, horizon]`` of :func:`pool`."""
+def pool_curves(n: int, k: int, t: np.ndarray, mtbf: float = 2000.0, mttr: float = 4.0):
+    """``(served, full, p_k)`` at times ``t`` of :func:`pool` started up: the expected served fraction,
+    P(fully up) and P(exactly k up), from P(instance down at t) = q (1 - exp(-(lam + mu) t))."""
     lam, mu = 1.0 / mtbf, 1.0 / mttr
-    t = np.linspace(0.0, horizon, 200_001)
     q = lam / (lam + mu) * (1.0 - np.exp(-(lam + mu) * t))
     ra = np.zeros_like(t)
     ta = np.zeros_like(t)
@@ -49,6 +49,14 @@ def first_year(n: int, k: int, horizon: float, mtbf: float = 2000.0, mttr: float
         ta += p * (h >= k)
         if h == k:
             p_k = p
+    return ra, ta, p_k
+
+
+def first_year(n: int, k: int, horizon: float, mtbf: float = 2000.0, mttr: float = 4.0) -> dict:
+    """Exact mean request / time availability and outages over ``[0, horizon]`` of :func:`pool`."""
+    t = np.linspace(0.0, horizon, 200_001)
+    ra, ta, p_k = pool_curves(n, k, t, mtbf, mttr)
+    lam = 1.0 / mtbf
     return {"request_availability": np.trapezoid(ra, t) / horizon,
             "time_availability": np.trapezoid(ta, t) / horizon,
             # An outage (served < 1) starts when the k-th up instance of k fails.

@@ -21,7 +21,7 @@ from hasim import Scenario
 from hasim.sim.engine import simulate
 from hasim.sim.rare import splitting_plan
 
-from ._coverage import HOURS_PER_YEAR, Z99, first_year, pool
+from ._coverage import HOURS_PER_YEAR, Z99, first_year, pool, pool_curves
 
 
 def _check(res, exact_u: float, sigmas: float = 4.0):
@@ -51,14 +51,7 @@ def test_a_series_with_partial_service_is_exact_too():
         "db": {"replicas": 4, "min_healthy": 2, "failure": {"mtbf": "1000h"}, "repair": {"mttr": "4h"}}})
     t = np.linspace(0.0, HOURS_PER_YEAR, 200_001)
 
-    def served(n, k, mtbf, mttr=4.0):
-        lam, mu = 1 / mtbf, 1 / mttr
-        q = lam / (lam + mu) * (1 - np.exp(-(lam + mu) * t))
-        s = sum(math.comb(n, h) * (1 - q) ** h * q ** (n - h) * min(1.0, h / k) for h in range(n + 1))
-        full = sum(math.comb(n, h) * (1 - q) ** h * q ** (n - h) for h in range(k, n + 1))
-        return s, full
-
-    (sa, fa), (sb, fb) = served(3, 1, 2000.0), served(4, 2, 1000.0)
+    (sa, fa, _), (sb, fb, _) = pool_curves(3, 1, t, 2000.0), pool_curves(4, 2, t, 1000.0)
     exact_u = 1.0 - np.trapezoid(sa * sb, t) / HOURS_PER_YEAR
     exact_time = 1.0 - np.trapezoid(fa * fb, t) / HOURS_PER_YEAR
     assert splitting_plan(sc)["top"] == 3  # either pool absorbs 2 failures; the third one costs

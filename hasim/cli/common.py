@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from contextlib import contextmanager
 from typing import Sequence
@@ -97,15 +96,13 @@ def _scale_options(args, prog: str) -> dict:
     if args.max_replicas is not None:
         out["max_replicas"] = args.max_replicas
     if getattr(args, "warmup", None) is not None:
-        from hasim.units import parse_duration
+        from hasim.sim.engine import warmup_hours
 
         try:
-            hours = float(parse_duration(args.warmup))
-        except (TypeError, ValueError):
-            hours = math.nan
-        if not (hours >= 0 and math.isfinite(hours)):
-            raise ValueError(f"{prog}: --warmup: expected a duration like '10y' (0 or more), got {args.warmup!r}")
-        out["warmup"] = hours
+            out["warmup"] = warmup_hours(args.warmup)
+        except ValueError:
+            raise ValueError(f"{prog}: --warmup: expected a duration like '10y' (0 or more), "
+                             f"got {args.warmup!r}") from None
     return out
 
 

@@ -258,7 +258,7 @@ def simulate(
         raise ValueError("replicas must be at least 1")
     if not horizon > 0:
         raise ValueError("horizon must be positive")
-    warmup = _warmup_hours(warmup)
+    warmup = warmup_hours(warmup)
     if precision is not None:
         cap = max(replicas, min(100 * replicas, 10_000_000)) if max_replicas is None else int(max_replicas)
         if cap < replicas:
@@ -387,7 +387,7 @@ def _kargs(args):
     return horizon, window, np.int64(windows), threshold, float(warmup)
 
 
-def _warmup_hours(warmup) -> float:
+def warmup_hours(warmup) -> float:
     """``warmup`` in hours (0 for None); a negative or non-finite one is a ValueError."""
     try:
         hours = 0.0 if warmup is None else float(parse_duration(warmup))
@@ -493,7 +493,7 @@ def _simulate_simpy(sc, replicas, seed, horizon, progress, keep_windows, keep_ou
     try:
         out, info = simulate_reference(sc, replicas=replicas, seed=seed, horizon=horizon,
                                        keep_windows=keep_windows, keep_outages=keep_outages, progress=callback,
-                                       warmup=_warmup_hours(warmup))
+                                       warmup=warmup_hours(warmup))
     finally:
         if bar is not None:
             bar.close()
