@@ -215,7 +215,11 @@ def scenarios(draw, delays: bool = False):
             if zones and draw(st.booleans()):
                 svc["zones"] = _subset(draw, sorted(zones)) or [sorted(zones)[-1]]
             if mode == "active":
-                svc["min_healthy"] = draw(st.integers(1, replicas))
+                if draw(st.integers(0, 2)) == 0:  # instances needed from the load (a real number)
+                    svc["capacity"] = 100.0
+                    svc["load"] = f"{draw(st.sampled_from([40, 70, 90, 120]))}%"
+                else:
+                    svc["min_healthy"] = draw(st.integers(1, replicas))
                 if delays and draw(st.booleans()):
                     svc["health_check"] = {"interval": draw(st.sampled_from([0.05, 0.2])),
                                            "unhealthy_threshold": draw(st.integers(1, 3)),

@@ -62,10 +62,12 @@ def test_zones_a_zone_takes_with_it_and_those_that_matter():
 
 def test_quorum_sizes_and_served_fraction_by_mode():
     sc = design()
-    assert needed(sc.services["vote"]) == 2 and needed(sc.services["db"]) == 1
-    assert share(sc.services["vote"], 1) == 0.0 and share(sc.services["vote"], 2) == 1.0
+    assert needed(sc, "vote") == 2 and needed(sc, "db") == 1
+    assert share(sc.services["vote"], 1, 2) == 0.0 and share(sc.services["vote"], 2, 2) == 1.0
     pool = sc.services["web"].model_copy(update={"min_healthy": 2})
-    assert [share(pool, h) for h in range(4)] == [0.0, 0.5, 1.0, 1.0]
+    assert [share(pool, h, 2) for h in range(4)] == [0.0, 0.5, 1.0, 1.0]
+    # A pool sized by its load needs a real number of instances: 2.5 of them serve in full.
+    assert [share(pool, h, 2.5) for h in range(4)] == [0.0, 0.4, 0.8, 1.0]
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)

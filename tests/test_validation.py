@@ -451,6 +451,40 @@ CASES = [
      "services.sentinel.failover: failover.success applies to mode: standby only"),
     ("manual-on-quorum", {"services.sentinel.failover.manual": "1h"},
      "services.sentinel.failover: failover.manual applies to mode: standby only"),
+    # load and capacity
+    ("capacity-without-load", {"services.api-dr.capacity": 100},
+     "services.api-dr.capacity: no load reaches api-dr: give the entry (or a caller of api-dr) a 'load' in "
+     "requests/s, or remove 'capacity'"),
+    ("load-without-capacity", {"services.api-dr.load": 500},
+     "services.api-dr.load: nothing the load of api-dr reaches has a 'capacity' (requests/s per instance), so it "
+     "changes nothing: give the pools that serve it a capacity"),
+    ("utilisation-without-capacity", {"services.api-dr.load": "70%"},
+     "services.api-dr.load: load: 70% is a share of this service's capacity: give 'capacity' (requests/s per "
+     "instance) or a rate in requests/s"),
+    ("min-healthy-and-capacity", {"services.api.capacity": 100, "services.api.load": 500},
+     "services.api.min_healthy: give 'min_healthy' or 'capacity', not both: with a capacity the instances needed "
+     "are the load over the capacity"),
+    ("capacity-on-standby", {"services.db.capacity": 100, "services.db.load": 50},
+     "services.db.capacity: 'capacity' applies to active pools (this service is mode: standby)"),
+    ("capacity-on-router", {"services.web.capacity": 100},
+     "services.web.capacity: 'capacity' does not apply to a router (route: failover)"),
+    ("capacity-negative", {"services.api-dr.capacity": -1}, "services.api-dr.capacity: expected a positive number, got '-1'"),
+    ("calls-to-a-non-dependency", {"services.api.calls": {"api-dr": 2}},
+     "services.api.calls.api-dr: api-dr is not a dependency of this service (requires, optional or cached)"),
+    ("calls-zero", {"services.api.calls": {"db": 0}}, "services.api.calls.db: expected a positive number, got '0'"),
+    ("load-text", {"services.api-dr.load": "lots"},
+     "services.api-dr.load: expected a rate in requests/s like 1200 or a utilisation like 70%, got 'lots'"),
+    ("load-negative", {"services.api-dr.load": -5},
+     "services.api-dr.load: expected a positive rate in requests/s like 1200, got -5"),
+    ("load-zero-percent", {"services.api-dr.load": "0%"},
+     "services.api-dr.load: expected a positive utilisation like 70%, got '0%'"),
+    ("load-rate-and-utilisation", {"services.api-dr.load": {"rate": 5, "utilisation": 0.5}},
+     "services.api-dr.load: give either 'rate' (requests/s) or 'utilisation' (a share of capacity like 70%), not "
+     "both or neither"),
+    ("load-through-weighted-router", {"services.web.route": "weighted", "services.web.load": 100,
+                                      "services.api-dr.capacity": 100},
+     "services.web.route: load through route: weighted is not modelled (each target's share would depend on which "
+     "targets are healthy); give the load to the targets instead, or use route: failover"),
 ]
 
 

@@ -8,12 +8,14 @@ See :mod:`hasim.analytic.exact` for what is exact and
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
+from dataclasses import asdict, dataclass, field
 
 from hasim.model.scenario import Scenario
 from hasim.analytic.exact import TIERS, _MINUTES_PER_YEAR, _default_params, _Params, _Solver, nines
 from hasim.analytic.first_order import DelayTerm, DelayTerms
 from hasim.analytic.cut_sets import CutSet, _cut_sets
+from hasim.analytic.load import load_table, zone_loss
 from hasim.analytic.mechanisms.cache import cache_terms
 from hasim.analytic.mechanisms.failover import failover_terms
 from hasim.analytic.mechanisms.health_check import health_check_terms
@@ -43,6 +45,8 @@ class Analysis:
     services: list[dict]
     optional: list[dict]
     cut_sets: list[CutSet]
+    load: list[dict] = field(default_factory=list)
+    zone_loss: list[dict] = field(default_factory=list)
 
     @property
     def downtime_minutes_per_year(self) -> float:
@@ -99,6 +103,26 @@ class Analysis:
         rows = [{**asdict(c), "components": " + ".join(c.components)} for c in self.cut_sets]
         return pd.DataFrame(rows, columns=list(CutSet.__dataclass_fields__))
 
+    @property
+    def utilisation(self):
+        """Load and utilisation of every pool with a ``capacity`` (DataFrame, one row per service;
+        see :func:`hasim.analytic.load.load_table`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.load, columns=["service", "load_rps", "capacity_rps", "replicas", "needed",
+                                                "utilisation", "spare_instances", "overload_probability",
+                                                "utilisation_p50", "utilisation_p99", "utilisation_p999"])
+
+    @property
+    def static_stability(self):
+        """For every zone: does the entry serve everything with that zone down and all else healthy
+        (DataFrame: zone, served, survives, short; see :func:`hasim.analytic.load.zone_loss`)."""
+        import pandas as pd
+
+        rows = [{"zone": z["zone"], "served": z["served"], "survives": z["survives"], "short": ", ".join(z["short"])}
+                for z in self.zone_loss]
+        return pd.DataFrame(rows, columns=["zone", "served", "survives", "short"])
+
     def __repr__(self) -> str:
         return (f"Analysis({self.scenario!r}, request_availability={self.request_availability:.8f}, "
                 f"time_availability={self.time_availability:.8f}, exact={self.exact})")
@@ -124,7 +148,14 @@ class Analysis:
             "services": self.services,
             "optional": self.optional,
             "cut_sets": [asdict(c) for c in self.cut_sets],
+            "load": {"services": [_finite(row) for row in self.load],
+                     "zone_loss": [{**z, "utilisation": _finite(z["utilisation"])} for z in self.zone_loss]},
         }
+
+
+def _finite(row: dict) -> dict:
+    """``row`` with infinite numbers as None (JSON has no infinity: no instance left, utilisation unbounded)."""
+    return {k: None if isinstance(v, float) and math.isinf(v) else v for k, v in row.items()}
 
 
 
@@ -197,4 +228,5 @@ def analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
         exact=not notes, notes=notes,
         structural_request_availability=ra, structural_time_availability=ta,
         delay_terms=terms, services=services, optional=optional, cut_sets=cuts,
+        load=load_table(sc), zone_loss=zone_loss(sc),
     )

@@ -37,7 +37,7 @@ import numpy as np
 
 from hasim.units import HOURS_PER_YEAR
 from hasim.model.scenario import Scenario, Service
-from hasim.model.structure import share
+from hasim.model.structure import needed, share
 
 __all__ = ["TIERS", "instance_availability", "nines"]
 
@@ -164,6 +164,7 @@ class _Structure:
         self.placement = {name: [svc.zones[i % len(svc.zones)] if svc.zones else None for i in range(svc.replicas)]
                           for name, svc in sc.services.items()}
         self.chain = {z: sc.zone_chain(z) for z in sc.zones}
+        self.k = {name: needed(sc, name) for name in sc.services}
 
     # -- own pool --------------------------------------------------------------------------
     def available(self, name: str, zone_up: dict[str, bool]) -> int:
@@ -182,7 +183,7 @@ class _Structure:
             law = _binomial(m, self.p.instance[name])
             shard: Dist = {}
             for h, prob in enumerate(law):
-                _add(shard, share(svc, h), prob)
+                _add(shard, share(svc, h, self.k[name]), prob)
         return _mean_of_copies(shard, svc.shards) if svc.shards > 1 else shard
 
     def _chain_availability(self, name: str, m: int) -> float:
@@ -391,7 +392,7 @@ def _deterministic(sc: Scenario, st: _Structure, root: str, zone_up: dict[str, b
                 dead = failed.get((name, shard), set())
                 h = sum(1 for i, z in enumerate(st.placement[name]) if i not in dead and
                         (z is None or all(zone_up[c] for c in st.chain[z])))
-                values.append(share(svc, h))
+                values.append(share(svc, h, st.k[name]))
             own = sum(values) / len(values)
         if svc.is_router:
             weights = svc.weights or [1.0] * len(svc.targets)

@@ -52,6 +52,10 @@ def _analyze(args) -> int:
     return status
 
 
+def _utilisation(u: float) -> str:
+    return "no instance left" if u == float("inf") else f"{u:.0%}"
+
+
 def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
     """The text report of ``hasim analyze``.
 
@@ -119,6 +123,19 @@ def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
     lines.append("")
     lines.append(table([[s["service"], percent(s["request_availability"]), percent(s["time_availability"])]
                         for s in r.services], ["service, with its dependencies (no delays)", "request", "time"]))
+    if r.load:
+        lines.append("")
+        lines.append(table([[s["service"], f"{s['load_rps']:,.0f}", f"{s['capacity_rps']:,.0f}",
+                             f"{s['needed']:.2f} of {s['replicas']}", _utilisation(s["utilisation"]),
+                             _utilisation(s["utilisation_p999"]), f"{s['overload_probability'] * 8760:.2g} h"]
+                            for s in r.load],
+                           ["load (req/s)", "offered", "per instance", "instances needed", "utilisation",
+                            "p99.9", "short/year"]))
+    if r.zone_loss:
+        lines.append("")
+        lines.append(table([[z["zone"], "yes" if z["survives"] else "NO", percent(z["served"]),
+                             ", ".join(z["short"]) or "-"] for z in r.zone_loss],
+                           ["static stability: lose one zone", "survives", "entry serves", "short of capacity"]))
     if r.optional:
         lines.append("")
         lines.append(table([[f"{o['service']} (for {o['used_by']})", percent(o["request_availability"])]

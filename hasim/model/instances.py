@@ -1,15 +1,15 @@
-"""The two mechanisms every pool has: instances that fail and are repaired (the ``repair``
-stage), and a pool that serves less when fewer than ``min_healthy`` are up (``capacity``).
+"""The mechanism every pool has: instances that fail and are repaired (the ``repair`` stage).
 
-Their keys are fields of :class:`~hasim.model.scenario.Service` itself (``failure``,
-``repair``, ``replicas``, ``min_healthy``, ``shards``): there is no separate declaration.
+Its keys are fields of :class:`~hasim.model.scenario.Service` itself (``failure``, ``repair``):
+there is no separate declaration.  The pool's other mechanism, serving less when it is short of
+instances, is :mod:`hasim.model.capacity`.
 """
 
 from __future__ import annotations
 
 from hasim.model.mechanism import Knob, Mechanism
 
-__all__ = ["REPAIR", "CAPACITY"]
+__all__ = ["REPAIR"]
 
 
 def _scaled(dist):
@@ -23,12 +23,6 @@ def _repair_knobs(name: str, svc) -> list[Knob]:
             Knob(f"{name} MTTR", f"services.{name}.repair", "mttr", svc.repair.mean_hours, _scaled(svc.repair))]
 
 
-def _capacity_knobs(name: str, svc) -> list[Knob]:
-    if not svc.has_instances:
-        return []
-    return [Knob(f"{name} replicas", f"services.{name}.replicas", "replicas", float(svc.replicas), None, "count")]
-
-
 REPAIR = Mechanism(
     name="repair", stage="repair",
     summary="Each instance fails after a time drawn from its failure law and is back after one drawn from its repair law.",
@@ -38,15 +32,4 @@ REPAIR = Mechanism(
     used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances],
     # The exact solver is this mechanism's analytic part (no first-order term).
     parts={"kernel": "hasim.sim.kernel._events", "reference": "hasim.sim.reference.instances", "tests": "tests/mechanisms/test_repair.py"},
-)
-
-CAPACITY = Mechanism(
-    name="capacity", stage="capacity",
-    summary="An active pool serves min(1, healthy / min_healthy) of its requests; a quorum needs a majority.",
-    declares=("replicas", "min_healthy", "shards"),
-    worse_when_raised={"replicas": -1},
-    service_knobs=_capacity_knobs,
-    used_by=lambda sc: [n for n, s in sc.services.items() if s.has_instances and not s.is_router
-                        and (s.mode == "quorum" or (s.mode == "active" and s.replicas > 1))],
-    parts={"kernel": "hasim.sim.kernel._shards", "reference": "hasim.sim.reference.evaluation", "tests": "tests/mechanisms/test_capacity.py"},
 )

@@ -8,8 +8,8 @@ its phrases.
 
 from __future__ import annotations
 
-from hasim.model import cache, dns, failover, health_check, zone
-from hasim.model.instances import CAPACITY, REPAIR
+from hasim.model import cache, capacity, dns, failover, health_check, zone
+from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
 __all__ = ["MECHANISMS", "in_use", "STAGES", "PRECEDENCE", "by_name", "by_stage", "knobs", "worse_when_raised"]
@@ -21,7 +21,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     health_check.MECHANISM,
     dns.MECHANISM,
     cache.MECHANISM,
-    CAPACITY,
+    capacity.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the

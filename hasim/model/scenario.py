@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from hasim.model._types import (NAME, HasimModel, Int, PositiveDuration, PositiveFloat, Probability, check_name,
                                 expand_shorthand, parse_slo)
 from hasim.model.cache import Cached
+from hasim.model.capacity import Load, load_problems
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
 from hasim.model.health_check import HealthCheck
@@ -40,7 +41,8 @@ def _as_list(value: Any) -> Any:
 
 
 _MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
-_ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry")
+_ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
+                     "calls")
 
 
 class Service(HasimModel):
@@ -64,6 +66,10 @@ class Service(HasimModel):
         to a failed instance are retried on a healthy one.
     requires, optional, cached
         Hard, soft and cache-masked dependencies.
+    capacity, load, calls
+        Requests/s one instance serves, the load the service receives from its users (requests/s,
+        or ``"70%"`` of its capacity) and the calls one request makes to each dependency (default
+        1): a pool then needs ``load / capacity`` instances (:mod:`hasim.model.capacity`).
     route, targets, weights, dns
         Make the service a router: ``failover`` to the first healthy target or
         ``weighted`` over healthy targets, learning of target failures through
@@ -93,6 +99,9 @@ class Service(HasimModel):
     targets: list[str] = Field(default_factory=list)
     weights: list[PositiveFloat] | None = None
     dns: Dns | None = None
+    capacity: PositiveFloat | None = None
+    load: Load | None = None
+    calls: dict[str, PositiveFloat] = Field(default_factory=dict)
 
     _expand = model_validator(mode="before")(classmethod(lambda cls, data: expand_shorthand(data)))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
@@ -164,6 +173,19 @@ class Service(HasimModel):
                                  "failures with failover.detection", m=self.mode)
         if self.mode == "standby" and self.replicas < 2:
             fail("replicas", "mode: standby needs at least 2 replicas (one active, one standby)")
+        if self.capacity is not None:
+            if self.mode != "active":
+                fail("capacity", "'capacity' applies to active pools (this service is mode: {m})", m=self.mode)
+            if "min_healthy" in given:
+                fail("min_healthy", "give 'min_healthy' or 'capacity', not both: with a capacity the instances "
+                                    "needed are the load over the capacity")
+        if self.load is not None and self.load.utilisation is not None and self.capacity is None:
+            fail("load", "load: {u} is a share of this service's capacity: give 'capacity' (requests/s per "
+                         "instance) or a rate in requests/s", u=f"{self.load.utilisation:.0%}")
+        for dep in self.calls:
+            if dep not in self.dependencies and dep not in self.optional:
+                fail(f"calls.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
+                     d=dep)
         overlap = sorted(set(self.requires) & set(self.optional))
         if overlap:
             fail("optional", "{s} is listed in both requires and optional", s=", ".join(overlap))
@@ -261,6 +283,9 @@ class Scenario(HasimModel):
         problems = _scenario_problems(_Refs.from_scenario(self))
         if problems:
             raise ScenarioError(_once(problems))
+        problems = load_problems(self)
+        if problems:
+            raise ScenarioError(problems)
         return self
 
     # --- convenience ------------------------------------------------------------------

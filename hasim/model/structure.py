@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from hasim.model.capacity import demand
 from hasim.model.scenario import Scenario, Service
 
-__all__ = ["reads", "read_by", "reach", "roles", "needed", "share", "cause_labels", "Labels", "labels", "placement",
+__all__ = ["reads", "read_by", "reach", "roles", "needed", "share", "demand", "utilisation", "cause_labels", "Labels", "labels", "placement",
            "zone_descendants", "zones_that_matter"]
 
 
@@ -41,24 +42,40 @@ def labels(sc: Scenario) -> Labels:
     return Labels(sc, sc.topological_order(), causes, kinds)
 
 
-def needed(svc: Service) -> int:
-    """Available instances a shard needs to serve in full: ``min_healthy`` (active), a strict
-    majority (quorum), one (standby, and a router's own instances)."""
+def needed(sc: Scenario, name: str) -> float:
+    """Available instances one shard of ``name`` needs to serve in full.
+
+    An active pool with a ``capacity`` needs the load offered to the shard over one instance's
+    capacity (a real number: 2.1 means two instances serve 2 / 2.1 of the requests); otherwise
+    ``min_healthy`` (active), a strict majority (quorum), one (standby, and a router's own
+    instances)."""
+    svc = sc.services[name]
     if svc.is_router or svc.mode == "standby":
         return 1
     if svc.mode == "quorum":
         return svc.replicas // 2 + 1
+    if svc.capacity is not None:
+        return demand(sc)[name] / svc.shards / svc.capacity
     return svc.min_healthy
 
 
-def share(svc: Service, h: int) -> float:
+def share(svc: Service, h: int, k: float) -> float:
     """What one shard with ``h`` available instances serves when no failover, election or
-    health check is in progress: ``min(1, h / min_healthy)`` for an active pool, all or nothing
-    for the other modes."""
-    k = needed(svc)
+    health check is in progress, ``k`` being :func:`needed`: ``min(1, h / k)`` for an active
+    pool, all or nothing for the other modes."""
     if svc.mode == "active" and not svc.is_router:
         return min(1.0, h / k)
     return 1.0 if h >= k else 0.0
+
+
+def utilisation(sc: Scenario, name: str, h: int) -> float:
+    """Offered load over the capacity of ``h`` available instances of one shard of ``name`` (inf at
+    ``h = 0``; NaN for a service without ``capacity``): above 1 the excess is shed."""
+    svc = sc.services[name]
+    if svc.capacity is None:
+        return float("nan")
+    k = needed(sc, name)
+    return k / h if h > 0 else float("inf")
 
 
 def reads(sc: Scenario) -> dict[str, list[str]]:

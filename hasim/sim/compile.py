@@ -18,7 +18,8 @@ dist_code         int64[D]            the codes again as integers (read on every
 samples           float64[*]          pooled samples of every empirical law
 svc_mode          int64[S]            ACTIVE / STANDBY / QUORUM (routers are ACTIVE, k=1)
 svc_has_inst      int64[S]            1 if the service has instances of its own
-svc_k             int64[S]            active: min_healthy; quorum: majority; standby: 1
+svc_k             float64[S]          instances a shard needs (:func:`~hasim.model.structure.needed`):
+                                      min_healthy or load / capacity; quorum: majority; standby: 1
 svc_fail          int64[S]            row of ``dist`` for time to failure (-1: none)
 svc_rep           int64[S]            row of ``dist`` for time to repair (-1: none)
 svc_idle          float64[S]          life speed of an idle standby (1 hot, warm_factor, 0 cold)
@@ -60,7 +61,7 @@ inst_fail/_rep    int64[N]            rows of ``dist`` of the instance's service
                                       reads them per event: one load instead of three)
 inst_plain        int64[N]            1 if the instance's service is an ``active`` pool without
                                       health check (the event loop's shortest path)
-sh_k              int64[H]            ``svc_k`` of each shard's service
+sh_k              float64[H]          ``svc_k`` of each shard's service
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
 zone_fail/_rep    int64[Z]            rows of ``dist``
 zone_chain_ptr/_  int64               each zone and the zones it lies within, innermost first
@@ -321,7 +322,7 @@ def _pools(p: _Parts) -> None:
     sc, S = p.sc, p.S
     p.svc_mode = np.zeros(S, dtype=np.int64)
     p.svc_has_inst = np.zeros(S, dtype=np.int64)
-    p.svc_k = np.ones(S, dtype=np.int64)
+    p.svc_k = np.ones(S, dtype=np.float64)
     p.svc_fail = np.full(S, -1, dtype=np.int64)
     p.svc_rep = np.full(S, -1, dtype=np.int64)
     p.svc_idle = np.ones(S, dtype=np.float64)
@@ -347,7 +348,7 @@ def _pools(p: _Parts) -> None:
         if svc.has_instances:
             p.svc_has_inst[v] = 1
             p.svc_mode[v] = _MODE[svc.mode]
-            p.svc_k[v] = needed(svc)
+            p.svc_k[v] = needed(sc, name)
             if svc.mode == "standby":
                 p.svc_idle[v] = {"hot": 1.0, "warm": svc.warm_factor, "cold": 0.0}[svc.standby]
             p.svc_fail[v] = p.dists.add(svc.failure)

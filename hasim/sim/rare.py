@@ -68,7 +68,7 @@ def splitting_plan(scenario: Scenario) -> dict:
             what.append("a DNS router")
         if svc.mode != "active":
             what.append(f"mode {svc.mode}")
-        for key in ("health_check", "failover", "dns"):
+        for key in ("health_check", "failover", "dns", "capacity"):
             if getattr(svc, key, None) is not None:
                 what.append(key)
         if svc.cached:

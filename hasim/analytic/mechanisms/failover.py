@@ -81,7 +81,7 @@ def _quorum(terms: DelayTerms, name: str, svc: Service) -> float:
     lam = 1.0 / svc.failure.mean_hours + _zone_loss_rate(sc, svc)
     a = terms.params.instance[name]
     shard_down = 1.0 - 1.0 / svc.shards
-    n, need = svc.replicas, needed(svc)
+    n, need = svc.replicas, needed(sc, name)
     # The leader (up: a) is lost while the others still hold a majority.
     keep = a * sum(_binomial(n - 1, a)[need:])
     rate = svc.shards * lam * keep

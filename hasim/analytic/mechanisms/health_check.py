@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from hasim.analytic.first_order import DelayTerms
+from hasim.model.structure import needed
 
 __all__ = ["health_check_terms"]
 
@@ -32,7 +33,7 @@ def health_check_terms(terms: DelayTerms, name: str) -> None:
     phases = (np.arange(256) + 0.5) / 256
     routed = float(np.mean([svc.repair.expected_min((u + hc.unhealthy_threshold - 1) * hc.interval)
                             for u in phases]))
-    n, k = svc.replicas, svc.min_healthy
+    n, k = svc.replicas, needed(terms.sc, name)
     before, during = min(1.0, (n - 1) / k), (n - 1) / max(n, k)
     if not svc.retry and n >= 2 and before > during:
         rate = svc.shards * n / svc.failure.mean_hours

@@ -197,7 +197,7 @@ class Service:
     __slots__ = ("index", "name", "spec", "shards", "router", "caches", "masked_by", "deps", "own", "val",
                  "status", "varying", "degree", "episode_cause", "acc", "k", "hc_loss")
 
-    def __init__(self, index, name, spec):
+    def __init__(self, index, name, spec, k):
         self.index, self.name, self.spec = index, name, spec
         self.shards: list[Shard] = []
         self.router: Router | None = None
@@ -211,7 +211,7 @@ class Service:
         self.degree = 0
         self.episode_cause = -1
         self.acc = 0.0
-        self.k = needed(spec)
+        self.k = k  # instances a shard needs (hasim.model.structure.needed)
         self.hc_loss = spec.health_check is not None and not spec.is_router and not spec.retry
 
 
@@ -250,7 +250,7 @@ class ReplicaState:
         """Services, zones, shards and instances (in the static model's order), routers and caches."""
         model, env = self.m, self.env
         sc = model.sc
-        self.svc = [Service(v, name, sc.services[name]) for v, name in enumerate(model.order)]
+        self.svc = [Service(v, name, sc.services[name], needed(sc, name)) for v, name in enumerate(model.order)]
         for s in self.svc:
             s.deps = [model.index[d] for d in s.spec.dependencies]
         self.zone_down = [0] * len(model.zones)       # down zones in the chain of each zone
