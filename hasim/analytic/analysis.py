@@ -16,6 +16,7 @@ from hasim.analytic.exact import TIERS, _MINUTES_PER_YEAR, _default_params, _Par
 from hasim.analytic.first_order import DelayTerm, DelayTerms
 from hasim.analytic.cut_sets import CutSet, _cut_sets
 from hasim.analytic.load import load_table, zone_loss
+from hasim.model.capacity import HOURS, at_hour, hour_classes, request_weights
 from hasim.analytic.mechanisms.cache import cache_terms
 from hasim.analytic.mechanisms.failover import failover_terms
 from hasim.analytic.mechanisms.health_check import health_check_terms
@@ -183,8 +184,83 @@ def analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
     Analysis
         Request and time availability, tiers, per-service figures, delay terms
         (first order) and cut sets.  ``exact`` is False when any delay term or
-        approximation enters; ``notes`` says which.
+        approximation enters; ``notes`` says which.  With a daily load profile the
+        design is solved at every hour of the day (instances fail and are repaired
+        whatever the hour, so the state seen at each hour is the stationary one) and
+        the hours are averaged, weighted by the requests they carry
+        (:func:`hasim.model.capacity.request_weights`); cut sets and the load table are
+        those of the peak hour.
     """
+    classes = hour_classes(scenario)
+    if len(classes) == 1:
+        return _analyze(scenario, cut_sets=cut_sets)
+    weights = request_weights(scenario)
+    peak = max(classes, key=lambda c: float(weights[c[0]]))[0]
+    parts = [(_analyze(at_hour(scenario, h), cut_sets=cut_sets and h == peak), hours) for h, hours in classes]
+    return _combine(scenario, parts, weights, peak)
+
+
+def _combine(sc: Scenario, parts: list, weights, peak: int) -> Analysis:
+    """One analysis from analyses at hours of the day: means weighted by requests (request measures) or
+    by time (time measures, event rates)."""
+    def mean(get, by_requests: bool) -> float:
+        return sum(get(a) * sum(float(weights[h]) if by_requests else 1.0 for h in hours)
+                   for a, hours in parts) / HOURS
+
+    terms: dict = {}
+    for a, hours in parts:
+        w_req = sum(float(weights[h]) for h in hours) / HOURS
+        w_time = len(hours) / HOURS
+        for t in a.delay_terms:
+            key = (t.service, t.stage, t.description)
+            cur = terms.get(key)
+            scaled = DelayTerm(t.service, t.stage, t.events_per_year * w_time, t.hours_per_event,
+                               t.request_unavailability * w_req, t.time_unavailability * w_time, t.description)
+            if cur is None:
+                terms[key] = scaled
+            else:
+                events = cur.events_per_year + scaled.events_per_year
+                terms[key] = DelayTerm(t.service, t.stage, events,
+                                       (cur.hours_per_event * cur.events_per_year
+                                        + t.hours_per_event * scaled.events_per_year) / events if events else 0.0,
+                                       cur.request_unavailability + scaled.request_unavailability,
+                                       cur.time_unavailability + scaled.time_unavailability, t.description)
+    at_peak = next(a for a, hours in parts if peak in hours)
+    notes = list(dict.fromkeys(n for a, _ in parts for n in a.notes))
+    notes.append("daily load profile: solved at each hour of the day and averaged, weighted by the requests each "
+                 "hour carries; cut sets and the load table are the peak hour's")
+    return Analysis(
+        scenario=sc.name, entry=sc.entry, slo=sc.slo,
+        request_availability=mean(lambda a: a.request_availability, True),
+        time_availability=mean(lambda a: a.time_availability, False),
+        down_probability=mean(lambda a: a.down_probability, False),
+        exact=all(a.exact for a, _ in parts), notes=notes,
+        structural_request_availability=mean(lambda a: a.structural_request_availability, True),
+        structural_time_availability=mean(lambda a: a.structural_time_availability, False),
+        delay_terms=list(terms.values()),
+        services=_mean_rows(parts, weights, lambda a: a.services, lambda r: r["service"]),
+        optional=_mean_rows(parts, weights, lambda a: a.optional, lambda r: (r["service"], r["used_by"])),
+        cut_sets=at_peak.cut_sets, load=at_peak.load, zone_loss=at_peak.zone_loss,
+    )
+
+
+def _mean_rows(parts, weights, get, key) -> list[dict]:
+    """Rows of per-hour analyses averaged field by field: request measures weighted by requests, the others
+    by time."""
+    out: dict = {}
+    for a, hours in parts:
+        share_req = sum(float(weights[h]) for h in hours) / HOURS
+        share_time = len(hours) / HOURS
+        for row in get(a):
+            acc = out.setdefault(key(row), {k: (0.0 if isinstance(v, float) else v) for k, v in row.items()})
+            for k, v in row.items():
+                if isinstance(v, float):
+                    acc[k] += v * (share_req if k.startswith("request") else share_time)
+    return list(out.values())
+
+
+def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
+    """:func:`analyze` of a design whose load is the same at every hour."""
     sc = scenario
     params = _default_params(sc)
     solver = _Solver(sc, params, sc.entry)

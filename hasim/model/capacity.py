@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
@@ -30,7 +31,8 @@ from hasim.errors import Problem
 from hasim.model._types import HasimModel
 from hasim.model.mechanism import Knob, Mechanism
 
-__all__ = ["Load", "parse_load", "demand", "load_problems", "MECHANISM"]
+__all__ = ["Load", "parse_load", "demand", "daily_demand", "request_weights", "load_problems", "hour_classes",
+           "at_hour", "HOURS", "MECHANISM"]
 
 
 def _positive(value: Any, what: str) -> float:
@@ -45,10 +47,15 @@ class Load(HasimModel):
     Exactly one of ``rate`` (requests per second) and ``utilisation`` (a share of the service's
     own capacity with every instance healthy, ``0.7`` for 70 %).  A file writes ``load: 1200``
     or ``load: 70%``; the mapping form ``load: {rate: 1200}`` is the same.
+
+    ``daily``: 24 factors, one per hour of the day (simulated time 0 is midnight), by which
+    the rate or utilisation is multiplied: ``{rate: 1000, daily: [0.3, 0.25, ...]}`` peaks at
+    1000 x the largest factor.  Without it the load is the same at every hour.
     """
 
     rate: float | None = None
     utilisation: float | None = None
+    daily: list[float] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -64,7 +71,17 @@ class Load(HasimModel):
             _positive(self.rate, "a positive rate in requests/s like 1200")
         else:
             _positive(self.utilisation, "a positive utilisation like 70% or 0.7")
+        if self.daily is not None:
+            if len(self.daily) != 24:
+                raise PydanticCustomError("load", "daily: expected 24 factors, one per hour of the day, got {n}",
+                                          {"n": len(self.daily)})
+            if any(f < 0 for f in self.daily) or not any(f > 0 for f in self.daily):
+                raise PydanticCustomError("load", "daily: expected factors >= 0, at least one of them > 0")
         return self
+
+    def factors(self) -> tuple[float, ...]:
+        """The 24 hourly factors (all 1 without ``daily``)."""
+        return tuple(self.daily) if self.daily is not None else (1.0,) * 24
 
 
 def parse_load(value: Any) -> Any:
@@ -91,45 +108,91 @@ def parse_load(value: Any) -> Any:
     return {"rate": _positive(value, "a positive rate in requests/s like 1200")}
 
 
-def external(svc) -> float:
-    """Requests/s the service receives from its users (0 without ``load``)."""
+HOURS = 24  #: hours of the daily profile
+
+
+def external(svc) -> np.ndarray:
+    """Requests/s the service receives from its users at each hour of the day (0 without ``load``)."""
     if svc.load is None:
-        return 0.0
-    if svc.load.rate is not None:
-        return svc.load.rate
-    return svc.load.utilisation * svc.capacity * svc.replicas * svc.shards
+        return np.zeros(HOURS)
+    base = svc.load.rate if svc.load.rate is not None else \
+        svc.load.utilisation * svc.capacity * svc.replicas * svc.shards
+    return base * np.asarray(svc.load.factors(), dtype=float)
 
 
-def _flow(sc) -> tuple[dict[str, float], list[Problem]]:
-    """Requests/s offered to every service, and the problems of the flow (a weighted router)."""
-    offered = {name: 0.0 for name in sc.services}
+def _flow(sc) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """Requests/s offered to every service at each hour, and the problems of the flow (a weighted router)."""
+    offered = {name: np.zeros(HOURS) for name in sc.services}
     problems = []
     for name in reversed(sc.topological_order()):  # callers before what they call
         svc = sc.services[name]
         d = offered[name] + external(svc)
         offered[name] = d
-        if d <= 0.0:
+        if not d.any():
             continue
         for dep in list(svc.dependencies) + [o for o in svc.optional if o not in svc.dependencies]:
-            offered[dep] += d * svc.calls.get(dep, 1.0)
+            offered[dep] = offered[dep] + d * svc.calls.get(dep, 1.0)
         if svc.route == "weighted":
             # Each target's load would depend on which targets are healthy; hasim does not model that yet
             # (the flow goes on by weight so that the targets are not also reported as receiving none).
             weights = svc.weights or [1.0] * len(svc.targets)
             for t, wt in zip(svc.targets, weights):
-                offered[t] += d * wt / sum(weights)
+                offered[t] = offered[t] + d * wt / sum(weights)
             problems.append(Problem(f"services.{name}.route", "load through route: weighted is not modelled (each "
                                     "target's share would depend on which targets are healthy); give the load to "
                                     "the targets instead, or use route: failover"))
         elif svc.route == "failover":
             for t in svc.targets:
-                offered[t] += d  # the target in use takes it all
+                offered[t] = offered[t] + d  # the target in use takes it all
     return offered, problems
 
 
-def demand(sc) -> dict[str, float]:
-    """Requests/s offered to every service of a valid scenario (0 where no load reaches), all shards together."""
+def daily_demand(sc) -> dict[str, np.ndarray]:
+    """Requests/s offered to every service of a valid scenario at each of the 24 hours of the day (0 where
+    no load reaches), all shards together."""
     return _flow(sc)[0]
+
+
+def demand(sc) -> dict[str, float]:
+    """Requests/s offered to every service of a valid scenario at its peak hour (0 where no load reaches),
+    all shards together."""
+    return {name: float(d.max()) for name, d in daily_demand(sc).items()}
+
+
+def request_weights(sc) -> np.ndarray:
+    """How many requests each hour of the day carries relative to the mean hour: the entry's offered load
+    over its daily mean (all 1 when the entry's load is constant or it receives none).  Request
+    availability is the mean served fraction weighted by these."""
+    d = daily_demand(sc)[sc.entry]
+    if not d.any():
+        return np.ones(HOURS)
+    return d / d.mean()
+
+
+def hour_classes(sc) -> list[tuple[int, list[int]]]:
+    """The hours of the day grouped by the load they carry everywhere: ``[(hour, hours alike)]``
+    (one class of all 24 hours when every load is constant)."""
+    key = {}
+    flows = daily_demand(sc)
+    for h in range(HOURS):
+        sig = tuple(round(float(d[h]), 9) for d in flows.values())
+        key.setdefault(sig, []).append(h)
+    return [(hours[0], hours) for hours in key.values()]
+
+
+def at_hour(sc, hour: int):
+    """``sc`` with every load frozen at its value at ``hour`` (constant over the day): what the exact
+    solver evaluates hour by hour.  Not validated again: a load may be 0 at that hour."""
+    services = {}
+    for name, svc in sc.services.items():
+        if svc.load is not None and svc.load.daily is not None:
+            f = svc.load.daily[hour]
+            frozen = Load.model_construct(rate=None if svc.load.rate is None else svc.load.rate * f,
+                                          utilisation=None if svc.load.utilisation is None
+                                          else svc.load.utilisation * f, daily=None)
+            svc = svc.model_copy(update={"load": frozen})
+        services[name] = svc
+    return sc.model_copy(update={"services": services})
 
 
 def load_problems(sc) -> list[Problem]:
@@ -137,7 +200,7 @@ def load_problems(sc) -> list[Problem]:
     offered, problems = _flow(sc)
     loaded = [n for n, s in sc.services.items() if s.load is not None]
     for name, svc in sc.services.items():
-        if svc.capacity is not None and offered[name] <= 0.0:
+        if svc.capacity is not None and not offered[name].any():
             problems.append(Problem(f"services.{name}.capacity", f"no load reaches {name}: give the entry (or a "
                                     f"caller of {name}) a 'load' in requests/s, or remove 'capacity'"))
     for name in loaded:

@@ -45,7 +45,8 @@ class Knob:
         ``scaled(factor)`` is the value to write at ``path`` for the duration times
         ``factor``; ``None`` for counts (a sensitivity study moves those by one).
     unit : str
-        ``"h"`` (a duration in hours) or ``"count"``.
+        ``"h"`` (a duration in hours), ``"count"`` (moved by one), ``"rps"`` (requests/s) or ``"ratio"``
+        (a utilisation); all but counts are scaled.
     """
 
     label: str

@@ -21,6 +21,7 @@ from hasim.model._types import (NAME, HasimModel, Int, PositiveDuration, Positiv
                                 expand_shorthand, parse_slo)
 from hasim.model.cache import Cached
 from hasim.model.capacity import Load, load_problems
+from hasim.model.overload import Overload, Retries
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
 from hasim.model.health_check import HealthCheck
@@ -42,7 +43,7 @@ def _as_list(value: Any) -> Any:
 
 _MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
 _ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
-                     "calls")
+                     "calls", "overload", "retries")
 
 
 class Service(HasimModel):
@@ -66,6 +67,9 @@ class Service(HasimModel):
         to a failed instance are retried on a healthy one.
     requires, optional, cached
         Hard, soft and cache-masked dependencies.
+    overload, retries
+        Collapse under overload and the client retries that can keep it going
+        (:mod:`hasim.model.overload`).
     capacity, load, calls
         Requests/s one instance serves, the load the service receives from its users (requests/s,
         or ``"70%"`` of its capacity) and the calls one request makes to each dependency (default
@@ -102,6 +106,8 @@ class Service(HasimModel):
     capacity: PositiveFloat | None = None
     load: Load | None = None
     calls: dict[str, PositiveFloat] = Field(default_factory=dict)
+    overload: Overload | None = None
+    retries: Retries | None = None
 
     _expand = model_validator(mode="before")(classmethod(lambda cls, data: expand_shorthand(data)))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
@@ -179,6 +185,13 @@ class Service(HasimModel):
             if "min_healthy" in given:
                 fail("min_healthy", "give 'min_healthy' or 'capacity', not both: with a capacity the instances "
                                     "needed are the load over the capacity")
+        for key in ("overload", "retries"):
+            if key in given and self.capacity is None:
+                fail(key, "'{k}' applies to a pool with a 'capacity' (requests/s per instance) that load reaches",
+                     k=key)
+        if self.retries is not None and self.overload is None:
+            fail("retries", "retries only matter to a pool that can collapse: add 'overload' (without it the pool "
+                            "sheds the excess, and retried requests change nothing it serves)")
         if self.load is not None and self.load.utilisation is not None and self.capacity is None:
             fail("load", "load: {u} is a share of this service's capacity: give 'capacity' (requests/s per "
                          "instance) or a rate in requests/s", u=f"{self.load.utilisation:.0%}")

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from hasim.model.capacity import demand
+import numpy as np
+
+from hasim.model.capacity import HOURS, daily_demand, demand, request_weights
 from hasim.model.scenario import Scenario, Service
 
-__all__ = ["reads", "read_by", "reach", "roles", "needed", "share", "demand", "utilisation", "cause_labels", "Labels", "labels", "placement",
+__all__ = ["reads", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
+           "request_weights", "utilisation", "cause_labels", "Labels", "labels", "placement",
            "zone_descendants", "zones_that_matter"]
 
 
@@ -43,7 +46,7 @@ def labels(sc: Scenario) -> Labels:
 
 
 def needed(sc: Scenario, name: str) -> float:
-    """Available instances one shard of ``name`` needs to serve in full.
+    """Available instances one shard of ``name`` needs to serve in full (at its peak hour).
 
     An active pool with a ``capacity`` needs the load offered to the shard over one instance's
     capacity (a real number: 2.1 means two instances serve 2 / 2.1 of the requests); otherwise
@@ -59,12 +62,21 @@ def needed(sc: Scenario, name: str) -> float:
     return svc.min_healthy
 
 
+def needed_daily(sc: Scenario, name: str) -> np.ndarray:
+    """:func:`needed` at each of the 24 hours of the day (the same at every hour unless a daily
+    load profile reaches the pool; 0 at an hour without load)."""
+    svc = sc.services[name]
+    if svc.capacity is not None and svc.mode == "active" and not svc.is_router:
+        return daily_demand(sc)[name] / svc.shards / svc.capacity
+    return np.full(HOURS, float(needed(sc, name)))
+
+
 def share(svc: Service, h: int, k: float) -> float:
     """What one shard with ``h`` available instances serves when no failover, election or
     health check is in progress, ``k`` being :func:`needed`: ``min(1, h / k)`` for an active
     pool, all or nothing for the other modes."""
     if svc.mode == "active" and not svc.is_router:
-        return min(1.0, h / k)
+        return 1.0 if h >= k else h / k  # k = 0: no load at this hour, nothing to lose
     return 1.0 if h >= k else 0.0
 
 

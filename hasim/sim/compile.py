@@ -62,6 +62,18 @@ inst_fail/_rep    int64[N]            rows of ``dist`` of the instance's service
 inst_plain        int64[N]            1 if the instance's service is an ``active`` pool without
                                       health check (the event loop's shortest path)
 sh_k              float64[H]          ``svc_k`` of each shard's service
+sh_kt             float64[H, 24]      instances the shard needs at each hour of the day (daily loads)
+wt_day, wt_cum    float64[24], [25]   requests per hour over the mean hour (the entry's load); their
+                                      running sum (``wt_cum[h]``: hours 0 .. h - 1)
+day_on, day_aux   int                 1 if a daily profile varies a need or a weight; the source id
+                                      of the hourly tick (-1 without)
+day_sh            int64[*]            shards whose need varies over the day
+svc_ov_on         int64[S]            1 if the pool can collapse under overload
+svc_ov            float64[S, 4]       overload threshold, grace, recovery threshold, goodput
+svc_rt            float64[S, 2]       clients' attempts per request, most attempts the retry
+                                      budget allows (inf: none); (1, 1) without retries
+sh_ov_aux         int64[H]            source id of the shard's overload grace timer (-1: none)
+st_ov_sh          int64[*]            reachable shards that can collapse (the ``overload`` stage)
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
 zone_fail/_rep    int64[Z]            rows of ``dist``
 zone_chain_ptr/_  int64               each zone and the zones it lies within, innermost first
@@ -107,16 +119,18 @@ import numpy as np
 
 from hasim.model.scenario import Scenario
 from hasim.model.structure import reach as _reach
-from hasim.model.structure import cause_labels, needed
+from hasim.model.structure import cause_labels, needed, needed_daily, request_weights
 from hasim.model.structure import placement, read_by, zone_descendants, zones_that_matter
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
-from hasim.sim.kernel._codes import (ACTIVE, AUX_CACHE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, GAUSS_NODES,
+from hasim.sim.kernel._codes import (ACTIVE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
+                                     AUX_RAMP, GAUSS_NODES,
                                      NO_ROUTE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY)
 
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
     "ACTIVE", "STANDBY", "QUORUM", "NO_ROUTE", "ROUTE_FAILOVER", "ROUTE_WEIGHTED",
-    "AUX_PROBE_INST", "AUX_PROBE_TGT", "AUX_RAMP", "AUX_CACHE", "GAUSS_NODES", "SCAN_MAX",
+    "AUX_PROBE_INST", "AUX_PROBE_TGT", "AUX_RAMP", "AUX_CACHE", "AUX_HOUR", "AUX_OVERLOAD", "GAUSS_NODES",
+    "SCAN_MAX",
 ]
 
 _MODE = {"active": ACTIVE, "standby": STANDBY, "quorum": QUORUM}
@@ -199,6 +213,17 @@ class CompiledModel(NamedTuple):
     inst_rep: np.ndarray
     inst_plain: np.ndarray
     sh_k: np.ndarray
+    sh_kt: np.ndarray
+    wt_day: np.ndarray
+    wt_cum: np.ndarray
+    day_on: int
+    day_aux: int
+    day_sh: np.ndarray
+    svc_ov_on: np.ndarray
+    svc_ov: np.ndarray
+    svc_rt: np.ndarray
+    sh_ov_aux: np.ndarray
+    st_ov_sh: np.ndarray
     inst_zone: np.ndarray
     zone_fail: np.ndarray
     zone_rep: np.ndarray
@@ -413,6 +438,8 @@ def _delays(p: _Parts) -> None:
         p.aux_obj.append(obj)
         return N + p.Z + p.H + len(p.aux_kind) - 1
 
+    p.add_aux = aux
+
     p.svc_hc = np.zeros((S, 3), dtype=np.float64)
     p.svc_hc_on = np.zeros(S, dtype=np.int64)
     p.svc_hc_loss = np.zeros(S, dtype=np.int64)
@@ -463,6 +490,38 @@ def _delays(p: _Parts) -> None:
         p.cache_rows.append(mine)
 
 
+def _load(p: _Parts) -> None:
+    """Daily needs and request weights (one hourly tick if a profile varies anything), overload settings and
+    their grace timers, client retries."""
+    sc, S = p.sc, p.S
+    p.sh_kt = np.zeros((p.H, 24), dtype=np.float64)
+    p.svc_ov_on = np.zeros(S, dtype=np.int64)
+    p.svc_ov = np.zeros((S, 4), dtype=np.float64)
+    p.svc_rt = np.ones((S, 2), dtype=np.float64)
+    p.sh_ov_aux = np.full(p.H, -1, dtype=np.int64)
+    p.wt_day = np.ascontiguousarray(request_weights(sc), dtype=np.float64)
+    p.wt_cum = np.concatenate([[0.0], np.cumsum(p.wt_day)]).astype(np.float64)
+    varying = []
+    for v, name in enumerate(p.order):
+        svc = sc.services[name]
+        daily = needed_daily(sc, name)
+        for sh in p.shard_rows[v]:
+            p.sh_kt[sh] = daily
+            if np.ptp(daily) > 0:
+                varying.append(sh)
+        if svc.overload is not None:
+            ov = svc.overload
+            p.svc_ov_on[v] = 1
+            p.svc_ov[v] = (ov.threshold, ov.grace, ov.recovers_below, ov.goodput)
+            if svc.retries is not None:
+                p.svc_rt[v] = (float(svc.retries.attempts), svc.retries.cap)
+            for sh in p.shard_rows[v]:
+                p.sh_ov_aux[sh] = p.add_aux(AUX_OVERLOAD, sh)
+    p.day_sh = np.array(varying, dtype=np.int64)
+    p.day_on = int(bool(varying) or np.ptp(p.wt_day) > 0)
+    p.day_aux = p.add_aux(AUX_HOUR, 0) if p.day_on else -1
+
+
 def _stage_sets(p: _Parts) -> None:
     """What the stage rule looks at (the SimPy engine's ``_stage``): reachable parts only."""
     S, reach = p.S, p.reach
@@ -473,7 +532,9 @@ def _stage_sets(p: _Parts) -> None:
     p.st_router = np.array([v for v in range(S) if reach[v] and p.svc_route[v] != NO_ROUTE], dtype=np.int64)
     p.st_hc_sh = shards_where(lambda v: p.svc_hc_loss[v] == 1)
     p.st_fo_sh = shards_where(lambda v: p.svc_mode[v] != ACTIVE)
-    p.st_cap_sh = shards_where(lambda v: p.svc_mode[v] == ACTIVE and p.svc_k[v] > 1)
+    p.st_cap_sh = shards_where(lambda v: p.svc_mode[v] == ACTIVE and (p.svc_k[v] > 1 or
+                                                                       p.sc.services[p.order[v]].capacity is not None))
+    p.st_ov_sh = shards_where(lambda v: p.svc_ov_on[v] == 1)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
     matter = zones_that_matter(p.sc)
     p.st_zone = np.array([p.zidx[z] for z in p.zones if z in matter], dtype=np.int64)
@@ -547,8 +608,11 @@ def _model(p: _Parts) -> CompiledModel:
         sh_svc=np.array(p.sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
         inst_shard=np.array(p.inst_shard, dtype=np.int64), inst_zone=np.array(p.inst_zone, dtype=np.int64),
         inst_fail=p.svc_fail[inst_svc], inst_rep=p.svc_rep[inst_svc],
-        inst_plain=((p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0)).astype(np.int64),
+        inst_plain=((p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0)
+                    & (p.svc_ov_on[inst_svc] == 0)).astype(np.int64),
         sh_k=p.svc_k[np.array(p.sh_svc, dtype=np.int64)],
+        sh_kt=p.sh_kt, wt_day=p.wt_day, wt_cum=p.wt_cum, day_on=p.day_on, day_aux=p.day_aux, day_sh=p.day_sh,
+        svc_ov_on=p.svc_ov_on, svc_ov=p.svc_ov, svc_rt=p.svc_rt, sh_ov_aux=p.sh_ov_aux, st_ov_sh=p.st_ov_sh,
         zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
@@ -556,7 +620,7 @@ def _model(p: _Parts) -> CompiledModel:
 
 
 #: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
-_STEPS = (_pools, _graph, _zones, _delays, _stage_sets, _streams)
+_STEPS = (_pools, _graph, _zones, _delays, _load, _stage_sets, _streams)
 
 
 def compile_scenario(scenario: Scenario) -> Compiled:

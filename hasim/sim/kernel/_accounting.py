@@ -6,7 +6,8 @@ from __future__ import annotations
 from ._codes import EXPIRED, ST_ZERO
 from ._dns import _ramp_weight
 from ._jit import fast, inline
-from ._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE
+from ._day import _span
+from ._output import CAPACITY, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
 from ._rng import sample_key
 from ._shards import _in_failover
 
@@ -14,7 +15,7 @@ from ._shards import _in_failover
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
-    failover > zone > capacity > stale-cache > repair that applies to a part the entry can
+    failover > zone > overload > capacity > stale-cache > repair that applies to a part the entry can
     depend on (the SimPy engine's rule).  An expired cache comes after the mechanisms that can
     keep its dependency down (a zone, a failover, a capacity shortfall): it names the loss only
     when the dependency is down for a plain repair that outlasted the cache's ttl."""
@@ -38,10 +39,13 @@ def _stage(m, w, now):
     for x in range(len(m.st_zone)):
         if not w.zone_up[m.st_zone[x]]:
             return ZONE
+    for x in range(len(m.st_ov_sh)):
+        if w.sh_col[m.st_ov_sh[x]]:
+            return OVERLOAD
     for x in range(len(m.st_cap_sh)):
         sh = m.st_cap_sh[x]
         h = w.sh_h[sh]
-        if 0 < h < m.svc_k[m.sh_svc[sh]]:
+        if 0 < h < w.sh_k[sh]:
             return CAPACITY
     for x in range(len(m.st_cache)):
         if w.cache_st[m.st_cache[x]] == EXPIRED:
@@ -88,8 +92,9 @@ def _record_outage(out, r, keep_o, n_out, longest, start, d, cause, seed, stream
 @fast
 def _store_replica(m, w, out, r, horizon, end, lost, t_full, t_down, n_out, longest, n_events, breaches, worst):
     """Row ``r`` of the output: the replica's totals over the ``horizon`` hours that finish at ``end``,
-    and every service's mean served fraction."""
-    out.ra[r] = 1.0 - lost / horizon
+    and every service's mean served fraction (request measures over the requests of the horizon)."""
+    norm = horizon if not m.day_on else _span(m, end - horizon, end)
+    out.ra[r] = 1.0 - lost / norm
     out.ta[r] = t_full / horizon
     out.down[r] = t_down / horizon
     out.degraded[r] = max(0.0, 1.0 - (t_full + t_down) / horizon)
@@ -99,4 +104,4 @@ def _store_replica(m, w, out, r, horizon, end, lost, t_full, t_down, n_out, long
     out.breaches[r] = breaches
     out.worst[r] = worst
     for v in range(m.n_services):
-        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * (end - w.svc_t[v])) / horizon
+        out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * _span(m, w.svc_t[v], end)) / norm

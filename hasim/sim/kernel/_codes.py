@@ -26,6 +26,8 @@ AUX_PROBE_INST = 0
 AUX_PROBE_TGT = 1
 AUX_RAMP = 2
 AUX_CACHE = 3
+AUX_HOUR = 4       # the hour of the day changes (daily load profiles)
+AUX_OVERLOAD = 5   # a shard's overload grace period ends: it collapses
 
 #: Most Gauss-Legendre nodes used to integrate a served fraction that varies between events.
 #: n nodes integrate a polynomial of degree 2n - 1 exactly; a DNS ramp is linear, so this is
@@ -69,6 +71,12 @@ _NVAR = 1      # varying services listed in Work.var
 _VARCHG = 2    # 1 if a service became or stopped being varying in the last sweep
 _EVC = 3       # cause of the event being processed (-1: a timer, the cause is inherited)
 _MAXDEG = 4    # highest polynomial degree among the varying services
+_HOUR = 5      # the hour of the day (0-23; simulated time 0 is midnight)
+N_CTL = 6
+
+# Slots of Work.fl.
+_NOW = 0       # time of the event being processed (what a mechanism schedules from)
+_WEIGHT = 1    # requests the current hour carries relative to the mean hour (1 without a profile)
 
 # Booleans passed to helpers, for the same reason.
 TRUE = np.bool_(True)

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._codes import ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
+from ._codes import ACTIVE, AUX_CACHE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
+from ._day import _hour_event
 from ._failover import _gained, _lost
 from ._healthcheck import _hc_moved
 from ._jit import fast, inline
+from ._overload import _collapse_event
 from ._queue import _qpop, _qreplace_top, _qschedule
 from ._shards import (_aux_base, _available, _draw, _life_speed, _mark_dirty, _pool_share, _set_own, _set_speed,
                       _update_own)
@@ -31,16 +33,17 @@ def _instance_event(m, w, i, now):
         h = w.sh_h[sh] + 1 - 2 * np.int64(up)
         w.sh_h[sh] = h
         _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
-        _set_own(m, w, sh, _pool_share(h, m.sh_k[sh]))
+        _set_own(m, w, sh, _pool_share(h, w.sh_k[sh]))
         return
     v = m.sh_svc[sh]
-    if m.svc_mode[v] == ACTIVE:  # health-checked: the probes see the change
+    if m.svc_mode[v] == ACTIVE:  # health-checked (the probes see the change) or overload-prone
         up = w.inst_up[i]
         row = m.inst_rep[i] if up else m.inst_fail[i]
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
         _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
-        _hc_moved(m, w, i, up == 0, now)
+        if m.svc_hc_on[v]:
+            _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
         return
     # Standby and quorum: roles, and idle standbys whose life clock runs slower.
@@ -101,6 +104,11 @@ def _aux_event(m, w, p, now):
         else:
             _qschedule(w.heap, p, w.rt_t0[v] + m.svc_end[e0 + k], KIND_AUX)
         _mark_dirty(m, w, v)
-    else:  # AUX_CACHE: the stale data is too old, the outage shows
+    elif kind == AUX_CACHE:  # the stale data is too old, the outage shows
         w.cache_st[obj] = EXPIRED
         _mark_dirty(m, w, m.cache_owner[obj])
+    elif kind == AUX_HOUR:
+        _hour_event(m, w, p, now)
+    else:  # AUX_OVERLOAD: the grace period is over, the shard collapses
+        _collapse_event(m, w, obj)
+        _update_own(m, w, obj)

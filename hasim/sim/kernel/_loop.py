@@ -8,8 +8,9 @@ import numpy as np
 from numba import prange
 
 from ._accounting import _close_window, _record_outage, _stage, _store_replica
-from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
+from ._codes import (_EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
+from ._day import _day_reset, _span
 from ._dns import _answer_for
 from ._events import _aux_event, _instance_event
 from ._failover import _timer_event
@@ -37,6 +38,7 @@ def _reset(m, w, seed, stream):
     for c in range(m.n_sources):
         seed_state(w.seedbuf[0], np.uint64(m.src_key[c]), w.rng[c])
     _qclear(w.heap)
+    w.fl[_NOW] = 0.0
     w.ctl[_LO] = 0
     w.ctl[_NVAR] = 0
     w.ctl[_VARCHG] = 0
@@ -74,6 +76,9 @@ def _reset(m, w, seed, stream):
         w.sh_state[sh] = UP
         w.sh_active[sh] = m.sh_inst_ptr[sh] if m.svc_mode[v] != ACTIVE else -1
         w.sh_own[sh] = -1.0
+        w.sh_col[sh] = 0
+        w.sh_ovp[sh] = 0
+    _day_reset(m, w)  # the needs of the first hour, before any shard is evaluated
     for z in range(m.n_zones):
         w.zone_up[z] = 1
         w.zone_down[z] = 0
@@ -175,7 +180,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             # The common case: every served fraction constant, inside one window.
             if est != ST_FULL:
                 dt = t - t_last
-                q = (1.0 - s) * dt
+                q = (1.0 - s) * dt * w.fl[_WEIGHT]
                 lost += q
                 win_lost += q
                 if est == ST_ZERO:
@@ -194,7 +199,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                     if est == ST_FULL:
                         t_full += piece
                     else:
-                        q = piece - ent if w.svc_var[entry] else (1.0 - s) * piece
+                        q = (piece - ent if w.svc_var[entry] else (1.0 - s) * piece) * w.fl[_WEIGHT]
                         lost += q
                         win_lost += q
                         if est == ST_ZERO:
@@ -204,7 +209,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                         loss[o_cause, stage] += q
                 if t <= win_end:
                     break
-                a = _close_window(out, r, k_win, win_lost, win_end - win_start, keep_w)
+                a = _close_window(out, r, k_win, win_lost, _span(m, win_start, win_end), keep_w)
                 if a < threshold:
                     breaches += 1
                 worst = min(worst, a)
@@ -232,13 +237,14 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             win_end = end if n_windows <= 1 else warmup + window
             continue
         if stopped:
-            a = _close_window(out, r, k_win, win_lost, end - win_start, keep_w)
+            a = _close_window(out, r, k_win, win_lost, _span(m, win_start, end), keep_w)
             if a < threshold:
                 breaches += 1
             worst = min(worst, a)
             break
         # -- the event ----------------------------------------------------------------------
         n_events += 1
+        w.fl[_NOW] = t
         if kind == KIND_INST:
             evc = m.src_cause[src]
             _instance_event(m, w, src, t)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ._codes import _LO, ACTIVE, DETECT, ELECT, FAILED, KIND_INST, PROMOTE, REGAINED, STANDBY, UP, WAIT_REQ
 from ._jit import fast, inline
+from ._overload import _overload_own
 from ._queue import _qremove, _qschedule, _qtime
 from ._rng import EXPONENTIAL, exponential, sample
 
@@ -113,7 +114,8 @@ def _make_active(m, w, sh, j, now):
 
 @inline
 def _pool_share(h, k):
-    """What an active pool serves with ``h`` instances carrying requests: ``min(1, h / k)``."""
+    """What an active pool serves with ``h`` instances carrying requests: ``min(1, h / k)`` (1 at
+    ``k = 0``: an hour without load loses nothing)."""
     return 1.0 if h >= k else h / k
 
 
@@ -131,17 +133,20 @@ def _update_own(m, w, sh):
     v = m.sh_svc[sh]
     mode = m.svc_mode[v]
     if mode == ACTIVE:
-        k = m.svc_k[v]
+        k = w.sh_k[sh]
         if m.svc_hc_on[v]:
             # Only healthy routed instances carry requests; without retry a failed instance
             # still routed takes its share 1 / (routed instances) and fails it.
             h = w.sh_ru[sh]
             if m.svc_hc_loss[v]:
-                own = h / max(h + w.sh_rd[sh], k)
+                own = 1.0 if k <= 0.0 else h / max(h + w.sh_rd[sh], k)  # k = 0: no request at this hour
             else:
                 own = _pool_share(h, k)
         else:
-            own = _pool_share(w.sh_h[sh], k)
+            h = w.sh_h[sh]
+            own = _pool_share(h, k)
+        if m.svc_ov_on[v]:
+            own = _overload_own(m, w, sh, v, h, own)
     elif mode == STANDBY:
         own = 1.0 if w.sh_state[sh] == UP else 0.0
     else:

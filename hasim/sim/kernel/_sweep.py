@@ -5,8 +5,9 @@ the list of varying services and their exact integration between events (Gauss-L
 from __future__ import annotations
 
 from ._cache import _cache_react
-from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, GAUSS_NODES, NO_ROUTE, REGAINED, SERVING, ST_FULL,
+from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, _WEIGHT, GAUSS_NODES, NO_ROUTE, REGAINED, SERVING, ST_FULL,
                      ST_PARTIAL, ST_ZERO, WAIT_REQ)
+from ._day import _span
 from ._dns import _router_react, _router_status, _router_value
 from ._failover import _elect, _start_promotion
 from ._jit import fast, inline
@@ -128,7 +129,7 @@ def _sweep(m, w, now):
                     w.svc_ep[v] = evc if evc >= 0 else _inherit(m, w, v)
                 if var != (w.svc_var[v] != 0):
                     w.ctl[_VARCHG] = 1
-                w.svc_acc[v] += w.svc_s[v] * (now - w.svc_t[v])
+                w.svc_acc[v] += w.svc_s[v] * _span(m, w.svc_t[v], now)
                 w.svc_t[v] = now
                 w.svc_s[v] = val
                 w.svc_st[v] = st
@@ -175,7 +176,7 @@ def _integrate_varying(m, w, a, b):
             w.q_acc[v] += wg * x
     for j in range(nv):
         v = w.var[j]
-        w.svc_acc[v] += half * w.q_acc[v]
+        w.svc_acc[v] += half * w.q_acc[v] * w.fl[_WEIGHT]
         w.svc_t[v] = b
         w.svc_s[v] = _value_at(m, w, v, b)
     return half * w.q_acc[m.entry]

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._codes import N_CTL
 from ._jit import njit
 from ._queue import Queue, _queue_new
 
@@ -57,7 +58,11 @@ class Work(NamedTuple):
     var: np.ndarray         # int64[S]: the varying services, topological order
     q_acc: np.ndarray       # float64[S]: quadrature accumulator
     buf: np.ndarray         # int64[N]: instances touched by a zone event
-    ctl: np.ndarray         # int64[5]: see _LO ...
+    ctl: np.ndarray         # int64[N_CTL]: see _LO ...
+    fl: np.ndarray          # float64[2]: see _NOW, _WEIGHT
+    sh_k: np.ndarray        # float64[H]: instances the shard needs at the current hour
+    sh_col: np.ndarray      # uint8[H]: collapsed under overload
+    sh_ovp: np.ndarray      # uint8[H]: its overload grace period is running
 
 
 @njit
@@ -84,5 +89,7 @@ def _new_work(m):
         np.zeros(A, dtype=np.float64), np.zeros(A, dtype=np.int64), np.zeros(A, dtype=np.int64),
         np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64),
         np.zeros(max(N, 1), dtype=np.int64),
-        np.zeros(5, dtype=np.int64),
+        np.zeros(N_CTL, dtype=np.int64),
+        np.zeros(2, dtype=np.float64),
+        np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.uint8), np.zeros(H, dtype=np.uint8),
     )

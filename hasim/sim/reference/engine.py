@@ -18,11 +18,13 @@ from hasim.sim.kernel._output import SimOutput, new_output
 from hasim.model.scenario import Scenario
 from hasim.results.estimate import DEFAULT_SLO
 from hasim.sim.reference.caches import CacheProcesses
+from hasim.sim.reference.day import DayProcesses
 from hasim.sim.reference.evaluation import Evaluation
 from hasim.sim.reference.failover import FailoverProcesses
 from hasim.sim.reference.health import HealthProbes
 from hasim.sim.reference.instances import InstanceProcesses
 from hasim.sim.reference.measures import Measures
+from hasim.sim.reference.overload import OverloadProcesses
 from hasim.sim.reference.routers import RouterProcesses
 from hasim.sim.reference.state import ZERO, ReplicaState, Signal
 from hasim.sim.reference.static import Model
@@ -34,12 +36,14 @@ __all__ = ["simulate_reference", "trace"]
 
 
 class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes, RouterProcesses,
-              CacheProcesses, Evaluation, Measures, ReplicaState):
+              CacheProcesses, OverloadProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def run(self) -> None:
         """Simulate the history up to the horizon and write its row of the output."""
         env, m = self.env, self.m
+        if m.day_on:
+            env.process(self._hours())
         for z in range(len(m.zones)):
             env.process(self._zone_life(z))
         for inst in self.instances:

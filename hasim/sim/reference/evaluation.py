@@ -51,10 +51,14 @@ class Evaluation:
             return 1.0 if sh.state == UP else 0.0
         if mode == "quorum":
             return 1.0 if (sh.active is not None and sh.available >= s.k) else 0.0
-        h = sh.routed_up
+        h, k = sh.routed_up, sh.k
         if s.hc_loss:
-            return h / max(h + sh.routed_down, s.k)
-        return 1.0 if h >= s.k else h / s.k
+            own = 1.0 if k <= 0.0 else h / max(h + sh.routed_down, k)  # k = 0: no request at this hour
+        else:
+            own = 1.0 if h >= k else h / k
+        if s.spec.overload is not None:
+            own = self._overload_own(s, sh, h, own)
+        return own
 
     def _compute(self, s: Service, vals, t: float) -> float:
         """s_X = own_X x (router: the clients' mixture over targets) x prod of hard dependencies."""

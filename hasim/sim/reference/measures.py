@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from hasim.sim.kernel._output import CAPACITY, DETECTION, DNS, FAILOVER, REPAIR, STALE_CACHE, ZONE
+from hasim.sim.kernel._output import CAPACITY, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
 from hasim.sim.kernel._rng import sample_key
 from hasim.sim.reference.state import EXPIRED, FAILOVER_STATES, FULL, ZERO
 
@@ -35,7 +35,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > failover > zone > capacity > stale-cache > repair that applies to a part
+        dns > detection > failover > zone > overload > capacity > stale-cache > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -53,7 +53,9 @@ class Measures:
             return FAILOVER
         if any(self.zone_is_down[z] for z in self.st_zones):
             return ZONE
-        if any(0 < sh.available < sh.service.k for sh in self.st_cap_shards):
+        if any(sh.collapsed for sh in self.st_ov_shards):
+            return OVERLOAD
+        if any(0 < sh.available < sh.k for sh in self.st_cap_shards):
             return CAPACITY
         if any(c.state == EXPIRED for c in self.st_caches):
             return STALE_CACHE
@@ -91,7 +93,7 @@ class Measures:
             stage = self.stage_now
         while t > self.win_end:                  # crosses window boundaries
             self._piece(a, self.win_end, stage)
-            self._close_window(self.win_end - self.win_start)
+            self._close_window(self._span(self.win_start, self.win_end))
             self.k_win += 1
             a = self.win_start = self.win_end
             self.win_end = (self.end if self.k_win >= self.n_windows - 1
@@ -105,13 +107,14 @@ class Measures:
             return
         entry = self.svc[self.m.entry]
         ints = self._integrals(a, b)
+        weight = self.weight  # pieces never straddle an hour: every hour begins with an event
         for s, x in zip(self.svc, ints):
-            s.acc += x
+            s.acc += x * weight
         dt = b - a
         if entry.status == FULL:
             self.t_full += dt
             return
-        q = dt - ints[self.m.entry] if entry.varying else (1.0 - entry.val) * dt
+        q = (dt - ints[self.m.entry] if entry.varying else (1.0 - entry.val) * dt) * weight
         self.lost += q
         self.win_lost += q
         if entry.status == ZERO:
@@ -185,11 +188,12 @@ class Measures:
         """At the horizon: integrate the last piece, close the window and the outage, write row ``r``."""
         self.event_cause = None
         self._advance(self.end)
-        self._close_window(self.end - self.win_start)
+        self._close_window(self._span(self.win_start, self.end))
         if self.in_outage:
             self._close_outage(self.end)
         o, r, H = self.out, self.r, self.horizon
-        o.ra[r] = 1.0 - self.lost / H
+        norm = H if not self.m.day_on else self._span(self.end - H, self.end)  # the horizon's requests
+        o.ra[r] = 1.0 - self.lost / norm
         o.ta[r] = self.t_full / H
         o.down[r] = self.t_down / H
         o.degraded[r] = max(0.0, 1.0 - (self.t_full + self.t_down) / H)
@@ -199,4 +203,4 @@ class Measures:
         o.breaches[r] = self.breaches
         o.worst[r] = self.worst
         for s in self.svc:
-            o.svc_ra[r, s.index] = s.acc / H
+            o.svc_ra[r, s.index] = s.acc / norm

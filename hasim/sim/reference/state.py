@@ -123,7 +123,7 @@ class Instance:
 
 class Shard:
     __slots__ = ("service", "instances", "available", "routed_up", "routed_down", "state", "active", "changed",
-                 "may_promote", "label")
+                 "may_promote", "label", "k", "collapsed", "grace")
 
     def __init__(self, service, label):
         self.service, self.label = service, label
@@ -135,6 +135,9 @@ class Shard:
         self.active = None          # standby: the active instance; quorum: the leader
         self.changed = None         # Signal: (lost, gained) instances
         self.may_promote = None     # Signal: fired by the settle when failover.requires all serve > 0
+        self.k = service.k          # instances it needs at the current hour
+        self.collapsed = False      # under overload
+        self.grace = None           # Timer of the running overload grace period
 
     def lowest_available(self, among=None):
         """The available instance of lowest index (among ``among`` if given), or None."""
@@ -239,6 +242,11 @@ class ReplicaState:
         self.out, self.r, self.log_rows = out, r, log
         self.env = simpy.Environment()
         self._build_components()
+        self.hour, self.weight = 0, float(model.weights[0])
+        for s in self.svc:
+            for sh in s.shards:
+                sh.k = float(model.needs[s.index][0])
+        self.day_shards = [sh for s in self.svc if model.day_varies[s.index] for sh in s.shards]
         self._init_measures()
         for s in self.svc:          # everything starts up: s = 1 everywhere
             s.own = self._own(s)
@@ -321,7 +329,9 @@ class ReplicaState:
         self.st_fo_shards = [sh for s in reach if s.spec.mode != "active" for sh in s.shards]
         self.st_caches = [c for s in reach for c in s.caches]
         self.st_zones = [z for z, matters in enumerate(model.zone_matters) if matters]
-        self.st_cap_shards = [sh for s in reach if s.spec.mode == "active" and s.k > 1 for sh in s.shards]
+        self.st_cap_shards = [sh for s in reach if s.spec.mode == "active" and (s.k > 1 or s.spec.capacity is not None)
+                              for sh in s.shards]
+        self.st_ov_shards = [sh for s in reach if s.spec.overload is not None for sh in s.shards]
 
     # --- helpers every mechanism calls ---------------------------------------------------------
     def _log(self, component: str, event: str) -> None:

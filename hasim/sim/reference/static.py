@@ -8,7 +8,10 @@ arrays, so the reference also catches compile bugs.
 from __future__ import annotations
 
 from hasim.model.scenario import Scenario
-from hasim.model.structure import cause_labels, placement, reach, read_by, reads, zone_descendants, zones_that_matter
+import numpy as np
+
+from hasim.model.structure import (cause_labels, needed_daily, placement, reach, read_by, reads, request_weights,
+                                   zone_descendants, zones_that_matter)
 
 __all__ = ["Model"]
 
@@ -40,3 +43,8 @@ class Model:
         # Zones that hold instances of a reachable service (stage "zone").
         matter = zones_that_matter(sc)
         self.zone_matters = [z in matter for z in self.zones]
+        # Daily load profiles: each service's need at every hour, the requests each hour carries.
+        self.needs = [needed_daily(sc, name) for name in self.order]
+        self.weights = request_weights(sc)
+        self.day_varies = [bool(np.ptp(n) > 0) for n in self.needs]
+        self.day_on = any(self.day_varies) or bool(np.ptp(self.weights) > 0)
