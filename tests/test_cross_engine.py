@@ -217,7 +217,16 @@ def scenarios(draw, delays: bool = False):
             if mode == "active":
                 if draw(st.integers(0, 2)) == 0:  # instances needed from the load (a real number)
                     svc["capacity"] = 100.0
-                    svc["load"] = f"{draw(st.sampled_from([40, 70, 90, 120]))}%"
+                    svc["load"] = {"utilisation": draw(st.sampled_from([0.4, 0.7, 0.9, 1.2]))}
+                    if draw(st.booleans()):   # busy days, quiet nights
+                        svc["load"]["daily"] = [0.3] * 8 + [1.0] * 12 + [0.6] * 4
+                    if draw(st.booleans()):
+                        svc["overload"] = {"threshold": draw(st.sampled_from([0.9, 1.0])),
+                                           "grace": draw(st.sampled_from([0.0, 0.2])),
+                                           "goodput": draw(st.sampled_from([0.0, 0.3]))}
+                        if draw(st.booleans()):
+                            svc["retries"] = {"attempts": draw(st.integers(2, 3)),
+                                              **({"budget": 0.1} if draw(st.booleans()) else {})}
                 else:
                     svc["min_healthy"] = draw(st.integers(1, replicas))
                 if delays and draw(st.booleans()):

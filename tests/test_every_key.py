@@ -74,6 +74,7 @@ Z = {"z": {"mtbf": "100h", "mttr": "5h"}}
 DB = {"mtbf": "30h", "mttr": "1h"}
 TARGETS = {"p": svc(), "d": svc(mtbf="40h")}
 HC = {"interval": "1m"}
+OV = {"threshold": 1.0, "grace": "5m", "goodput": 0.2}
 
 
 def standby(**fo) -> dict:
@@ -135,6 +136,24 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
                                    "db": {**DB, "replicas": 3, "capacity": 100}}), {}, {"db": 2.5}),
     "Load.rate": (lambda v: S({"app": svc(replicas=3, capacity=100, load={"rate": v})}), 150, 250),
     "Load.utilisation": (lambda v: S({"app": svc(replicas=3, capacity=100, load={"utilisation": v})}), 0.5, 0.8),
+    "Load.daily": (lambda v: S({"app": svc(replicas=3, capacity=100, load={"rate": 250, "daily": v})}),
+                   None, [0.2] * 12 + [1.0] * 12),
+    "Service.overload": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, **({"overload": v} if v else {}))}),
+                         None, {"threshold": 1.0}),
+    "Service.retries": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
+                                                 **({"retries": v} if v else {}))}), None, {"attempts": 3}),
+    "Overload.threshold": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload={"threshold": v})}),
+                           1.0, 1.2),
+    "Overload.grace": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload={"grace": v})}),
+                       "0s", "30m"),
+    "Overload.recovery": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210,
+                                                   overload={**OV, "recovery": v})}), 1.0, 0.5),
+    "Overload.goodput": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload={"goodput": v})}),
+                         0.0, 0.5),
+    "Retries.attempts": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
+                                                  retries={"attempts": v})}), 1, 3),
+    "Retries.budget": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
+                                                retries={"attempts": 4, "budget": v})}), None, 0.1),
     "Failover.detection": (lambda v: S({"app": standby(detection=v)}), "1m", "10m"),
     "Failover.promotion": (lambda v: S({"app": standby(promotion=v)}), "1m", "10m"),
     "Failover.success": (lambda v: S({"app": standby(success=v, manual="1h")}), 1.0, 0.5),
@@ -175,6 +194,10 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
 
 #: Keys the exact solver does not read, and why.
 SOLVER_IGNORES = {
+    **{f"{k}": "a collapse under overload has no closed form (tests/mechanisms/test_overload.py checks both "
+               "engines against an independent simulation)"
+       for k in ("Service.overload", "Service.retries", "Overload.threshold", "Overload.grace", "Overload.recovery",
+                 "Overload.goodput", "Retries.attempts", "Retries.budget")},
     "Scenario.horizon": "the solver computes the steady state, not one finite history",
     "Scenario.replicas": "a simulation setting", "Scenario.seed": "a simulation setting",
     "Scenario.window": "breach statistics are simulated only",

@@ -94,6 +94,8 @@ services:
 VALID = yaml.safe_load(VALID_YAML)
 
 DELETE = object()
+#: A pool of VALID given a capacity and a load (what overload and retries apply to).
+LOADED = {"services.api-dr.capacity": 100, "services.api-dr.load": 150}
 
 
 def variant(changes: dict) -> str:
@@ -481,6 +483,30 @@ CASES = [
     ("load-rate-and-utilisation", {"services.api-dr.load": {"rate": 5, "utilisation": 0.5}},
      "services.api-dr.load: give either 'rate' (requests/s) or 'utilisation' (a share of capacity like 70%), not "
      "both or neither"),
+    ("overload-without-capacity", {"services.api-dr.overload": {"threshold": 1.0}},
+     "services.api-dr.overload: 'overload' applies to a pool with a 'capacity' (requests/s per instance) that load "
+     "reaches"),
+    ("retries-without-overload", {**LOADED, "services.api-dr.retries": {"attempts": 3}},
+     "services.api-dr.retries: retries only matter to a pool that can collapse: add 'overload' (without it the pool "
+     "sheds the excess, and retried requests change nothing it serves)"),
+    ("overload-recovery-above-threshold", {**LOADED, "services.api-dr.overload": {"threshold": 1.0, "recovery": 1.2}},
+     "services.api-dr.overload.recovery: recovery (1.2) must be at most threshold (1): a pool that recovers above "
+     "the load that collapses it would collapse again at once"),
+    ("overload-threshold-negative", {**LOADED, "services.api-dr.overload": {"threshold": -1}},
+     "services.api-dr.overload.threshold: expected a positive number, got '-1'"),
+    ("overload-goodput-above-one", {**LOADED, "services.api-dr.overload": {"goodput": 1.5}},
+     "services.api-dr.overload.goodput: expected a probability between 0 and 1, got '1.5'"),
+    ("overload-grace-negative", {**LOADED, "services.api-dr.overload": {"grace": "-5m"}},
+     "services.api-dr.overload.grace: expected a non-negative duration like '720h', got '-5m'"),
+    ("retries-attempts-zero", {**LOADED, "services.api-dr.overload": {}, "services.api-dr.retries": {"attempts": 0}},
+     "services.api-dr.retries.attempts: expected a number >= 1, got '0'"),
+    ("retries-budget-negative", {**LOADED, "services.api-dr.overload": {}, "services.api-dr.retries": {"budget": "-10%"}},
+     "services.api-dr.retries.budget: expected a share >= 0 like 10% or 0.1, got '-10%'"),
+    ("load-daily-length", {"services.api-dr.capacity": 100, "services.api-dr.load": {"rate": 150, "daily": [1, 2]}},
+     "services.api-dr.load: daily: expected 24 factors, one per hour of the day, got 2"),
+    ("load-daily-negative", {"services.api-dr.capacity": 100,
+                             "services.api-dr.load": {"rate": 150, "daily": [-1] + [1] * 23}},
+     "services.api-dr.load: daily: expected factors >= 0, at least one of them > 0"),
     ("load-through-weighted-router", {"services.web.route": "weighted", "services.web.load": 100,
                                       "services.api-dr.capacity": 100},
      "services.web.route: load through route: weighted is not modelled (each target's share would depend on which "

@@ -47,9 +47,10 @@ class Overload(HasimModel):
     @model_validator(mode="after")
     def _hysteresis(self):
         if self.recovery is not None and self.recovery > self.threshold:
-            raise PydanticCustomError("overload", "recovery ({r:g}) must be at most threshold ({t:g}): a pool that "
+            raise PydanticCustomError("overload", "recovery ({r}) must be at most threshold ({t}): a pool that "
                                                   "recovers above the load that collapses it would collapse again at "
-                                                  "once", {"r": self.recovery, "t": self.threshold, "key": "recovery"})
+                                                  "once", {"r": f"{self.recovery:g}", "t": f"{self.threshold:g}",
+                                                           "key": "recovery"})
         return self
 
     @property
@@ -68,21 +69,19 @@ class Retries(HasimModel):
     @model_validator(mode="before")
     @classmethod
     def _percent(cls, data):
-        if isinstance(data, dict) and isinstance(data.get("budget"), str) and data["budget"].strip().endswith("%"):
-            text = data["budget"].strip()[:-1]
+        if not isinstance(data, dict) or "budget" not in data or data["budget"] is None:
+            return data
+        raw = data["budget"]
+        value = raw
+        if isinstance(raw, str) and raw.strip().endswith("%"):
             try:
-                data = {**data, "budget": float(text) / 100.0}
+                value = float(raw.strip()[:-1]) / 100.0
             except ValueError:
-                raise PydanticCustomError("budget", "retries.budget: expected a share like 10% or 0.1, got {g}",
-                                          {"g": repr(data["budget"])}) from None
-        return data
-
-    @model_validator(mode="after")
-    def _budget(self):
-        if self.budget is not None and not self.budget >= 0:
-            raise PydanticCustomError("budget", "retries.budget: expected a share >= 0 like 10% or 0.1, got {g}",
-                                      {"g": repr(self.budget), "key": "budget"})
-        return self
+                value = None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise PydanticCustomError("budget", "expected a share >= 0 like 10% or 0.1, got {g}",
+                                      {"g": repr(raw), "key": "budget"})
+        return {**data, "budget": float(value)}
 
     @property
     def cap(self) -> float:

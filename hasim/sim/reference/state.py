@@ -212,7 +212,7 @@ class Service:
         self.status = FULL
         self.varying = False
         self.degree = 0
-        self.episode_cause = -1
+        self.episode_cause = index  # a service that starts degraded: its own (the kernel's rule)
         self.acc = 0.0
         self.k = k  # instances a shard needs (hasim.model.structure.needed)
         self.hc_loss = spec.health_check is not None and not spec.is_router and not spec.retry
@@ -248,11 +248,14 @@ class ReplicaState:
                 sh.k = float(model.needs[s.index][0])
         self.day_shards = [sh for s in self.svc if model.day_varies[s.index] for sh in s.shards]
         self._init_measures()
-        for s in self.svc:          # everything starts up: s = 1 everywhere
+        for s in self.svc:          # everything starts up (a pool short of capacity even so serves < 1)
             s.own = self._own(s)
             s.val = self.vals[s.index] = self._compute(s, self.vals, 0.0)
             s.status = status_of(s.val)
         self._init_stage_parts()
+        entry = self.svc[model.entry]
+        if entry.status != FULL:   # an outage from the start, charged to the entry itself
+            self.in_outage, self.o_start, self.o_cause = True, 0.0, entry.episode_cause
 
     def _build_components(self) -> None:
         """Services, zones, shards and instances (in the static model's order), routers and caches."""
