@@ -22,6 +22,8 @@ ANSWERS = {
     "dns-failover.yaml": ("downtime_minutes_per_year", 7.9, 0.05),
     "dns-ttl-300s.yaml": ("downtime_minutes_per_year", 8.43, 0.005),
     "dns-ttl-30s.yaml": ("downtime_minutes_per_year", 4.02, 0.005),
+    "static-stability.yaml": ("request_availability", 0.9998907, 5e-8),
+    "static-stability-50.yaml": ("request_availability", 0.9999995, 5e-8),
 }
 
 
@@ -55,3 +57,11 @@ def test_flagship_meets_its_slo_and_has_no_single_point_of_failure(scenarios_dir
     assert not [c for c in result.cut_sets if c.order == 1]
     stages = {t.stage for t in result.delay_terms}
     assert {"detection", "dns", "failover"} <= stages
+
+
+@pytest.mark.parametrize("name, survives", [("static-stability.yaml", False), ("static-stability-50.yaml", True)])
+def test_static_stability_verdicts(name, survives, scenarios_dir):
+    # The header comments: at 70 % losing any zone leaves the survivors at 105 %, at 50 % at 75 %.
+    result = analyze(load(scenarios_dir / name))
+    assert [z["survives"] for z in result.zone_loss] == [survives] * 3
+    assert [z["utilisation"]["api"] for z in result.zone_loss] == pytest.approx([1.05 if not survives else 0.75] * 3)

@@ -274,6 +274,9 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
                              f"non-exponential laws (approximation)")
             if svc.zones:
                 notes.append(f"{name}: zone outages of a {svc.standby} standby group are approximated")
+        if svc.overload is not None:
+            notes.append(f"{name}: a collapse under overload (and the client retries that prolong it) has no closed "
+                         "form: this answer is for a pool that sheds the excess instead, an upper bound; simulate it")
         if svc.health_check is not None and not svc.is_router and svc.mode == "active":
             notes.append(f"{name}: re-adding a repaired instance after {svc.health_check.healthy_threshold} "
                          "good probes counted as extra repair time (first order)")
