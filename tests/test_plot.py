@@ -357,3 +357,20 @@ def test_downtime_distribution_says_when_it_rests_on_few_outages():
     assert res.total_outages < 10
     ax = plot.downtime_distribution(res, ax=_fresh_ax())
     assert "indicative" in ax.get_title(loc="left")
+
+
+def test_utilisation_draws_one_exact_curve_per_pool(design):
+    import hasim
+    from matplotlib.figure import Figure
+
+    sc = hasim.load(SCENARIOS / "static-stability.yaml")
+    ax = Figure().add_subplot()
+    assert plot.utilisation(sc, ax=ax) is ax
+    (line,) = [ln for ln in ax.get_lines() if ln.get_label() == "api"]
+    x, y = line.get_data()
+    # P(U >= u) steps down from 1; at 105 % (a zone lost, or two instances) it is the share of time short.
+    short = hasim.analyze(sc).load[0]["overload_probability"]
+    assert y[0] == 1.0 and np.all(np.diff(y) <= 1e-15)
+    assert y[np.searchsorted(x, 1.0)] == pytest.approx(short, rel=1e-9)
+    empty = plot.utilisation(design)   # no capacity anywhere: a note, not an error
+    assert empty.texts and "no pool declares a capacity" in empty.texts[0].get_text()

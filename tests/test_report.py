@@ -90,10 +90,10 @@ def test_template_ships_as_package_data():
         assert (folder / name).is_file()
 
 
-def test_the_nine_sections_in_order_with_stable_ids(page):
+def test_the_ten_sections_in_order_with_stable_ids(page):
     parsed = _parse(page)
     assert parsed.sections == [sid for sid, _ in SECTIONS]
-    assert [sid for sid, _ in SECTIONS] == ["verdict", "tiers", "distribution", "drivers", "sensitivity",
+    assert [sid for sid, _ in SECTIONS] == ["verdict", "tiers", "distribution", "drivers", "load", "sensitivity",
                                             "architecture", "timeline", "assumptions", "reproducibility"]
 
 
@@ -342,3 +342,21 @@ def test_a_run_without_outages_has_no_stage_to_charge():
     assert res.total_outages == 0
     text = render_report(res, sc, sensitivity_replicas=20)
     assert "No request was lost in these histories" in text and "does not split downtime by stage" not in text
+
+
+def test_the_load_section_of_a_design_that_does_not_survive_a_zone_loss():
+    import hasim
+
+    sc = hasim.load(SCENARIOS / "static-stability.yaml")
+    text = render_report(simulate(sc, replicas=60, seed=3), sc, compute_sensitivity=False)
+    parsed = _parse(text)
+    assert not parsed.errors
+    section = text[text.index('<section id="load">'):text.index('<section id="sensitivity">')]
+    assert "does <strong>not</strong> survive the loss of eu-west-1a, eu-west-1b, eu-west-1c" in section
+    assert "api (utilisation 105%)" in section and "4.20 of 6" in section and "<svg" in section
+    assert "capacity" in section  # the simulated downtime of the load stages
+
+
+def test_the_load_section_of_a_design_without_load(page):
+    section = page[page.index('<section id="load">'):page.index('<section id="sensitivity">')]
+    assert "declares no load" in section

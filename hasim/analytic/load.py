@@ -17,9 +17,9 @@ import math
 
 from hasim.analytic.exact import _binomial, _default_params, _deterministic, _Structure
 from hasim.model.scenario import Scenario
-from hasim.model.structure import demand, needed, reach, zones_that_matter
+from hasim.model.structure import demand, needed, needed_daily, reach, zones_that_matter
 
-__all__ = ["load_table", "zone_loss", "QUANTILES"]
+__all__ = ["load_table", "zone_loss", "utilisation_law", "QUANTILES"]
 
 #: The utilisation quantiles :func:`load_table` reports (of the time-weighted law).
 QUANTILES = (0.5, 0.99, 0.999)
@@ -50,6 +50,32 @@ def _quantile(law: dict[int, float], k: float, q: float) -> float:
         if acc >= q - 1e-12:
             return k / h if h > 0 else math.inf
     return math.inf
+
+
+def utilisation_law(sc: Scenario, name: str) -> list[tuple[float, float]]:
+    """The law of one shard's utilisation over time, every hour of the day included (exact).
+
+    Parameters
+    ----------
+    sc : Scenario
+        The design.
+    name : str
+        A service with a ``capacity``.
+
+    Returns
+    -------
+    list of (float, float)
+        ``(utilisation, share of time)`` pairs, ascending, the shares summing to 1; ``inf`` is the
+        time with no instance available.
+    """
+    params = _default_params(sc)
+    law = _shard_law(sc, _Structure(sc, params), name, params.instance[name], params.zone)
+    out: dict[float, float] = {}
+    for k in needed_daily(sc, name):
+        for h, p in law.items():
+            u = k / h if h > 0 else math.inf
+            out[u] = out.get(u, 0.0) + p / len(needed_daily(sc, name))
+    return sorted(out.items())
 
 
 def load_table(sc: Scenario) -> list[dict]:

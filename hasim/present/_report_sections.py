@@ -279,6 +279,37 @@ def _drivers_context(results) -> dict:
     }
 
 
+def _load_context(results, scenario, analysis) -> dict:
+    """Utilisation of every pool with a capacity, the loss of each zone (static stability), and the downtime
+    charged to the stages load can cause (capacity, overload)."""
+    from hasim.present import plot
+
+    loaded = [n for n, s in scenario.services.items() if s.capacity is not None]
+    pools = []
+    for row in (analysis.load if analysis is not None else []):
+        u999 = row["utilisation_p999"]
+        pools.append({"service": row["service"], "load": f"{row['load_rps']:,.0f}", "capacity": f"{row['capacity_rps']:,.0f}",
+                      "needed": f"{row['needed']:.2f} of {row['replicas']}", "utilisation": f"{row['utilisation']:.0%}",
+                      "p999": "no instance left" if math.isinf(u999) else f"{u999:.0%}",
+                      "short": _duration(row["overload_probability"] * 8760.0),
+                      "no_headroom": row["spare_instances"] < 1.0})
+    zones = [{"zone": z["zone"], "survives": z["survives"], "served": _pct(z["served"]),
+              "short": ", ".join(z["short"]) or "–"} for z in (analysis.zone_loss if analysis is not None else [])]
+    stages = getattr(results, "stages", None)
+    stage_rows = []
+    if stages is not None and len(stages):
+        for r in stages.itertuples():
+            if r.stage in ("capacity", "overload"):
+                stage_rows.append({"stage": r.stage, "mean": _mins(r.downtime_minutes_per_year),
+                                   "ci": f"{_mins(max(r.ci_low, 0))} – {_mins(r.ci_high) if math.isfinite(r.ci_high) else '–'}"})
+    collapsing = [n for n, s in scenario.services.items() if s.overload is not None]
+    return {
+        "has_load": bool(loaded), "pools": pools, "zones": zones, "stage_rows": stage_rows,
+        "collapsing": collapsing, "failing_zones": [z["zone"] for z in zones if not z["survives"]],
+        "chart": _svg(lambda ax: plot.utilisation(scenario, ax=ax), (7.4, 3.3), "utilisation") if pools else "",
+    }
+
+
 def _sensitivity_context(results, scenario, sensitivity, compute: bool, replicas: int | None,
                          engine: str) -> dict:
     from hasim.present import plot

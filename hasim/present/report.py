@@ -23,7 +23,8 @@ from hasim._version import __version__
 from hasim.text import duration as format_duration
 from hasim.present._report_format import _MINUTES_PER_YEAR, _delta, _markup, _pct, _svg
 from hasim.present._report_sections import (_architecture_context, _assumptions_context, _distribution_context,
-                                            _drivers_context, _reproducibility_context, _sensitivity_context,
+                                            _drivers_context, _load_context, _reproducibility_context,
+                                            _sensitivity_context,
                                             _tiers_context, _timeline_context, _verdict_context, verdict)
 
 __all__ = ["render_report", "write_report", "render_comparison_report", "write_comparison_report", "verdict",
@@ -36,6 +37,7 @@ SECTIONS = (
     ("tiers", "SLA tiers"),
     ("distribution", "Downtime distribution"),
     ("drivers", "What drives the downtime"),
+    ("load", "Load and overload"),
     ("sensitivity", "Sensitivity"),
     ("architecture", "Architecture"),
     ("timeline", "A representative outage"),
@@ -117,6 +119,7 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         "tiers": _tiers_context(results),
         "distribution": _distribution_context(results),
         "drivers": _drivers_context(results),
+        "load": _load_context(results, scenario, analysis),
         "sensitivity": sens,
         "architecture": _architecture_context(results, scenario, analysis),
         "timeline": _timeline_context(results, scenario),
@@ -127,6 +130,8 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         ctx["distribution"][key] = _markup(ctx["distribution"][key])
     for key in ("causes_chart", "stages_chart"):
         ctx["drivers"][key] = _markup(ctx["drivers"][key])
+    if ctx["load"]["chart"]:
+        ctx["load"]["chart"] = _markup(ctx["load"]["chart"])
     if sens.get("chart"):
         sens["chart"] = _markup(sens["chart"])
     ctx["architecture"]["chart"] = _markup(ctx["architecture"]["chart"])
