@@ -262,7 +262,29 @@ def scenarios(draw, delays: bool = False):
             if cached:
                 svc["cached"] = [{"service": cached[0], "ttl": draw(st.sampled_from([0.25, 2.0]))}]
         services[f"s{i}"] = svc
+    # Load through a weighted router is not modelled (a validation error): such a pool keeps min_healthy.
+    for svc in services.values():
+        if "load" in svc and _reaches_weighted(services, svc):
+            for key in ("capacity", "load", "overload", "retries"):
+                svc.pop(key, None)
     return Scenario(name="generated", entry=f"s{n - 1}", zones=zones, services=services, window=500.0)
+
+
+def _reaches_weighted(services: dict, svc: dict) -> bool:
+    todo = list(svc.get("requires", [])) + list(svc.get("optional", [])) + [c["service"] for c in svc.get("cached", [])]
+    todo += list(svc.get("targets", []))
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        other = services[name]
+        if other.get("route") == "weighted":
+            return True
+        todo += list(other.get("requires", [])) + list(other.get("optional", [])) + list(other.get("targets", []))
+        todo += [c["service"] for c in other.get("cached", [])]
+    return False
 
 
 def _has_delay(sc: Scenario) -> bool:

@@ -67,7 +67,9 @@ wt_day, wt_cum    float64[24], [25]   requests per hour over the mean hour (the 
                                       running sum (``wt_cum[h]``: hours 0 .. h - 1)
 day_on, day_aux   int                 1 if a daily profile varies a need or a weight; the source id
                                       of the hourly tick (-1 without)
-day_sh            int64[*]            shards whose need varies over the day
+day_sh            int64[*]            shards whose need varies over the day; ``sh_day`` int64[H]: 1 for them
+sh_kx             float64[H]          carrying instances below which a profiled shard may serve differently
+                                      at another hour: its largest need, over the overload threshold if < 1
 svc_ov_on         int64[S]            1 if the pool can collapse under overload
 svc_ov            float64[S, 4]       overload threshold, grace, recovery threshold, goodput
 svc_rt            float64[S, 2]       clients' attempts per request, most attempts the retry
@@ -219,6 +221,8 @@ class CompiledModel(NamedTuple):
     day_on: int
     day_aux: int
     day_sh: np.ndarray
+    sh_day: np.ndarray
+    sh_kx: np.ndarray
     svc_ov_on: np.ndarray
     svc_ov: np.ndarray
     svc_rt: np.ndarray
@@ -502,11 +506,14 @@ def _load(p: _Parts) -> None:
     p.wt_day = np.ascontiguousarray(request_weights(sc), dtype=np.float64)
     p.wt_cum = np.concatenate([[0.0], np.cumsum(p.wt_day)]).astype(np.float64)
     varying = []
+    p.sh_kx = np.zeros(p.H, dtype=np.float64)
     for v, name in enumerate(p.order):
         svc = sc.services[name]
         daily = needed_daily(sc, name)
+        exposed_below = float(daily.max()) / (min(1.0, svc.overload.threshold) if svc.overload is not None else 1.0)
         for sh in p.shard_rows[v]:
             p.sh_kt[sh] = daily
+            p.sh_kx[sh] = exposed_below
             if np.ptp(daily) > 0:
                 varying.append(sh)
         if svc.overload is not None:
@@ -518,6 +525,8 @@ def _load(p: _Parts) -> None:
             for sh in p.shard_rows[v]:
                 p.sh_ov_aux[sh] = p.add_aux(AUX_OVERLOAD, sh)
     p.day_sh = np.array(varying, dtype=np.int64)
+    p.sh_day = np.zeros(p.H, dtype=np.int64)
+    p.sh_day[p.day_sh] = 1
     p.day_on = int(bool(varying) or np.ptp(p.wt_day) > 0)
     p.day_aux = p.add_aux(AUX_HOUR, 0) if p.day_on else -1
 
@@ -609,9 +618,10 @@ def _model(p: _Parts) -> CompiledModel:
         inst_shard=np.array(p.inst_shard, dtype=np.int64), inst_zone=np.array(p.inst_zone, dtype=np.int64),
         inst_fail=p.svc_fail[inst_svc], inst_rep=p.svc_rep[inst_svc],
         inst_plain=((p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0)
-                    & (p.svc_ov_on[inst_svc] == 0)).astype(np.int64),
+                    & (p.svc_ov_on[inst_svc] == 0)
+                    & (p.sh_day[np.asarray(p.inst_shard, dtype=np.int64)] == 0)).astype(np.int64),
         sh_k=p.svc_k[np.array(p.sh_svc, dtype=np.int64)],
-        sh_kt=p.sh_kt, wt_day=p.wt_day, wt_cum=p.wt_cum, day_on=p.day_on, day_aux=p.day_aux, day_sh=p.day_sh,
+        sh_kt=p.sh_kt, wt_day=p.wt_day, wt_cum=p.wt_cum, day_on=p.day_on, day_aux=p.day_aux, day_sh=p.day_sh, sh_day=p.sh_day, sh_kx=p.sh_kx,
         svc_ov_on=p.svc_ov_on, svc_ov=p.svc_ov, svc_rt=p.svc_rt, sh_ov_aux=p.sh_ov_aux, st_ov_sh=p.st_ov_sh,
         zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,

@@ -71,7 +71,7 @@ _NVAR = 1      # varying services listed in Work.var
 _VARCHG = 2    # 1 if a service became or stopped being varying in the last sweep
 _EVC = 3       # cause of the event being processed (-1: a timer, the cause is inherited)
 _MAXDEG = 4    # highest polynomial degree among the varying services
-_HOUR = 5      # the hour of the day (0-23; simulated time 0 is midnight)
+_TICK = 5      # 1 while the hourly tick of daily load profiles is scheduled
 N_CTL = 6
 
 # Slots of Work.fl.

@@ -1,19 +1,19 @@
-"""The hour of the day: daily load profiles change how many instances a loaded shard needs
-(``sh_kt``) and how many requests an hour carries (``wt_day``, the entry's load over its daily
-mean).  One auxiliary timer ticks at every hour while a profile varies; a model without a profile
-has no tick, every weight is 1 and every span is plain ``b - a``.
+"""Daily load profiles: how many requests an hour carries (``wt_day``, the entry's load over its
+daily mean) and the hourly tick that re-evaluates the shards a profile reaches while one of them
+may serve differently at another hour (:mod:`._hours` says when).  A model without a profile has
+no tick, every weight is 1 and every span is plain ``b - a``.
 
-Request measures weight each instant by the requests it carries: the loss over ``[a, b)`` inside
-one hour is ``(1 - s) (b - a) w(hour)``, and a window's or the horizon's weight is the integral of
-``w`` over it (:func:`_span`, in closed form from the cumulative table ``wt_cum``)."""
+Request measures weight each instant by the requests it carries: the loss over ``[a, b)`` at a
+constant served fraction is ``(1 - s)`` times the requests of ``[a, b)``, the integral of the
+weight (:func:`_span`, in closed form from the cumulative table ``wt_cum``); a varying served
+fraction (a DNS ramp) is integrated hour by hour."""
 
 from __future__ import annotations
 
 import math
 
-from ._codes import _HOUR, _WEIGHT, KIND_AUX
+from ._codes import _TICK
 from ._jit import fast, inline
-from ._queue import _qschedule
 from ._shards import _update_own
 
 
@@ -35,23 +35,16 @@ def _day_integral(m, t):
 
 @fast
 def _day_reset(m, w):
-    """Midnight at time 0: the first hour's needs and weight, and the tick at 1 h."""
-    w.ctl[_HOUR] = 0
-    w.fl[_WEIGHT] = m.wt_day[0]
+    """Midnight at time 0: the first hour's needs; the tick sleeps until a profiled shard wakes it."""
+    w.ctl[_TICK] = 0
     for sh in range(m.n_shards):
         w.sh_k[sh] = m.sh_kt[sh, 0]
-    if m.day_on:
-        _qschedule(w.heap, m.day_aux, 1.0, KIND_AUX)
 
 
 @fast
 def _hour_event(m, w, p, now):
-    """The next hour begins: new needs for the shards a profile reaches, a new request weight."""
-    h = (w.ctl[_HOUR] + 1) % 24
-    w.ctl[_HOUR] = h
-    w.fl[_WEIGHT] = m.wt_day[h]
+    """An hour begins while a profiled shard is exposed: re-evaluate them all (each refreshes its need and
+    wakes the next tick if it is still exposed)."""
+    w.ctl[_TICK] = 0
     for x in range(len(m.day_sh)):
-        sh = m.day_sh[x]
-        w.sh_k[sh] = m.sh_kt[sh, h]
-        _update_own(m, w, sh)
-    _qschedule(w.heap, p, now + 1.0, KIND_AUX)
+        _update_own(m, w, m.day_sh[x])

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import prange
 
@@ -11,6 +13,7 @@ from ._accounting import _close_window, _record_outage, _stage, _store_replica
 from ._codes import (_EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._day import _day_reset, _span
+from ._hours import _hour_of
 from ._dns import _answer_for
 from ._events import _aux_event, _instance_event
 from ._failover import _timer_event
@@ -39,6 +42,7 @@ def _reset(m, w, seed, stream):
         seed_state(w.seedbuf[0], np.uint64(m.src_key[c]), w.rng[c])
     _qclear(w.heap)
     w.fl[_NOW] = 0.0
+    w.fl[_WEIGHT] = 1.0
     w.ctl[_LO] = 0
     w.ctl[_NVAR] = 0
     w.ctl[_VARCHG] = 0
@@ -180,7 +184,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             # The common case: every served fraction constant, inside one window.
             if est != ST_FULL:
                 dt = t - t_last
-                q = (1.0 - s) * dt * w.fl[_WEIGHT]
+                q = (1.0 - s) * _span(m, t_last, t)
                 lost += q
                 win_lost += q
                 if est == ST_ZERO:
@@ -193,13 +197,21 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             a0 = t_last
             while True:
                 b0 = min(t, win_end)
+                by_hour = m.day_on and w.ctl[_NVAR] > 0  # a varying fraction is weighted hour by hour
+                if by_hour:
+                    b0 = min(b0, math.floor(a0) + 1.0)
                 if b0 > a0:
+                    if by_hour:
+                        w.fl[_WEIGHT] = m.wt_day[_hour_of(a0)]
                     ent = _integrate_varying(m, w, a0, b0) if w.ctl[_NVAR] > 0 else 0.0
                     piece = b0 - a0
                     if est == ST_FULL:
                         t_full += piece
                     else:
-                        q = (piece - ent if w.svc_var[entry] else (1.0 - s) * piece) * w.fl[_WEIGHT]
+                        if w.svc_var[entry]:
+                            q = (piece - ent) * w.fl[_WEIGHT]
+                        else:
+                            q = (1.0 - s) * _span(m, a0, b0)
                         lost += q
                         win_lost += q
                         if est == ST_ZERO:
@@ -207,8 +219,11 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                         if stage < 0:
                             stage = _stage(m, w, a0)
                         loss[o_cause, stage] += q
-                if t <= win_end:
+                if b0 >= t:
                     break
+                if b0 < win_end:  # an hour boundary inside the window
+                    a0 = b0
+                    continue
                 a = _close_window(out, r, k_win, win_lost, _span(m, win_start, win_end), keep_w)
                 if a < threshold:
                     breaches += 1
@@ -243,7 +258,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             worst = min(worst, a)
             break
         # -- the event ----------------------------------------------------------------------
-        n_events += 1
+        if src != m.day_aux:  # the hourly tick is bookkeeping, not an event of the model
+            n_events += 1
         w.fl[_NOW] = t
         if kind == KIND_INST:
             evc = m.src_cause[src]

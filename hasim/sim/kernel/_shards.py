@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ._codes import _LO, ACTIVE, DETECT, ELECT, FAILED, KIND_INST, PROMOTE, REGAINED, STANDBY, UP, WAIT_REQ
 from ._jit import fast, inline
+from ._hours import _need_now, _watch
 from ._overload import _overload_own
 from ._queue import _qremove, _qschedule, _qtime
 from ._rng import EXPONENTIAL, exponential, sample
@@ -133,6 +134,8 @@ def _update_own(m, w, sh):
     v = m.sh_svc[sh]
     mode = m.svc_mode[v]
     if mode == ACTIVE:
+        if m.sh_day[sh]:
+            _need_now(m, w, sh)
         k = w.sh_k[sh]
         if m.svc_hc_on[v]:
             # Only healthy routed instances carry requests; without retry a failed instance
@@ -147,6 +150,8 @@ def _update_own(m, w, sh):
             own = _pool_share(h, k)
         if m.svc_ov_on[v]:
             own = _overload_own(m, w, sh, v, h, own)
+        if m.sh_day[sh]:
+            _watch(m, w, sh, h)
     elif mode == STANDBY:
         own = 1.0 if w.sh_state[sh] == UP else 0.0
     else:

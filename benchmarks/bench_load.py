@@ -1,0 +1,83 @@
+"""What load costs the numba engine: one design with and without each part of the load model,
+measured side by side in one run.
+
+    python benchmarks/bench_load.py [--replicas 20000] [--rounds 5]
+
+The design is ``scenarios/retry-storm.yaml``'s pool (six instances in three zones) in five
+variants, alternated round by round after a warm-up that loads every kernel:
+
+* ``min_healthy`` -- ``min_healthy: 5`` instead of a load (the model before issue 14);
+* ``capacity``    -- ``capacity`` and a constant load (a real need of 4.2 instances);
+* ``daily``       -- the same load with its daily profile (one tick an hour: 8760 events a year);
+* ``overload``    -- plus ``overload`` (collapse, grace timers; no retries);
+* ``retries``     -- plus client retries (the shipped retry storm).
+
+Each prints the median seconds, the events per replica, the events/s and the ratio of its
+events/s and of its seconds to the ``min_healthy`` variant's.  The issue's budget: load costs at
+most 2x the events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import hasim  # noqa: E402
+from hasim.sim.engine import simulate  # noqa: E402
+
+
+def variants() -> dict:
+    storm = hasim.load(ROOT / "scenarios" / "retry-storm.yaml")
+    api = storm.services["api"].model_dump(mode="json", exclude_unset=True)
+    base = {k: v for k, v in api.items() if k not in ("capacity", "load", "overload", "retries")}
+    out = {}
+    for name, extra in (("min_healthy", {"min_healthy": 5}),
+                        ("capacity", {"capacity": 100, "load": 420}),
+                        ("daily", {"capacity": 100, "load": api["load"]}),
+                        ("overload", {"capacity": 100, "load": api["load"], "overload": api["overload"]}),
+                        ("retries", {"capacity": 100, "load": api["load"], "overload": api["overload"],
+                                     "retries": api["retries"]})):
+        data = storm.model_dump(mode="json", exclude_unset=True)
+        data["services"] = {"api": {**base, **extra}}
+        data["name"] = name
+        out[name] = hasim.Scenario.model_validate(data)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--replicas", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args(argv)
+    designs = variants()
+    for sc in designs.values():                      # load (or compile) every kernel before timing
+        simulate(sc, replicas=64, seed=1)
+    times = {name: [] for name in designs}
+    events = {}
+    for r in range(args.rounds):
+        for name, sc in designs.items():
+            t = time.perf_counter()
+            res = simulate(sc, replicas=args.replicas, seed=100 + r)
+            times[name].append(time.perf_counter() - t)
+            events[name] = res.events
+    base = None
+    print(f"{'variant':12s} {'seconds':>8s} {'events/replica':>15s} {'M events/s':>11s} {'ev/s ratio':>11s} "
+          f"{'time ratio':>11s}")
+    for name in designs:
+        sec = statistics.median(times[name])
+        rate = events[name] / sec
+        if base is None:
+            base = (rate, sec)
+        print(f"{name:12s} {sec:8.2f} {events[name] / args.replicas:15.0f} {rate / 1e6:11.2f} "
+              f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

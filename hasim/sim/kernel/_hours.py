@@ -1,0 +1,40 @@
+"""What a shard reached by a daily load profile needs at the current hour, and when the hourly
+tick must run: only while some such shard could serve differently at another hour.
+
+A shard's share changes with the hour only while it has fewer carrying instances than
+``sh_kx`` (its largest need over the day, over the overload threshold when that is below 1),
+failed instances still routed, a collapse or a grace period: otherwise it serves everything at
+every hour and nothing needs to look at the clock.  So the tick sleeps while every profiled shard
+is comfortable and is woken (at the next hour boundary) by the first that is not; its need is
+read from the time whenever it is evaluated.  Request weights never need the tick: they are
+integrated in closed form (:func:`hasim.sim.kernel._day._span`)."""
+
+from __future__ import annotations
+
+import math
+
+from ._codes import _NOW, _TICK, KIND_AUX
+from ._jit import inline
+from ._queue import _qschedule
+
+
+@inline
+def _hour_of(t):
+    """The hour of the day at time ``t`` (hours; 0 is midnight)."""
+    x = t - 24.0 * math.floor(t / 24.0)
+    return min(int(x), 23)
+
+
+@inline
+def _need_now(m, w, sh):
+    """Refresh the need of a profiled shard from the time of the event being processed."""
+    w.sh_k[sh] = m.sh_kt[sh, _hour_of(w.fl[_NOW])]
+
+
+@inline
+def _watch(m, w, sh, h):
+    """Wake the hourly tick if profiled shard ``sh`` (``h`` carrying instances) may serve differently at
+    another hour."""
+    if w.ctl[_TICK] == 0 and (h < m.sh_kx[sh] or w.sh_rd[sh] > 0 or w.sh_col[sh] or w.sh_ovp[sh]):
+        w.ctl[_TICK] = 1
+        _qschedule(w.heap, m.day_aux, math.floor(w.fl[_NOW]) + 1.0, KIND_AUX)
