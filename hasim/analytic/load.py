@@ -71,10 +71,11 @@ def utilisation_law(sc: Scenario, name: str) -> list[tuple[float, float]]:
     params = _default_params(sc)
     law = _shard_law(sc, _Structure(sc, params), name, params.instance[name], params.zone)
     out: dict[float, float] = {}
-    for k in needed_daily(sc, name):
+    needs = needed_daily(sc, name)
+    for k in needs:
         for h, p in law.items():
             u = k / h if h > 0 else math.inf
-            out[u] = out.get(u, 0.0) + p / len(needed_daily(sc, name))
+            out[u] = out.get(u, 0.0) + p / len(needs)
     return sorted(out.items())
 
 
