@@ -20,7 +20,7 @@ from ._failover import _timer_event
 from ._healthcheck import _probe_interval
 from ._jit import fast, njit, njit_parallel, unlinked_call
 from ._queue import _qclear, _qpop, _qschedule, _qtop
-from ._refs import ref
+from ._refs import keep_alive, ref
 from ._rng import next_double, seed_state
 from ._shards import _aux_base, _draw, _life_speed, _set_speed, _update_own
 from ._sweep import _integrate_varying, _list_varying, _sweep
@@ -299,7 +299,7 @@ def _run_block(mr, outr, b, seed, first_replica, n_replicas, horizon, window, n_
     for r in range(lo, hi):
         stream = np.uint64(first_replica) + np.uint64(r)
         _run_replica_unlinked(mr, wr, outr, r, seed, stream, horizon, window, n_windows, threshold, warmup)
-    return w.ctl[0]  # w (the scratch's arrays) stays alive until here
+    keep_alive(w)  # wr borrows w's arrays: numba must not free them before the block is done
 
 
 @njit_parallel(no_cfunc_wrapper=True)

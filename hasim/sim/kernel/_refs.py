@@ -13,7 +13,13 @@ So:
   pointer to it.  ``r.field`` on a ``TupleRef`` types and reads exactly as on the tuple (the
   helpers' code does not change), with one load marked ``!invariant.load`` (the tuple itself is
   never written, only its arrays' contents), which LLVM may hoist and merge across any store.
-  The reference does not own the arrays: the caller keeps the tuple alive while it is in use.
+  The reference does not own the arrays: the caller keeps the tuple alive while it is in use,
+  with :func:`keep_alive` after the reference's last use when the tuple is a local (an argument
+  is kept alive by the caller's caller).  Reading a field of the tuple is not enough: numba's
+  dead-code elimination drops a getattr or getitem whose value is unused (it has no side effect),
+  and numba frees a local right after its last remaining use, which would then be ``ref`` itself
+  -- the scratch's arrays were freed as the block began and reused by the next allocation, which
+  on a Dask worker, whose other threads allocate while the kernel runs, corrupted the heap.
 * so the ``prange`` body of :func:`hasim.sim.kernel._loop.simulate_replicas` gets two pointers
   (model, output), not one gufunc argument per array.
 
@@ -32,7 +38,7 @@ from numba.core.typing.templates import AttributeTemplate
 
 from ._jit import JIT_DISABLED
 
-__all__ = ["TupleRef", "ref"]
+__all__ = ["TupleRef", "keep_alive", "ref"]
 
 
 class TupleRef(types.Type):
@@ -85,6 +91,21 @@ def ref(typingctx, tup):
     return TupleRef(tup)(tup), codegen
 
 
+@intrinsic
+def keep_alive(typingctx, tup):
+    """``keep_alive(t)``: a use of ``t`` that no pass removes (a call to an intrinsic has a side
+    effect as far as numba's dead-code elimination knows), so numba frees ``t`` only after it;
+    it emits no code."""
+
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
+
+    return types.none(tup), codegen
+
+
 if JIT_DISABLED:  # plain Python: the tuple itself
     def ref(tup):  # noqa: F811
         return tup
+
+    def keep_alive(tup):  # noqa: F811
+        return None
