@@ -12,8 +12,14 @@ variants, alternated round by round after a warm-up that loads every kernel:
 * ``overload``    -- plus ``overload`` (collapse, grace timers; no retries);
 * ``retries``     -- plus client retries (the shipped retry storm).
 
+and ``scenarios/circuit-breaker.yaml``'s API and its optional dependency in three:
+
+* ``no-wait``     -- the API does not wait for recommendations (no timeout, no breaker);
+* ``timeouts``    -- a 2 s timeout holds its workers (the hold is recomputed at every sweep);
+* ``breaker``     -- plus the breaker (its timers, the load flow summed again when it moves).
+
 Each prints the median seconds, the events per replica, the events/s and the ratio of its
-events/s and of its seconds to the ``min_healthy`` variant's.  The issue's budget: load costs at
+events/s and of its seconds to the first variant of its group.  The issue's budget: load costs at
 most 2x the events/s.
 """
 
@@ -50,12 +56,21 @@ def variants() -> dict:
     return out
 
 
+def breaker_variants() -> dict:
+    cb = hasim.load(ROOT / "scenarios" / "circuit-breaker.yaml")
+    return {"no-wait": cb.replace({"services.api.breakers": {}, "services.api.timeouts": {},
+                                   "services.api.latency": None}),
+            "timeouts": cb.replace({"services.api.breakers": {}}),
+            "breaker": cb}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--replicas", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
-    designs = variants()
+    groups = [variants(), breaker_variants()]
+    designs = {name: sc for g in groups for name, sc in g.items()}
     for sc in designs.values():                      # load (or compile) every kernel before timing
         simulate(sc, replicas=64, seed=1)
     times = {name: [] for name in designs}
@@ -66,16 +81,17 @@ def main(argv=None) -> int:
             res = simulate(sc, replicas=args.replicas, seed=100 + r)
             times[name].append(time.perf_counter() - t)
             events[name] = res.events
-    base = None
     print(f"{'variant':12s} {'seconds':>8s} {'events/replica':>15s} {'M events/s':>11s} {'ev/s ratio':>11s} "
           f"{'time ratio':>11s}")
-    for name in designs:
-        sec = statistics.median(times[name])
-        rate = events[name] / sec
-        if base is None:
-            base = (rate, sec)
-        print(f"{name:12s} {sec:8.2f} {events[name] / args.replicas:15.0f} {rate / 1e6:11.2f} "
-              f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}", flush=True)
+    for group in groups:
+        base = None
+        for name in group:
+            sec = statistics.median(times[name])
+            rate = events[name] / sec
+            if base is None:
+                base = (rate, sec)
+            print(f"{name:12s} {sec:8.2f} {events[name] / args.replicas:15.0f} {rate / 1e6:11.2f} "
+                  f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}", flush=True)
     return 0
 
 

@@ -131,6 +131,8 @@ HORIZON = {
     "k-of-n.yaml": 40 * 8760, "quorum.yaml": 80 * 8760, "standby.yaml": 1.5 * 8760, "zones.yaml": 40 * 8760,
     # A daily profile ticks every hour: 8760 events a year, which the reference pays in Python.
     "retry-storm.yaml": 1.5 * 8760, "retry-budget.yaml": 1.5 * 8760,
+    # An open breaker half-opens every 30 s while its dependency fails: ~240 events per failure.
+    "circuit-breaker.yaml": 2 * 8760,
 }
 
 
@@ -261,11 +263,25 @@ def scenarios(draw, delays: bool = False):
             cached = [s for s in _subset(draw, earlier, 1) if s not in requires]
             if cached:
                 svc["cached"] = [{"service": cached[0], "ttl": draw(st.sampled_from([0.25, 2.0]))}]
+        deps = requires + optional
+        if "capacity" in svc and draw(st.integers(0, 3)) == 0:   # an auto-scaling group on top
+            svc["autoscaling"] = {"target": draw(st.sampled_from([0.6, 0.9])),
+                                  "delay": draw(st.sampled_from([0.1, 0.5])), "scale_in": 0.25,
+                                  "max": svc["replicas"] + draw(st.integers(0, 2))}
+        if deps and "route" not in svc and draw(st.integers(0, 2)) == 0:   # timeouts and breakers on its edges
+            dep = draw(st.sampled_from(deps))
+            if "capacity" in svc and draw(st.booleans()):
+                svc["latency"] = 0.0001
+                svc["timeouts"] = {dep: draw(st.sampled_from([0.0002, 0.001]))}
+            if draw(st.booleans()):
+                svc["breakers"] = {dep: {"threshold": draw(st.sampled_from([0.2, 0.6])), "window": 0.01,
+                                         "reset_timeout": draw(st.sampled_from([0.05, 0.5])),
+                                         "fallback": draw(st.sampled_from(["serve", "fail"]))}}
         services[f"s{i}"] = svc
     # Load through a weighted router is not modelled (a validation error): such a pool keeps min_healthy.
     for svc in services.values():
         if "load" in svc and _reaches_weighted(services, svc):
-            for key in ("capacity", "load", "overload", "retries"):
+            for key in ("capacity", "load", "overload", "retries", "autoscaling", "latency", "timeouts"):
                 svc.pop(key, None)
     return Scenario(name="generated", entry=f"s{n - 1}", zones=zones, services=services, window=500.0)
 

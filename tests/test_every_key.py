@@ -77,6 +77,24 @@ HC = {"interval": "1m"}
 OV = {"threshold": 1.0, "grace": "5m", "goodput": 0.2}
 
 
+def waits(**kw) -> dict:
+    """A pool that waits for a flapping optional dependency (two instances, both needed: one down fails half)."""
+    app = svc(replicas=3, capacity=100, load=150, latency="50ms", optional=["r"], timeouts={"r": "1s"})
+    return S({"app": {**app, **kw}, "r": svc(replicas=2, min_healthy=2, mtbf="20h", mttr="1h")})
+
+
+def guarded(**breaker) -> dict:
+    """A breaker on a hard dependency: failing fast keeps the requests failed until it half-opens."""
+    app = svc(replicas=3, capacity=100, load=150, requires=["r"], breakers={"r": {"fallback": "fail", **breaker}})
+    return S({"app": app, "r": svc(replicas=2, min_healthy=2, mtbf="20h", mttr="1h")})
+
+
+def scaled(**policy) -> dict:
+    """A pool of three under 250 req/s (2.5 needed) whose policy wants more as its instances fail."""
+    app = svc(replicas=3, capacity=100, load=250, autoscaling={"target": 0.7, "max": 8, **policy})
+    return S({"app": app})
+
+
 def standby(**fo) -> dict:
     return svc(mode="standby", replicas=2, failover={"detection": "1m", "promotion": "1m", **fo})
 
@@ -150,6 +168,24 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
                                                    overload={**OV, "recovery": v})}), 1.0, 0.5),
     "Overload.goodput": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload={"goodput": v})}),
                          0.0, 0.5),
+    "Service.latency": (lambda v: waits(latency=v), "50ms", "100ms"),
+    "Service.timeouts": (lambda v: waits(timeouts=v), {"r": "1s"}, {"r": "100ms"}),
+    "Service.breakers": (lambda v: waits(breakers=v), {}, {"r": {"fallback": "serve"}}),
+    "Breaker.threshold": (lambda v: guarded(threshold=v), 0.3, 0.7),
+    "Breaker.window": (lambda v: guarded(window=v), "10s", "10m"),
+    "Breaker.reset_timeout": (lambda v: guarded(reset_timeout=v), "30s", "10m"),
+    "Breaker.fallback": (lambda v: waits(breakers={"r": {"fallback": v}}, optional=[], requires=["r"]), "serve",
+                         "fail"),
+    "Service.autoscaling": (lambda v: S({"app": svc(replicas=3, capacity=100, load=250,
+                                                     **({"autoscaling": v} if v else {}))}),
+                            None, {"target": 0.7, "max": 8}),
+    "Autoscaling.target": (lambda v: scaled(target=v), 0.7, 0.5),
+    "Autoscaling.delay": (lambda v: scaled(delay=v), "5m", "1h"),
+    "Autoscaling.scale_in": (lambda v: scaled(scale_in=v), "15m", "10h"),
+    "Autoscaling.max": (lambda v: scaled(max=v), 4, 8),
+    "Autoscaling.min_per_zone": (lambda v: S({"app": svc(zones=["z"], capacity=100, load=250,
+                                                         autoscaling={"target": 0.7, "max": 8, "min_per_zone": v})},
+                                             Z), 2, 3),
     "Retries.attempts": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
                                                   retries={"attempts": v})}), 1, 3),
     "Retries.budget": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
@@ -198,6 +234,14 @@ SOLVER_IGNORES = {
                "engines against an independent simulation)"
        for k in ("Service.overload", "Service.retries", "Overload.threshold", "Overload.grace", "Overload.recovery",
                  "Overload.goodput", "Retries.attempts", "Retries.budget")},
+    **{f"{k}": "timeouts and circuit breakers have no closed form (tests/mechanisms/test_breaker.py checks both "
+               "engines against the rule on fixed histories)"
+       for k in ("Service.latency", "Service.timeouts", "Service.breakers", "Breaker.threshold", "Breaker.window",
+                 "Breaker.reset_timeout", "Breaker.fallback")},
+    **{f"{k}": "autoscaling has no closed form (tests/mechanisms/test_autoscaling.py checks both engines "
+               "against the rule on fixed histories)"
+       for k in ("Service.autoscaling", "Autoscaling.target", "Autoscaling.delay", "Autoscaling.scale_in",
+                 "Autoscaling.max")},
     "Scenario.horizon": "the solver computes the steady state, not one finite history",
     "Scenario.replicas": "a simulation setting", "Scenario.seed": "a simulation setting",
     "Scenario.window": "breach statistics are simulated only",

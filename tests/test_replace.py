@@ -35,7 +35,8 @@ def test_replace_creates_missing_blocks():
     ({"services.api.replicas": 0}, "services.api.replicas: expected a number >= 1, got '0'"),
     ({"services.apx.replicas": 2}, "services.apx.replicas: no such key 'services.apx'"),
     ({"horizonx": 3}, "horizonx: unknown key 'horizonx'; did you mean 'horizon'?"),
-    ({"services.api.mode": "standby"}, "services.api.min_healthy: 'min_healthy' only applies to mode: active"),
+    ({"services.api.mode": "standby"}, "services.api.health_check: 'health_check' applies to active pools and routers"),
+    ({"services.api.autoscaling.max": 3}, "services.api.autoscaling.max: max (3) is less than the group's minimum"),
 ])
 def test_replace_rejects_bad_paths_and_values(flagship, change, message):
     with pytest.raises(ScenarioError) as info:

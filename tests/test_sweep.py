@@ -88,8 +88,8 @@ def test_invalid_paths_and_values_are_rejected_before_running(flagship, no_simul
     assert "services.api.replica: unknown key 'replica'; did you mean 'replicas'?" in lines
     assert any(line.startswith("services.nope.replicas: no such key") for line in lines)
     assert len(lines) == len(set(lines))  # each problem once, not once per combination
-    with pytest.raises(ScenarioError, match="min_healthy .2. is more than replicas .1."):
-        hasim.sweep(flagship, {"services.api.replicas": [4, 1]})  # only the second value is invalid
+    with pytest.raises(ScenarioError, match=r"max \(3\) is less than the group's minimum, replicas \(4\)"):
+        hasim.sweep(flagship, {"services.api.autoscaling.max": [8, 3]})  # only the second value is invalid
 
 
 def test_cli_rejects_invalid_values_with_the_file_and_key_path(capsys, no_simulation):

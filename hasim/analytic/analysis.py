@@ -277,6 +277,12 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
         if svc.overload is not None:
             notes.append(f"{name}: a collapse under overload (and the client retries that prolong it) has no closed "
                          "form: this answer is for a pool that sheds the excess instead, an upper bound; simulate it")
+        if svc.autoscaling is not None:
+            notes.append(f"{name}: autoscaling has no closed form: this answer is for its {svc.replicas} replicas "
+                         "alone, a lower bound; simulate it")
+        if svc.timeouts or svc.breakers:
+            notes.append(f"{name}: timeouts (workers held by a failing dependency) and circuit breakers have no "
+                         "closed form: this answer leaves them out; simulate it")
         if svc.health_check is not None and not svc.is_router and svc.mode == "active":
             notes.append(f"{name}: re-adding a repaired instance after {svc.health_check.healthy_threshold} "
                          "good probes counted as extra repair time (first order)")

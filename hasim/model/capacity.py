@@ -31,7 +31,7 @@ from hasim.errors import Problem
 from hasim.model._types import HasimModel
 from hasim.model.mechanism import Knob, Mechanism
 
-__all__ = ["Load", "parse_load", "demand", "daily_demand", "request_weights", "load_problems", "hour_classes",
+__all__ = ["Load", "parse_load", "flow_edges", "demand", "daily_demand", "request_weights", "load_problems", "hour_classes",
            "at_hour", "HOURS", "MECHANISM"]
 
 
@@ -120,30 +120,34 @@ def external(svc) -> np.ndarray:
     return base * np.asarray(svc.load.factors(), dtype=float)
 
 
-def _flow(sc) -> tuple[dict[str, np.ndarray], list[Problem]]:
-    """Requests/s offered to every service at each hour, and the problems of the flow (a weighted router)."""
-    offered = {name: np.zeros(HOURS) for name in sc.services}
-    problems = []
+def flow_edges(sc) -> list[tuple[str, str, float]]:
+    """Every edge load flows along, as ``(caller, callee, calls per request of the caller)``, each caller
+    before what it calls: a dependency (``calls``, default 1), each target of a weighted router (its
+    weight's share) and every target of a failover router (all of it: the one in use takes it all)."""
+    out = []
     for name in reversed(sc.topological_order()):  # callers before what they call
         svc = sc.services[name]
-        d = offered[name] + external(svc)
-        offered[name] = d
-        if not d.any():
-            continue
         for dep in list(svc.dependencies) + [o for o in svc.optional if o not in svc.dependencies]:
-            offered[dep] = offered[dep] + d * svc.calls.get(dep, 1.0)
+            out.append((name, dep, float(svc.calls.get(dep, 1.0))))
         if svc.route == "weighted":
             # Each target's load would depend on which targets are healthy; hasim does not model that yet
             # (the flow goes on by weight so that the targets are not also reported as receiving none).
             weights = svc.weights or [1.0] * len(svc.targets)
-            for t, wt in zip(svc.targets, weights):
-                offered[t] = offered[t] + d * wt / sum(weights)
-            problems.append(Problem(f"services.{name}.route", "load through route: weighted is not modelled (each "
-                                    "target's share would depend on which targets are healthy); give the load to "
-                                    "the targets instead, or use route: failover"))
+            out += [(name, t, wt / sum(weights)) for t, wt in zip(svc.targets, weights)]
         elif svc.route == "failover":
-            for t in svc.targets:
-                offered[t] = offered[t] + d  # the target in use takes it all
+            out += [(name, t, 1.0) for t in svc.targets]
+    return out
+
+
+def _flow(sc) -> tuple[dict[str, np.ndarray], list[Problem]]:
+    """Requests/s offered to every service at each hour, and the problems of the flow (a weighted router)."""
+    offered = {name: external(svc) for name, svc in sc.services.items()}
+    for caller, callee, calls in flow_edges(sc):
+        offered[callee] = offered[callee] + offered[caller] * calls
+    problems = [Problem(f"services.{name}.route", "load through route: weighted is not modelled (each target's "
+                        "share would depend on which targets are healthy); give the load to the targets instead, "
+                        "or use route: failover")
+                for name, svc in sc.services.items() if svc.route == "weighted" and offered[name].any()]
     return offered, problems
 
 

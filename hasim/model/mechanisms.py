@@ -8,7 +8,7 @@ its phrases.
 
 from __future__ import annotations
 
-from hasim.model import cache, capacity, dns, failover, health_check, overload, zone
+from hasim.model import autoscaling, breaker, cache, capacity, dns, failover, health_check, overload, zone
 from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -23,16 +23,19 @@ MECHANISMS: tuple[Mechanism, ...] = (
     cache.MECHANISM,
     capacity.MECHANISM,
     overload.MECHANISM,
+    breaker.MECHANISM,
+    autoscaling.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the
 #: kernel's output layout and stored batch results index it).
-STAGES: tuple[str, ...] = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload")
+STAGES: tuple[str, ...] = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload",
+                            "breaker", "scaling")
 
 #: When several mechanisms keep one loss going, the one charged: the first of these still
 #: running (a region outage behind a cached dependency is the zone's, not the cache's).
-PRECEDENCE: tuple[str, ...] = ("dns", "detection", "failover", "zone", "overload", "capacity", "stale-cache",
-                               "repair")
+PRECEDENCE: tuple[str, ...] = ("dns", "detection", "failover", "scaling", "zone", "overload", "capacity", "breaker",
+                               "stale-cache", "repair")
 
 
 def by_name(name: str) -> Mechanism:

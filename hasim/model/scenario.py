@@ -22,16 +22,30 @@ from hasim.model._types import (NAME, HasimModel, Int, PositiveDuration, Positiv
 from hasim.model.cache import Cached
 from hasim.model.capacity import Load, load_problems
 from hasim.model.overload import Overload, Retries
+from hasim.model.autoscaling import Autoscaling
+from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
 from hasim.model.health_check import HealthCheck
 from hasim.model.zone import Zone
 from hasim.model.distributions import Distribution
+from hasim.text import duration as format_duration
 from hasim.units import HOURS_PER_MONTH, HOURS_PER_YEAR, parse_duration
 from hasim.errors import Problem, ScenarioError, problems_from_validation_error, suggest
 
 __all__ = ["Zone", "Failover", "HealthCheck", "Dns", "Cached", "Service", "Scenario", "parse_slo",
            "window_problem"]
+
+def _per_zone(data: Any) -> Any:
+    """``autoscaling: {min_per_zone: k}`` over ``zones`` means ``replicas: k x len(zones)`` unless given."""
+    if not isinstance(data, dict) or "replicas" in data:
+        return data
+    a, zones = data.get("autoscaling"), data.get("zones")
+    k = a.get("min_per_zone") if isinstance(a, dict) else getattr(a, "min_per_zone", None)
+    if isinstance(k, int) and not isinstance(k, bool) and k >= 1 and isinstance(zones, list) and zones:
+        return {**data, "replicas": k * len(zones)}
+    return data
+
 
 def _as_list(value: Any) -> Any:
     if value is None:
@@ -43,7 +57,7 @@ def _as_list(value: Any) -> Any:
 
 _MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
 _ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
-                     "calls", "overload", "retries")
+                     "calls", "overload", "retries", "latency", "timeouts", "breakers", "autoscaling")
 
 
 class Service(HasimModel):
@@ -74,6 +88,12 @@ class Service(HasimModel):
         Requests/s one instance serves, the load the service receives from its users (requests/s,
         or ``"70%"`` of its capacity) and the calls one request makes to each dependency (default
         1): a pool then needs ``load / capacity`` instances (:mod:`hasim.model.capacity`).
+    autoscaling
+        A target-tracking scaling policy on top of the ``replicas`` (:mod:`hasim.model.autoscaling`).
+    latency, timeouts, breakers
+        The time one request takes here, how long a call to each dependency waits for an answer
+        (a failing call holds a worker that long), and circuit breakers on dependency edges
+        (:mod:`hasim.model.breaker`).
     route, targets, weights, dns
         Make the service a router: ``failover`` to the first healthy target or
         ``weighted`` over healthy targets, learning of target failures through
@@ -108,8 +128,12 @@ class Service(HasimModel):
     calls: dict[str, PositiveFloat] = Field(default_factory=dict)
     overload: Overload | None = None
     retries: Retries | None = None
+    latency: PositiveDuration | None = None
+    timeouts: dict[str, PositiveDuration] = Field(default_factory=dict)
+    breakers: dict[str, Breaker] = Field(default_factory=dict)
+    autoscaling: Autoscaling | None = None
 
-    _expand = model_validator(mode="before")(classmethod(lambda cls, data: expand_shorthand(data)))
+    _expand = model_validator(mode="before")(classmethod(lambda cls, data: _per_zone(expand_shorthand(data))))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
     _cached_list = field_validator("cached", mode="before")(classmethod(lambda cls, v: _as_list(v)))
 
@@ -199,6 +223,36 @@ class Service(HasimModel):
             if dep not in self.dependencies and dep not in self.optional:
                 fail(f"calls.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
                      d=dep)
+        for key in ("timeouts", "breakers"):
+            for dep in getattr(self, key):
+                if dep not in self.dependencies and dep not in self.optional:
+                    fail(f"{key}.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
+                         d=dep)
+        if self.timeouts:
+            dep = next(iter(self.timeouts))
+            if self.capacity is None:
+                fail(f"timeouts.{dep}", "a timeout holds this service's workers, which only matters to a pool with "
+                                        "a 'capacity' (requests/s per instance) that load reaches")
+            if self.latency is None:
+                fail("latency", "timeouts need 'latency' (the time one request takes here, e.g. 50ms): a call "
+                                "waiting {t} holds a worker that many latencies", t=format_duration(self.timeouts[dep]))
+        elif self.latency is not None:
+            fail("latency", "'latency' only matters with 'timeouts' (how long a call to a dependency waits)")
+        a = self.autoscaling
+        if a is not None:
+            if self.capacity is None:
+                fail("autoscaling", "'autoscaling' applies to a pool with a 'capacity' (requests/s per instance) "
+                                    "that load reaches: the policy tracks its utilisation")
+            if a.min_per_zone is not None:
+                if not self.zones:
+                    fail("autoscaling.min_per_zone", "min_per_zone needs the pool's 'zones'")
+                if self.replicas < a.min_per_zone * len(self.zones):
+                    fail("replicas", "replicas ({n}) leaves fewer than autoscaling.min_per_zone ({k}) in some of its "
+                                     "{z} zones: give at least {m}, or leave replicas out",
+                         n=self.replicas, k=a.min_per_zone, z=len(self.zones), m=a.min_per_zone * len(self.zones))
+            if a.max < self.replicas:
+                fail("autoscaling.max", "max ({m}) is less than the group's minimum, replicas ({n})", m=a.max,
+                     n=self.replicas)
         overlap = sorted(set(self.requires) & set(self.optional))
         if overlap:
             fail("optional", "{s} is listed in both requires and optional", s=", ".join(overlap))

@@ -14,10 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hasim.model.capacity import HOURS, daily_demand, demand, request_weights
+from hasim.model.capacity import HOURS, daily_demand, demand, flow_edges, request_weights
 from hasim.model.scenario import Scenario, Service
 
-__all__ = ["reads", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
+__all__ = ["reads", "watched", "flow_edges", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
            "request_weights", "utilisation", "cause_labels", "Labels", "labels", "placement",
            "zone_descendants", "zones_that_matter"]
 
@@ -92,15 +92,23 @@ def utilisation(sc: Scenario, name: str, h: int) -> float:
 
 def reads(sc: Scenario) -> dict[str, list[str]]:
     """For every service, the services whose state it reads, each once: its hard dependencies
-    (``requires`` and ``cached``), its router ``targets`` and its ``failover.requires``.
+    (``requires`` and ``cached``), its router ``targets``, its ``failover.requires`` and the
+    dependencies it watches (:func:`watched`).
 
-    ``optional`` dependencies are not read: their outage degrades nothing the SLO counts.
+    Other ``optional`` dependencies are not read: their outage degrades nothing the SLO counts.
     """
     out = {}
     for name, svc in sc.services.items():
         required = svc.failover.requires if svc.failover is not None else []
-        out[name] = list(dict.fromkeys(svc.dependencies + list(svc.targets) + list(required)))
+        out[name] = list(dict.fromkeys(svc.dependencies + list(svc.targets) + list(required) + watched(svc)))
     return out
+
+
+def watched(svc: Service) -> list[str]:
+    """The dependencies of ``svc`` whose failed share it acts on, in declaration order: those with a
+    timeout (a failing call holds a worker) or a circuit breaker (:mod:`hasim.model.breaker`),
+    optional ones included."""
+    return [d for d in svc.dependencies + list(svc.optional) if d in svc.timeouts or d in svc.breakers]
 
 
 def reach(sc: Scenario, optional: bool = False, start: str | None = None) -> set[str]:

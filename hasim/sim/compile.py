@@ -76,6 +76,22 @@ svc_rt            float64[S, 2]       clients' attempts per request, most attemp
                                       budget allows (inf: none); (1, 1) without retries
 sh_ov_aux         int64[H]            source id of the shard's overload grace timer (-1: none)
 st_ov_sh          int64[*]            reachable shards that can collapse (the ``overload`` stage)
+svc_cb_ptr/cb_dep  int64              watched dependency edges of each service (timeouts, breakers)
+cb_svc            int64[B]            the caller of each watched edge
+cb_hold           float64[B]          calls x timeout / latency: worker time held per failed share
+cb_on, cb_serve   int64[B]            1 if the edge has a breaker; 1 if its fallback serves
+cb_par            float64[B, 3]       breaker threshold, window, reset timeout
+cb_aux            int64[B]            source id of the breaker's timer (-1: none)
+dep_cb            int64[P]            breaker on each hard-dependency slot (-1: none)
+svc_dyn, svc_cap  int64[S]            1 if timeouts or breakers can move the pool's need; 1 if it has a capacity
+fe_src/_dst/_mult/_cb  [F]            load flow edges (callers first), calls per request, breaker cutting it
+svc_ext, svc_dfull float64[S, 24]     external and full offered load (requests/s) at each hour
+st_cb             int64[*]            reachable breakers that fail fast (``breaker`` while their dependency is back)
+st_hold_sh        int64[*]            reachable shards whose timeouts hold workers (the ``breaker`` stage)
+svc_as_on         int64[S]            1 if the pool autoscales
+svc_as            float64[S, 4]       its target utilisation, scale-out delay, scale-in delay, most added instances
+sh_as_aux         int64[H]            source id of the shard's scaling timer (-1: none)
+st_as_sh          int64[*]            reachable autoscaled shards (the ``scaling`` stage)
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
 zone_fail/_rep    int64[Z]            rows of ``dist``
 zone_chain_ptr/_  int64               each zone and the zones it lies within, innermost first
@@ -122,9 +138,11 @@ import numpy as np
 from hasim.model.scenario import Scenario
 from hasim.model.structure import reach as _reach
 from hasim.model.structure import cause_labels, needed, needed_daily, request_weights
-from hasim.model.structure import placement, read_by, zone_descendants, zones_that_matter
+from hasim.model.breaker import hold_per_failure
+from hasim.model.capacity import daily_demand, external, flow_edges
+from hasim.model.structure import placement, read_by, watched, zone_descendants, zones_that_matter
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
-from hasim.sim.kernel._codes import (ACTIVE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
+from hasim.sim.kernel._codes import (ACTIVE, AUX_BREAKER, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
                                      NO_ROUTE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY)
 
@@ -228,6 +246,29 @@ class CompiledModel(NamedTuple):
     svc_rt: np.ndarray
     sh_ov_aux: np.ndarray
     st_ov_sh: np.ndarray
+    svc_cb_ptr: np.ndarray
+    cb_dep: np.ndarray
+    cb_svc: np.ndarray
+    cb_hold: np.ndarray
+    cb_on: np.ndarray
+    cb_par: np.ndarray
+    cb_serve: np.ndarray
+    cb_aux: np.ndarray
+    dep_cb: np.ndarray
+    svc_dyn: np.ndarray
+    svc_cap: np.ndarray
+    fe_src: np.ndarray
+    fe_dst: np.ndarray
+    fe_mult: np.ndarray
+    fe_cb: np.ndarray
+    svc_ext: np.ndarray
+    svc_dfull: np.ndarray
+    st_cb: np.ndarray
+    st_hold_sh: np.ndarray
+    svc_as_on: np.ndarray
+    svc_as: np.ndarray
+    sh_as_aux: np.ndarray
+    st_as_sh: np.ndarray
     inst_zone: np.ndarray
     zone_fail: np.ndarray
     zone_rep: np.ndarray
@@ -510,7 +551,10 @@ def _load(p: _Parts) -> None:
     for v, name in enumerate(p.order):
         svc = sc.services[name]
         daily = needed_daily(sc, name)
-        exposed_below = float(daily.max()) / (min(1.0, svc.overload.threshold) if svc.overload is not None else 1.0)
+        # Below this many instances a shard may serve (or scale) differently at another hour.
+        lowest = min([1.0] + ([svc.overload.threshold] if svc.overload is not None else [])
+                     + ([svc.autoscaling.target] if svc.autoscaling is not None else []))
+        exposed_below = float(daily.max()) / lowest
         for sh in p.shard_rows[v]:
             p.sh_kt[sh] = daily
             p.sh_kx[sh] = exposed_below
@@ -524,11 +568,70 @@ def _load(p: _Parts) -> None:
                 p.svc_rt[v] = (float(svc.retries.attempts), svc.retries.cap)
             for sh in p.shard_rows[v]:
                 p.sh_ov_aux[sh] = p.add_aux(AUX_OVERLOAD, sh)
+    p.svc_as_on = np.zeros(S, dtype=np.int64)
+    p.svc_as = np.zeros((S, 4), dtype=np.float64)
+    p.sh_as_aux = np.full(p.H, -1, dtype=np.int64)
+    for v, name in enumerate(p.order):
+        a = sc.services[name].autoscaling
+        if a is not None:
+            p.svc_as_on[v] = 1
+            p.svc_as[v] = (a.target, a.delay, a.scale_in, float(a.max - sc.services[name].replicas))
+            for sh in p.shard_rows[v]:
+                p.sh_as_aux[sh] = p.add_aux(AUX_SCALE, sh)
     p.day_sh = np.array(varying, dtype=np.int64)
     p.sh_day = np.zeros(p.H, dtype=np.int64)
     p.sh_day[p.day_sh] = 1
     p.day_on = int(bool(varying) or np.ptp(p.wt_day) > 0)
     p.day_aux = p.add_aux(AUX_HOUR, 0) if p.day_on else -1
+
+
+def _breakers(p: _Parts) -> None:
+    """Watched dependency edges (timeouts, circuit breakers and their timers), and the load flow an open
+    breaker cuts: the edges in caller-first order, each service's external and full offered load by hour."""
+    sc, S, sidx = p.sc, p.S, p.sidx
+    rows, dep, owner, hold, on, par, serve, aux = [], [], [], [], [], [], [], []
+    by_edge = {}
+    for v, name in enumerate(p.order):
+        svc = sc.services[name]
+        row = []
+        for d in watched(svc):
+            b = len(dep)
+            row.append(b)
+            dep.append(sidx[d])
+            owner.append(v)
+            hold.append(hold_per_failure(svc, d))
+            br = svc.breakers.get(d)
+            on.append(int(br is not None))
+            par.append((br.threshold, br.window, br.reset_timeout) if br is not None else (1.0, 0.0, 0.0))
+            serve.append(int(br is not None and br.fallback == "serve"))
+            aux.append(-1)
+            if br is not None:
+                by_edge[(name, d)] = b
+                aux[b] = p.add_aux(AUX_BREAKER, b)
+        rows.append(row)
+    p.svc_cb_ptr = _csr(rows)[0]
+    p.cb_dep, p.cb_svc, p.cb_on, p.cb_serve, p.cb_aux = (np.array(x, dtype=np.int64)
+                                                         for x in (dep, owner, on, serve, aux))
+    p.cb_hold = np.array(hold, dtype=np.float64)
+    p.cb_par = np.array(par, dtype=np.float64).reshape(-1, 3)
+    p.dep_cb = np.array([by_edge.get((name, d), -1) for name in p.order for d in sc.services[name].dependencies],
+                        dtype=np.int64)
+    edges = flow_edges(sc)
+    p.fe_src = np.array([sidx[a] for a, _, _ in edges], dtype=np.int64)
+    p.fe_dst = np.array([sidx[b] for _, b, _ in edges], dtype=np.int64)
+    p.fe_mult = np.array([c for _, _, c in edges], dtype=np.float64)
+    p.fe_cb = np.array([by_edge.get((a, b), -1) for a, b, _ in edges], dtype=np.int64)
+    p.svc_ext = np.array([external(sc.services[name]) for name in p.order], dtype=np.float64).reshape(S, 24)
+    full = daily_demand(sc)
+    p.svc_dfull = np.array([full[name] for name in p.order], dtype=np.float64).reshape(S, 24)
+    p.svc_cap = np.array([int(sc.services[name].capacity is not None) for name in p.order], dtype=np.int64)
+    any_breaker = bool(by_edge)
+    p.svc_dyn = np.array([int(p.svc_cap[v] == 1 and (any_breaker or bool(sc.services[name].timeouts)))
+                          for v, name in enumerate(p.order)], dtype=np.int64)
+    p.st_hold_sh = np.array([sh for v in range(S) if p.reach[v] and any(hold[b] > 0 for b in rows[v])
+                             for sh in p.shard_rows[v]], dtype=np.int64)
+    p.st_cb = np.array([b for b in range(len(dep)) if on[b] and not serve[b] and p.reach[owner[b]]
+                        and p.order[dep[b]] in sc.services[p.order[owner[b]]].dependencies], dtype=np.int64)
 
 
 def _stage_sets(p: _Parts) -> None:
@@ -544,6 +647,7 @@ def _stage_sets(p: _Parts) -> None:
     p.st_cap_sh = shards_where(lambda v: p.svc_mode[v] == ACTIVE and (p.svc_k[v] > 1 or
                                                                        p.sc.services[p.order[v]].capacity is not None))
     p.st_ov_sh = shards_where(lambda v: p.svc_ov_on[v] == 1)
+    p.st_as_sh = shards_where(lambda v: p.svc_as_on[v] == 1)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
     matter = zones_that_matter(p.sc)
     p.st_zone = np.array([p.zidx[z] for z in p.zones if z in matter], dtype=np.int64)
@@ -618,11 +722,16 @@ def _model(p: _Parts) -> CompiledModel:
         inst_shard=np.array(p.inst_shard, dtype=np.int64), inst_zone=np.array(p.inst_zone, dtype=np.int64),
         inst_fail=p.svc_fail[inst_svc], inst_rep=p.svc_rep[inst_svc],
         inst_plain=((p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0)
-                    & (p.svc_ov_on[inst_svc] == 0)
+                    & (p.svc_ov_on[inst_svc] == 0) & (p.svc_dyn[inst_svc] == 0) & (p.svc_as_on[inst_svc] == 0)
                     & (p.sh_day[np.asarray(p.inst_shard, dtype=np.int64)] == 0)).astype(np.int64),
         sh_k=p.svc_k[np.array(p.sh_svc, dtype=np.int64)],
         sh_kt=p.sh_kt, wt_day=p.wt_day, wt_cum=p.wt_cum, day_on=p.day_on, day_aux=p.day_aux, day_sh=p.day_sh, sh_day=p.sh_day, sh_kx=p.sh_kx,
         svc_ov_on=p.svc_ov_on, svc_ov=p.svc_ov, svc_rt=p.svc_rt, sh_ov_aux=p.sh_ov_aux, st_ov_sh=p.st_ov_sh,
+        svc_cb_ptr=p.svc_cb_ptr, cb_dep=p.cb_dep, cb_svc=p.cb_svc, cb_hold=p.cb_hold, cb_on=p.cb_on,
+        cb_par=p.cb_par, cb_serve=p.cb_serve, cb_aux=p.cb_aux, dep_cb=p.dep_cb, svc_dyn=p.svc_dyn,
+        svc_cap=p.svc_cap, fe_src=p.fe_src, fe_dst=p.fe_dst, fe_mult=p.fe_mult, fe_cb=p.fe_cb,
+        svc_ext=p.svc_ext, svc_dfull=p.svc_dfull, st_cb=p.st_cb, st_hold_sh=p.st_hold_sh,
+        svc_as_on=p.svc_as_on, svc_as=p.svc_as, sh_as_aux=p.sh_as_aux, st_as_sh=p.st_as_sh,
         zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
@@ -630,7 +739,7 @@ def _model(p: _Parts) -> CompiledModel:
 
 
 #: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
-_STEPS = (_pools, _graph, _zones, _delays, _load, _stage_sets, _streams)
+_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _stage_sets, _streams)
 
 
 def compile_scenario(scenario: Scenario) -> Compiled:

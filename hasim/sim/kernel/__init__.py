@@ -98,6 +98,10 @@ Where things live
 ``_dns.py``         routers: DNS answers, ttl ramps, what a router serves
 ``_cache.py``       stale caches
 ``_zones.py``       zone failures and repairs
+``_overload.py``    collapse under overload, client retries
+``_hours.py``      daily load profiles: the need at this hour, when the hourly tick must run
+``_day.py``        daily load profiles: request weights, the hourly tick
+``_breakers.py``    timeouts (held workers) and circuit breakers, the load flow an open one cuts
 ``_sweep.py``       re-evaluation of the service graph, varying services, quadrature
 ``_accounting.py``  loss stages, SLO windows, the outage sample
 ``_rng.py``         xoshiro256** streams, ziggurat, the distributions, ``sample_key``

@@ -3,11 +3,11 @@ outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy e
 
 from __future__ import annotations
 
-from ._codes import EXPIRED, ST_ZERO
+from ._codes import CB_OPEN, EXPIRED, ST_FULL, ST_ZERO
 from ._dns import _ramp_weight
 from ._jit import fast, inline
 from ._day import _span
-from ._output import CAPACITY, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
+from ._output import BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
 from ._rng import sample_key
 from ._shards import _in_failover
 
@@ -15,8 +15,12 @@ from ._shards import _in_failover
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
-    failover > zone > overload > capacity > stale-cache > repair that applies to a part the entry can
-    depend on (the SimPy engine's rule).  An expired cache comes after the mechanisms that can
+    failover > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a
+    part the entry can depend on (the SimPy engine's rule).  Scaling is a pool short of instances
+    while its autoscaler's scale-out runs (what ends the loss, even of a zone); capacity is a pool short of instances for its
+    load; breaker, a pool short only of the workers its timed-out calls hold, or an open breaker
+    failing fast while its dependency serves in full (after capacity: the dependency may serve
+    only because the breaker took its load off it).  An expired cache comes after the mechanisms that can
     keep its dependency down (a zone, a failover, a capacity shortfall): it names the loss only
     when the dependency is down for a plain repair that outlasted the cache's ttl."""
     for x in range(len(m.st_router)):  # clients on a stale answer pointing to a target serving 0
@@ -36,6 +40,11 @@ def _stage(m, w, now):
     for x in range(len(m.st_fo_sh)):
         if _in_failover(w.sh_state[m.st_fo_sh[x]]):
             return FAILOVER
+    for x in range(len(m.st_as_sh)):  # short of instances while the autoscaler brings more
+        sh = m.st_as_sh[x]
+        h = w.sh_h[sh] + w.sh_ext[sh]
+        if w.sh_scd[sh] > 0 and 0 < h < w.sh_kc[sh]:
+            return SCALING
     for x in range(len(m.st_zone)):
         if not w.zone_up[m.st_zone[x]]:
             return ZONE
@@ -44,9 +53,18 @@ def _stage(m, w, now):
             return OVERLOAD
     for x in range(len(m.st_cap_sh)):
         sh = m.st_cap_sh[x]
-        h = w.sh_h[sh]
-        if 0 < h < w.sh_k[sh]:
+        h = w.sh_h[sh] + w.sh_ext[sh]
+        if 0 < h < w.sh_kc[sh]:
             return CAPACITY
+    for x in range(len(m.st_hold_sh)):  # enough instances for the load, not for the workers held waiting
+        sh = m.st_hold_sh[x]
+        h = w.sh_h[sh] + w.sh_ext[sh]
+        if 0 < h < w.sh_k[sh]:
+            return BREAKER
+    for x in range(len(m.st_cb)):  # an open breaker failing fast whose dependency is back: not noticed yet
+        b = m.st_cb[x]
+        if w.cb_st[b] == CB_OPEN and w.svc_st[m.cb_dep[b]] == ST_FULL:
+            return BREAKER
     for x in range(len(m.st_cache)):
         if w.cache_st[m.st_cache[x]] == EXPIRED:
             return STALE_CACHE

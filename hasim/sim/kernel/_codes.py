@@ -28,6 +28,8 @@ AUX_RAMP = 2
 AUX_CACHE = 3
 AUX_HOUR = 4       # the hour of the day changes (daily load profiles)
 AUX_OVERLOAD = 5   # a shard's overload grace period ends: it collapses
+AUX_BREAKER = 6    # a circuit breaker opens (its window is over) or half-opens (its reset timeout is)
+AUX_SCALE = 7      # a shard's scale-out or scale-in happens
 
 #: Most Gauss-Legendre nodes used to integrate a served fraction that varies between events.
 #: n nodes integrate a polynomial of degree 2n - 1 exactly; a DNS ramp is linear, so this is
@@ -60,6 +62,11 @@ ST_ZERO = np.int64(0)
 ST_PARTIAL = np.int64(1)
 ST_FULL = np.int64(2)
 
+# Circuit breaker states.
+CB_CLOSED = np.int64(0)
+CB_OPEN = np.int64(1)
+CB_HALF = np.int64(2)
+
 # Cache states.
 FRESH = np.int64(0)
 SERVING = np.int64(1)
@@ -72,7 +79,8 @@ _VARCHG = 2    # 1 if a service became or stopped being varying in the last swee
 _EVC = 3       # cause of the event being processed (-1: a timer, the cause is inherited)
 _MAXDEG = 4    # highest polynomial degree among the varying services
 _TICK = 5      # 1 while the hourly tick of daily load profiles is scheduled
-N_CTL = 6
+_NOPEN = 6     # circuit breakers open
+N_CTL = 7
 
 # Slots of Work.fl.
 _NOW = 0       # time of the event being processed (what a mechanism schedules from)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 
-from ._codes import _TICK
+from ._breakers import _cb_flow
+from ._codes import _NOPEN, _TICK, KIND_AUX
 from ._jit import fast, inline
+from ._queue import _qschedule
 from ._shards import _update_own
 
 
@@ -39,6 +41,7 @@ def _day_reset(m, w):
     w.ctl[_TICK] = 0
     for sh in range(m.n_shards):
         w.sh_k[sh] = m.sh_kt[sh, 0]
+        w.sh_kc[sh] = w.sh_k[sh]
 
 
 @fast
@@ -48,3 +51,8 @@ def _hour_event(m, w, p, now):
     w.ctl[_TICK] = 0
     for x in range(len(m.day_sh)):
         _update_own(m, w, m.day_sh[x])
+    if w.ctl[_NOPEN] > 0:  # the load an open breaker cuts follows the hour
+        _cb_flow(m, w, now)
+        if w.ctl[_TICK] == 0:
+            w.ctl[_TICK] = 1
+            _qschedule(w.heap, m.day_aux, math.floor(now) + 1.0, KIND_AUX)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._codes import ACTIVE, AUX_CACHE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
+from ._codes import ACTIVE, AUX_BREAKER, AUX_CACHE, AUX_SCALE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
+from ._autoscaling import _scale_event
+from ._breakers import _cb_event
 from ._day import _hour_event
 from ._failover import _gained, _lost
 from ._healthcheck import _hc_moved
@@ -73,7 +75,8 @@ def _instance_event(m, w, i, now):
 @fast
 def _aux_event(m, w, p, now):
     """Auxiliary timer ``p`` (already popped) fires: an endpoint flips in or out of rotation, a
-    piece of a DNS ramp ends, or a cache's ttl runs out."""
+    piece of a DNS ramp ends, a cache's ttl runs out, an hour begins, a circuit breaker opens or
+    half-opens, a scale-out or scale-in happens, or an overload grace period ends."""
     a = p - _aux_base(m)
     kind = m.aux_kind[a]
     obj = m.aux_obj[a]
@@ -109,6 +112,11 @@ def _aux_event(m, w, p, now):
         _mark_dirty(m, w, m.cache_owner[obj])
     elif kind == AUX_HOUR:
         _hour_event(m, w, p, now)
+    elif kind == AUX_BREAKER:
+        _cb_event(m, w, obj, now)
+    elif kind == AUX_SCALE:
+        _scale_event(m, w, obj)
+        _update_own(m, w, obj)
     else:  # AUX_OVERLOAD: the grace period is over, the shard collapses
         _collapse_event(m, w, obj)
         _update_own(m, w, obj)

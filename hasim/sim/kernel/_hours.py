@@ -29,12 +29,14 @@ def _hour_of(t):
 def _need_now(m, w, sh):
     """Refresh the need of a profiled shard from the time of the event being processed."""
     w.sh_k[sh] = m.sh_kt[sh, _hour_of(w.fl[_NOW])]
+    w.sh_kc[sh] = w.sh_k[sh]
 
 
 @inline
-def _watch(m, w, sh, h):
-    """Wake the hourly tick if profiled shard ``sh`` (``h`` carrying instances) may serve differently at
-    another hour."""
-    if w.ctl[_TICK] == 0 and (h < m.sh_kx[sh] or w.sh_rd[sh] > 0 or w.sh_col[sh] or w.sh_ovp[sh]):
+def _watch(m, w, sh, h, scale):
+    """Wake the hourly tick if profiled shard ``sh`` (``h`` carrying instances, its need scaled by ``scale``
+    by timeouts and breakers) may serve differently at another hour."""
+    if w.ctl[_TICK] == 0 and (h < m.sh_kx[sh] * scale or w.sh_rd[sh] > 0 or w.sh_col[sh] or w.sh_ovp[sh]
+                              or w.sh_ext[sh] > 0 or w.sh_scd[sh] != 0):
         w.ctl[_TICK] = 1
         _qschedule(w.heap, m.day_aux, math.floor(w.fl[_NOW]) + 1.0, KIND_AUX)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 from numba import prange
 
+from ._breakers import _cb_reset
 from ._accounting import _close_window, _record_outage, _stage, _store_replica
 from ._codes import (_EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
@@ -82,7 +83,10 @@ def _reset(m, w, seed, stream):
         w.sh_own[sh] = -1.0
         w.sh_col[sh] = 0
         w.sh_ovp[sh] = 0
+        w.sh_ext[sh] = 0.0
+        w.sh_scd[sh] = 0
     _day_reset(m, w)  # the needs of the first hour, before any shard is evaluated
+    _cb_reset(m, w)
     for z in range(m.n_zones):
         w.zone_up[z] = 1
         w.zone_down[z] = 0

@@ -46,9 +46,10 @@ import numpy as np
 __all__ = ["SimOutput", "new_output", "STAGES", "N_STAGES"]
 
 #: Stages of lost service, in output order (fixed: part of the results contract).
-STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload")
+STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload", "breaker",
+          "scaling")
 N_STAGES = len(STAGES)
-DETECTION, FAILOVER, DNS, CAPACITY, REPAIR, ZONE, STALE_CACHE, OVERLOAD = range(N_STAGES)
+DETECTION, FAILOVER, DNS, CAPACITY, REPAIR, ZONE, STALE_CACHE, OVERLOAD, BREAKER, SCALING = range(N_STAGES)
 
 
 class SimOutput(NamedTuple):

@@ -12,9 +12,10 @@ life).  Invariant: an instance has a pending event iff its speed is > 0, and
 
 from __future__ import annotations
 
-from ._codes import _LO, ACTIVE, DETECT, ELECT, FAILED, KIND_INST, PROMOTE, REGAINED, STANDBY, UP, WAIT_REQ
+from ._codes import _LO, _NOW, ACTIVE, DETECT, ELECT, FAILED, KIND_INST, PROMOTE, REGAINED, STANDBY, UP, WAIT_REQ
 from ._jit import fast, inline
-from ._hours import _need_now, _watch
+from ._hours import _hour_of, _need_now, _watch
+from ._autoscaling import _autoscale
 from ._overload import _overload_own
 from ._queue import _qremove, _qschedule, _qtime
 from ._rng import EXPONENTIAL, exponential, sample
@@ -134,24 +135,30 @@ def _update_own(m, w, sh):
     v = m.sh_svc[sh]
     mode = m.svc_mode[v]
     if mode == ACTIVE:
-        if m.sh_day[sh]:
+        if m.svc_dyn[v]:  # timeouts or circuit breakers move the need (hasim.sim.kernel._breakers)
+            base = m.sh_kt[sh, _hour_of(w.fl[_NOW])] if m.sh_day[sh] else m.sh_kt[sh, 0]
+            w.sh_kc[sh] = base * w.svc_lf[v]
+            w.sh_k[sh] = w.sh_kc[sh] * w.svc_hold[v]
+        elif m.sh_day[sh]:
             _need_now(m, w, sh)
         k = w.sh_k[sh]
         if m.svc_hc_on[v]:
             # Only healthy routed instances carry requests; without retry a failed instance
             # still routed takes its share 1 / (routed instances) and fails it.
-            h = w.sh_ru[sh]
+            h = w.sh_ru[sh] + w.sh_ext[sh]  # the instances an autoscaler added are healthy and routed
             if m.svc_hc_loss[v]:
                 own = 1.0 if k <= 0.0 else h / max(h + w.sh_rd[sh], k)  # k = 0: no request at this hour
             else:
                 own = _pool_share(h, k)
         else:
-            h = w.sh_h[sh]
+            h = w.sh_h[sh] + w.sh_ext[sh]
             own = _pool_share(h, k)
+        if m.svc_as_on[v]:
+            _autoscale(m, w, sh, v, h, w.fl[_NOW])
         if m.svc_ov_on[v]:
             own = _overload_own(m, w, sh, v, h, own)
         if m.sh_day[sh]:
-            _watch(m, w, sh, h)
+            _watch(m, w, sh, h, w.svc_lf[v] * w.svc_hold[v])
     elif mode == STANDBY:
         own = 1.0 if w.sh_state[sh] == UP else 0.0
     else:

@@ -4,6 +4,7 @@ the list of varying services and their exact integration between events (Gauss-L
 
 from __future__ import annotations
 
+from ._breakers import _cb_masks, _cb_react
 from ._cache import _cache_react
 from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, _WEIGHT, GAUSS_NODES, NO_ROUTE, REGAINED, SERVING, ST_FULL,
                      ST_PARTIAL, ST_ZERO, WAIT_REQ)
@@ -24,7 +25,7 @@ def _inherit(m, w, v):
                 return w.svc_ep[u]
     for a in range(m.svc_dep_ptr[v], m.svc_dep_ptr[v + 1]):
         c = m.dep_cache[a]
-        if c >= 0 and w.cache_st[c] == SERVING:
+        if (c >= 0 and w.cache_st[c] == SERVING) or _cb_masks(m, w, a) == 1:
             continue
         d = m.svc_dep[a]
         if w.svc_st[d] != ST_FULL:
@@ -42,6 +43,11 @@ def _value_at(m, w, v, t):
         c = m.dep_cache[a]
         if c >= 0 and w.cache_st[c] == SERVING:
             continue
+        mask = _cb_masks(m, w, a)
+        if mask == 1:
+            continue
+        if mask == 0:
+            return 0.0
         val *= w.svc_s[m.svc_dep[a]]
     return val
 
@@ -73,6 +79,8 @@ def _sweep(m, w, now):
             route = m.svc_route[v]
             if route != NO_ROUTE:
                 _router_react(m, w, v, now)
+            if m.svc_cb_ptr[v + 1] > m.svc_cb_ptr[v]:
+                _cb_react(m, w, v, now)
             w.svc_dirty[v] = 0
             # -- its value: own shards x the router's mixture x every unmasked dependency
             p0 = m.svc_shard_ptr[v]
@@ -102,6 +110,12 @@ def _sweep(m, w, now):
             for a in range(m.svc_dep_ptr[v], m.svc_dep_ptr[v + 1]):
                 c = m.dep_cache[a]
                 if c >= 0 and w.cache_st[c] == SERVING:
+                    continue
+                mask = _cb_masks(m, w, a)
+                if mask == 1:  # an open breaker's fallback answers
+                    continue
+                if mask == 0:  # an open breaker fails fast
+                    zero = True
                     continue
                 d = m.svc_dep[a]
                 val *= w.svc_s[d]

@@ -1,6 +1,7 @@
 """The scratch state of one replica (:class:`Work`): allocated once per parallel block, reset per
 replica by :func:`hasim.sim.kernel._loop._reset`.  Arrays are indexed by instance (N), zone (Z),
-shard (H), service (S), router target slot (T), cache (C) and auxiliary timer (A) of the model.
+shard (H), service (S), router target slot (T), cache (C), auxiliary timer (A) and watched
+dependency edge (B) of the model.
 """
 
 from __future__ import annotations
@@ -60,9 +61,17 @@ class Work(NamedTuple):
     buf: np.ndarray         # int64[N]: instances touched by a zone event
     ctl: np.ndarray         # int64[N_CTL]: see _LO ...
     fl: np.ndarray          # float64[2]: see _NOW, _WEIGHT
-    sh_k: np.ndarray        # float64[H]: instances the shard needs at the current hour
+    sh_k: np.ndarray        # float64[H]: instances the shard needs now (sh_kc x hold)
     sh_col: np.ndarray      # uint8[H]: collapsed under overload
     sh_ovp: np.ndarray      # uint8[H]: its overload grace period is running
+    cb_st: np.ndarray       # int64[B]: circuit breaker state (CB_CLOSED, CB_OPEN, CB_HALF)
+    cb_pend: np.ndarray     # uint8[B]: its timer to open is running
+    svc_lf: np.ndarray      # float64[S]: load factor: the share of its load that open breakers leave
+    svc_hold: np.ndarray    # float64[S]: worker time per request over its latency (timeouts)
+    svc_d: np.ndarray       # float64[S]: scratch: offered load with the open edges cut
+    sh_kc: np.ndarray       # float64[H]: instances the shard needs for its load at the current hour
+    sh_ext: np.ndarray      # float64[H]: instances an autoscaler added (a count)
+    sh_scd: np.ndarray      # int64[H]: its scaling timer: +1 out, -1 in, 0 none
 
 
 @njit
@@ -92,4 +101,7 @@ def _new_work(m):
         np.zeros(N_CTL, dtype=np.int64),
         np.zeros(2, dtype=np.float64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.uint8), np.zeros(H, dtype=np.uint8),
+        np.zeros(len(m.cb_dep), dtype=np.int64), np.zeros(len(m.cb_dep), dtype=np.uint8),
+        np.ones(S, dtype=np.float64), np.ones(S, dtype=np.float64), np.zeros(S, dtype=np.float64),
+        np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.int64),
     )

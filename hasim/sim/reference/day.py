@@ -25,8 +25,11 @@ class DayProcesses:
             self.hour = (self.hour + 1) % 24
             self.weight = float(self.m.weights[self.hour])
             for sh in self.day_shards:
-                sh.k = float(self.m.needs[sh.service.index][self.hour])
+                sh.base_k = float(self.m.needs[sh.service.index][self.hour])
+                sh.k = self._need(sh.service, sh)
                 self._touch(sh.service)
+            if self.dynamic:
+                self._cut_flow()
 
     def _on_tick(self, ev) -> None:
         """A primary event that is bookkeeping, not an event of the model: integrate, but do not count it."""

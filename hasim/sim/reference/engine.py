@@ -17,6 +17,8 @@ import numpy as np
 from hasim.sim.kernel._output import SimOutput, new_output
 from hasim.model.scenario import Scenario
 from hasim.results.estimate import DEFAULT_SLO
+from hasim.sim.reference.autoscaling import AutoscalingProcesses
+from hasim.sim.reference.breakers import BreakerProcesses
 from hasim.sim.reference.caches import CacheProcesses
 from hasim.sim.reference.day import DayProcesses
 from hasim.sim.reference.evaluation import Evaluation
@@ -36,7 +38,8 @@ __all__ = ["simulate_reference", "trace"]
 
 
 class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes, RouterProcesses,
-              CacheProcesses, OverloadProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
+              CacheProcesses, OverloadProcesses, BreakerProcesses, AutoscalingProcesses,
+              DayProcesses, Evaluation, Measures, ReplicaState):
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def run(self) -> None:

@@ -51,11 +51,13 @@ class Evaluation:
             return 1.0 if sh.state == UP else 0.0
         if mode == "quorum":
             return 1.0 if (sh.active is not None and sh.available >= s.k) else 0.0
-        h, k = sh.routed_up, sh.k
+        h, k = sh.routed_up + sh.extra, sh.k  # the instances an autoscaler added are healthy and routed
         if s.hc_loss:
             own = 1.0 if k <= 0.0 else h / max(h + sh.routed_down, k)  # k = 0: no request at this hour
         else:
             own = 1.0 if h >= k else h / k
+        if s.spec.autoscaling is not None:
+            self._autoscale(s, sh, h)
         if s.spec.overload is not None:
             own = self._overload_own(s, sh, h, own)
         return own
@@ -72,7 +74,11 @@ class Evaluation:
         for d in s.deps:
             cache = s.masked_by.get(d)
             if cache is None or cache.state != SERVING:
-                val *= vals[d]
+                mask = self._masked(s, d)
+                if mask == 0:
+                    return 0.0
+                if mask == -1:
+                    val *= vals[d]
         return val
 
     def _reacts(self, s: Service) -> bool:
@@ -90,6 +96,8 @@ class Evaluation:
             if (c.state == FRESH and not dep_full) or (c.state != FRESH and dep_full):
                 c.wake.fire()
                 woke = True
+        if s.watch:
+            self._breakers_react(s)  # no pause: only ``s`` itself (its shards' needs) changes now
         r = s.router
         if r is not None:
             for i, u in enumerate(r.targets):
@@ -127,6 +135,12 @@ class Evaluation:
             cache = s.masked_by.get(d)
             if cache is not None and cache.state == SERVING:
                 continue
+            mask = self._masked(s, d)
+            if mask == 1:       # an open breaker's fallback answers
+                continue
+            if mask == 0:       # an open breaker fails fast
+                statuses.append(ZERO)
+                continue
             dep = self.svc[d]
             statuses.append(dep.status)
             varying = varying or dep.varying
@@ -155,7 +169,7 @@ class Evaluation:
         for d in s.deps:
             dep = self.svc[d]
             cache = s.masked_by.get(d)
-            if dep.status != FULL and (cache is None or cache.state != SERVING):
+            if dep.status != FULL and (cache is None or cache.state != SERVING) and self._masked(s, d) != 1:
                 return dep.episode_cause
         return s.index
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from hasim.sim.kernel._output import CAPACITY, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
+from hasim.sim.kernel._output import BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
 from hasim.sim.kernel._rng import sample_key
 from hasim.sim.reference.state import EXPIRED, FAILOVER_STATES, FULL, ZERO
 
@@ -35,7 +35,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > failover > zone > overload > capacity > stale-cache > repair that applies to a part
+        dns > detection > failover > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -51,12 +51,19 @@ class Measures:
             return DETECTION
         if any(sh.state in FAILOVER_STATES for sh in self.st_fo_shards):
             return FAILOVER
+        if any(sh.scale_dir > 0 and 0 < sh.available + sh.extra < sh.base_k * sh.service.load_factor
+               for sh in self.st_as_shards):   # short of instances while the autoscaler brings more
+            return SCALING
         if any(self.zone_is_down[z] for z in self.st_zones):
             return ZONE
         if any(sh.collapsed for sh in self.st_ov_shards):
             return OVERLOAD
-        if any(0 < sh.available < sh.k for sh in self.st_cap_shards):
+        if any(0 < sh.available + sh.extra < sh.base_k * sh.service.load_factor for sh in self.st_cap_shards):
             return CAPACITY
+        if any(0 < sh.available + sh.extra < sh.k for sh in self.st_hold_shards):   # short of workers, not instances
+            return BREAKER
+        if self._breaker_unnoticed():  # after capacity: its dependency may serve only because its load is cut
+            return BREAKER
         if any(c.state == EXPIRED for c in self.st_caches):
             return STALE_CACHE
         return REPAIR

@@ -123,7 +123,7 @@ class Instance:
 
 class Shard:
     __slots__ = ("service", "instances", "available", "routed_up", "routed_down", "state", "active", "changed",
-                 "may_promote", "label", "k", "collapsed", "grace")
+                 "may_promote", "label", "k", "base_k", "collapsed", "grace", "extra", "scale_timer", "scale_dir")
 
     def __init__(self, service, label):
         self.service, self.label = service, label
@@ -135,9 +135,13 @@ class Shard:
         self.active = None          # standby: the active instance; quorum: the leader
         self.changed = None         # Signal: (lost, gained) instances
         self.may_promote = None     # Signal: fired by the settle when failover.requires all serve > 0
-        self.k = service.k          # instances it needs at the current hour
+        self.k = service.k          # instances it needs now (base_k x load factor x hold)
+        self.base_k = service.k     # instances it needs at the current hour with every edge closed
         self.collapsed = False      # under overload
         self.grace = None           # Timer of the running overload grace period
+        self.extra = 0              # instances an autoscaler added
+        self.scale_timer = None     # Timer of the running scale-out (scale_dir 1) or scale-in (-1)
+        self.scale_dir = 0
 
     def lowest_available(self, among=None):
         """The available instance of lowest index (among ``among`` if given), or None."""
@@ -198,7 +202,8 @@ class Cache:
 
 class Service:
     __slots__ = ("index", "name", "spec", "shards", "router", "caches", "masked_by", "deps", "own", "val",
-                 "status", "varying", "degree", "episode_cause", "acc", "k", "hc_loss")
+                 "status", "varying", "degree", "episode_cause", "acc", "k", "hc_loss", "watch", "cut_by",
+                 "load_factor", "hold")
 
     def __init__(self, index, name, spec, k):
         self.index, self.name, self.spec = index, name, spec
@@ -216,6 +221,10 @@ class Service:
         self.acc = 0.0
         self.k = k  # instances a shard needs (hasim.model.structure.needed)
         self.hc_loss = spec.health_check is not None and not spec.is_router and not spec.retry
+        self.watch = []             # watched dependency edges (hasim.sim.reference.breakers.Edge)
+        self.cut_by = {}            # hard or optional dependency index -> the Edge whose breaker can cut it
+        self.load_factor = 1.0      # share of its load the open breakers leave
+        self.hold = 1.0             # worker time per request over its latency (timeouts)
 
 
 def status_of(x: float) -> str:
@@ -245,10 +254,13 @@ class ReplicaState:
         self.hour, self.weight = 0, float(model.weights[0])
         for s in self.svc:
             for sh in s.shards:
-                sh.k = float(model.needs[s.index][0])
+                sh.k = sh.base_k = float(model.needs[s.index][0])
+        self._init_breakers()
         self.day_shards = [sh for s in self.svc if model.day_varies[s.index] for sh in s.shards]
         self._init_measures()
         for s in self.svc:          # everything starts up (a pool short of capacity even so serves < 1)
+            if s.watch:             # a watched dependency may start short of capacity too
+                self._breakers_react(s)
             s.own = self._own(s)
             s.val = self.vals[s.index] = self._compute(s, self.vals, 0.0)
             s.status = status_of(s.val)
@@ -335,6 +347,7 @@ class ReplicaState:
         self.st_cap_shards = [sh for s in reach if s.spec.mode == "active" and (s.k > 1 or s.spec.capacity is not None)
                               for sh in s.shards]
         self.st_ov_shards = [sh for s in reach if s.spec.overload is not None for sh in s.shards]
+        self.st_as_shards = [sh for s in reach if s.spec.autoscaling is not None for sh in s.shards]
 
     # --- helpers every mechanism calls ---------------------------------------------------------
     def _log(self, component: str, event: str) -> None:
