@@ -36,6 +36,11 @@ def _cb_react(m, w, v, now):
             st = w.cb_st[b]
             above = f > m.cb_par[b, 0]
             if st == CB_OPEN:
+                if not w.cb_pend[b] and not above:  # asleep, and its dependency is back: wake on the grid
+                    reset = m.cb_par[b, 2]
+                    k = max(1.0, math.ceil((now - w.cb_t0[b]) / reset))
+                    w.cb_pend[b] = 1
+                    _qschedule(w.heap, m.cb_aux[b], w.cb_t0[b] + k * reset, KIND_AUX)
                 continue  # no call, no timeout
             if above and not w.cb_pend[b]:
                 w.cb_pend[b] = 1
@@ -55,14 +60,24 @@ def _cb_react(m, w, v, now):
 
 @fast
 def _cb_event(m, w, b, now):
-    """Breaker ``b``'s timer: open after its window (or at once when half-open), half-open after its reset."""
+    """Breaker ``b``'s timer: open after its window (or at once when half-open), half-open after its reset.
+
+    A breaker whose dependency still fails more than its threshold with this edge's load cut would
+    half-open and open again at once (with the load back it fails at least as much): it stays open
+    and sleeps instead, and :func:`_cb_react` wakes it at the first reset after the dependency is back
+    (``cb_t0 + k x reset``, the times the eager cycle would have half-opened at)."""
+    w.cb_pend[b] = 0
     if w.cb_st[b] == CB_OPEN:
+        if 1.0 - w.svc_s[m.cb_dep[b]] > m.cb_par[b, 0]:
+            w.cb_t0[b] = now
+            return
         w.cb_st[b] = CB_HALF
         w.ctl[_NOPEN] -= 1
     else:
-        w.cb_pend[b] = 0
         w.cb_st[b] = CB_OPEN
+        w.cb_t0[b] = now
         w.ctl[_NOPEN] += 1
+        w.cb_pend[b] = 1
         _qschedule(w.heap, m.cb_aux[b], now + m.cb_par[b, 2], KIND_AUX)
         if m.day_on and w.ctl[_TICK] == 0:  # the cut load follows the hours while it is open
             w.ctl[_TICK] = 1
@@ -99,6 +114,7 @@ def _cb_reset(m, w):
     for b in range(len(m.cb_dep)):
         w.cb_st[b] = CB_CLOSED
         w.cb_pend[b] = 0
+        w.cb_t0[b] = 0.0
     for v in range(m.n_services):
         w.svc_lf[v] = 1.0
         w.svc_hold[v] = 1.0

@@ -65,7 +65,8 @@ class Work(NamedTuple):
     sh_col: np.ndarray      # uint8[H]: collapsed under overload
     sh_ovp: np.ndarray      # uint8[H]: its overload grace period is running
     cb_st: np.ndarray       # int64[B]: circuit breaker state (CB_CLOSED, CB_OPEN, CB_HALF)
-    cb_pend: np.ndarray     # uint8[B]: its timer to open is running
+    cb_pend: np.ndarray     # uint8[B]: its timer is running (closed, half-open: to open; open: to half-open)
+    cb_t0: np.ndarray       # float64[B]: when it last opened (or found its dependency still failing)
     svc_lf: np.ndarray      # float64[S]: load factor: the share of its load that open breakers leave
     svc_hold: np.ndarray    # float64[S]: worker time per request over its latency (timeouts)
     svc_d: np.ndarray       # float64[S]: scratch: offered load with the open edges cut
@@ -102,6 +103,7 @@ def _new_work(m):
         np.zeros(2, dtype=np.float64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.uint8), np.zeros(H, dtype=np.uint8),
         np.zeros(len(m.cb_dep), dtype=np.int64), np.zeros(len(m.cb_dep), dtype=np.uint8),
+        np.zeros(len(m.cb_dep), dtype=np.float64),
         np.ones(S, dtype=np.float64), np.ones(S, dtype=np.float64), np.zeros(S, dtype=np.float64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.int64),
     )

@@ -12,6 +12,8 @@ needs ``need at this hour x load factor x hold`` instances.
 
 from __future__ import annotations
 
+import math
+
 from hasim.model.breaker import hold_per_failure
 from hasim.model.capacity import daily_demand, external, flow_edges
 from hasim.model.structure import watched
@@ -25,12 +27,14 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half-open"
 class Edge:
     """A watched dependency edge of one caller: its timeout's hold per failed share, its breaker."""
 
-    __slots__ = ("caller", "dep", "hold", "breaker", "state", "pending", "hard")
+    __slots__ = ("caller", "dep", "hold", "breaker", "state", "pending", "hard", "t0", "reset")
 
     def __init__(self, caller: int, dep: int, hold: float, breaker, hard: bool):
         self.caller, self.dep, self.hold, self.breaker, self.hard = caller, dep, hold, breaker, hard
         self.state = CLOSED
         self.pending = None  # the Timer that opens it
+        self.reset = None    # open: the Timer that half-opens it (None: asleep until the dependency is back)
+        self.t0 = 0.0        # when it last opened, or found its dependency still failing
 
 
 class BreakerProcesses:
@@ -76,9 +80,13 @@ class BreakerProcesses:
             f = 1.0 - self.vals[e.dep]
             b = e.breaker
             if b is not None:
-                if e.state == OPEN:
-                    continue
                 above = f > b.threshold
+                if e.state == OPEN:
+                    if e.reset is None and not above:   # asleep, and the dependency is back: the next reset
+                        k = max(1.0, math.ceil((self.env.now - e.t0) / b.reset_timeout))
+                        e.reset = t = self._timer(KIND_SERVICE_TIMER, e.t0 + k * b.reset_timeout - self.env.now)
+                        t.callbacks.append(lambda ev, e=e: self._breaker_half_opens(e, ev))
+                    continue
                 if above and e.pending is None:
                     e.pending = self._timer(KIND_SERVICE_TIMER, b.window if e.state == CLOSED else 0.0)
                     e.pending.callbacks.append(lambda ev, e=e: self._breaker_opens(e, ev))
@@ -100,13 +108,20 @@ class BreakerProcesses:
             return
         e.pending = None
         e.state = OPEN
+        e.t0 = self.env.now
         self._log(self.svc[e.caller].name, f"breaker on {self.svc[e.dep].name} opened")
-        t = self._timer(KIND_SERVICE_TIMER, e.breaker.reset_timeout)
+        e.reset = t = self._timer(KIND_SERVICE_TIMER, e.breaker.reset_timeout)
         t.callbacks.append(lambda ev, e=e: self._breaker_half_opens(e, ev))
         self._touch(self.svc[e.caller])
         self._cut_flow()
 
     def _breaker_half_opens(self, e: Edge, ev) -> None:
+        e.reset = None
+        if 1.0 - self.vals[e.dep] > e.breaker.threshold:
+            # Still failing with this edge's load cut, so at least as much with it back: it would open again
+            # at once.  It sleeps instead until the dependency is back (the kernel's rule).
+            e.t0 = self.env.now
+            return
         e.state = HALF_OPEN
         self._log(self.svc[e.caller].name, f"breaker on {self.svc[e.dep].name} half-open")
         self._touch(self.svc[e.caller])
