@@ -227,7 +227,8 @@ def scenarios(draw, delays: bool = False):
                     if draw(st.booleans()):
                         svc["overload"] = {"threshold": draw(st.sampled_from([0.9, 1.0])),
                                            "grace": draw(st.sampled_from([0.0, 0.2])),
-                                           "goodput": draw(st.sampled_from([0.0, 0.3]))}
+                                           "goodput": draw(st.sampled_from([0.0, 0.3])),
+                                           **({"admit": 0.85} if draw(st.booleans()) else {})}
                         if draw(st.booleans()):
                             svc["retries"] = {"attempts": draw(st.integers(2, 3)),
                                               **({"budget": 0.1} if draw(st.booleans()) else {})}

@@ -186,6 +186,8 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "Autoscaling.min_per_zone": (lambda v: S({"app": svc(zones=["z"], capacity=100, load=250,
                                                          autoscaling={"target": 0.7, "max": 8, "min_per_zone": v})},
                                              Z), 2, 3),
+    "Overload.admit": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210,
+                                                overload={**OV, **({"admit": v} if v else {})})}), None, 0.9),
     "Retries.attempts": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
                                                   retries={"attempts": v})}), 1, 3),
     "Retries.budget": (lambda v: S({"app": svc(replicas=3, capacity=100, load=210, overload=OV,
@@ -233,6 +235,7 @@ SOLVER_IGNORES = {
     **{f"{k}": "a collapse under overload has no closed form (tests/mechanisms/test_overload.py checks both "
                "engines against an independent simulation)"
        for k in ("Service.overload", "Service.retries", "Overload.threshold", "Overload.grace", "Overload.recovery",
+                 "Overload.admit",
                  "Overload.goodput", "Retries.attempts", "Retries.budget")},
     **{f"{k}": "timeouts and circuit breakers have no closed form (tests/mechanisms/test_breaker.py checks both "
                "engines against the rule on fixed histories)"

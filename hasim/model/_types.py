@@ -77,6 +77,20 @@ def _delay(value: object) -> float:
     return _duration(value, allow_zero=True)
 
 
+def as_share(raw: object) -> float | None:
+    """``"50%"`` -> 0.5 and a number -> itself, as a float; anything else (a bool, other text) -> None.
+    The caller says which range it accepts."""
+    value = raw
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        try:
+            value = float(raw.strip()[:-1]) / 100.0
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
 def _probability(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise PydanticCustomError("probability", "expected a probability between 0 and 1, got {got}", {"got": _shown(value)})

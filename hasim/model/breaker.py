@@ -37,7 +37,7 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
-from hasim.model._types import Delay, HasimModel
+from hasim.model._types import Delay, HasimModel, as_share
 from hasim.model.mechanism import Knob, Mechanism
 from hasim.text import duration
 
@@ -48,16 +48,11 @@ _SECOND = 1.0 / 3600.0
 
 def share(raw, key: str, what: str) -> float:
     """``50%`` or ``0.5`` -> 0.5; anything else is an error naming ``key``."""
-    value = raw
-    if isinstance(raw, str) and raw.strip().endswith("%"):
-        try:
-            value = float(raw.strip()[:-1]) / 100.0
-        except ValueError:
-            value = None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+    value = as_share(raw)
+    if value is None or not 0.0 < value < 1.0:
         raise PydanticCustomError("share", "expected {what} strictly between 0 and 1 like 50% or 0.5, got {g}",
                                   {"what": what, "g": repr(raw), "key": key})
-    return float(value)
+    return value
 
 
 class Breaker(HasimModel):

@@ -2,7 +2,7 @@
 after the trigger is gone (a metastable failure; the ``overload`` stage).
 
 Without ``overload`` a pool short of capacity sheds the excess and serves ``capacity / load``
-(:mod:`hasim.model.capacity`): admission control, which never collapses.  With it:
+(:mod:`hasim.model.capacity`): perfect admission control, which never collapses.  With it:
 
 * the pool's *offered* utilisation is the load its clients send over the capacity of its available
   instances, retries included: while a share ``f`` of requests fails and every failed attempt is
@@ -17,6 +17,12 @@ Without ``overload`` a pool short of capacity sheds the excess and serves ``capa
 
 Both are fluid approximations: attempts are spread over time (backoff changes when retries
 arrive, not how many, so it has no key), and the retried requests that succeed are counted once.
+``overload.admit`` puts an admission limiter in front of the pool (load shedding: Envoy's
+adaptive concurrency, a token bucket, a queue bound): it lets in at most ``admit`` of the
+available instances' capacity and rejects the rest at once, so the pool serves at most
+``admit x H / k`` and is offered at most ``admit``, retries included.  Below the threshold it
+never collapses: it sheds instead, the excess and, with a margin (``admit < 1``), a little more.
+
 A pool with no instance available has no load to be overloaded by: the grace period does not run
 while ``h = 0``, and a collapsed pool stays collapsed until instances are back and the load allows.
 """
@@ -26,7 +32,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from hasim.model._types import Delay, HasimModel, Int, PositiveFloat, Probability
+from hasim.model._types import Delay, HasimModel, Int, PositiveFloat, Probability, as_share
 from hasim.model.mechanism import Knob, Mechanism
 from hasim.text import duration
 
@@ -43,6 +49,7 @@ class Overload(HasimModel):
     grace: Delay = 0.0
     recovery: PositiveFloat | None = None
     goodput: Probability = 0.0
+    admit: PositiveFloat | None = None
 
     @model_validator(mode="after")
     def _hysteresis(self):
@@ -52,6 +59,22 @@ class Overload(HasimModel):
                                                   "once", {"r": f"{self.recovery:g}", "t": f"{self.threshold:g}",
                                                            "key": "recovery"})
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _admit_percent(cls, data):
+        if not isinstance(data, dict) or data.get("admit") is None:
+            return data
+        value = as_share(data["admit"])
+        if value is None or not value > 0:
+            raise PydanticCustomError("admit", "expected a positive share of capacity like 95% or 0.95, got {g}",
+                                      {"g": repr(data["admit"]), "key": "admit"})
+        return {**data, "admit": value}
+
+    @property
+    def admits(self) -> float:
+        """The admission limit as a utilisation (inf without one)."""
+        return float("inf") if self.admit is None else self.admit
 
     @property
     def recovers_below(self) -> float:
@@ -72,16 +95,11 @@ class Retries(HasimModel):
         if not isinstance(data, dict) or "budget" not in data or data["budget"] is None:
             return data
         raw = data["budget"]
-        value = raw
-        if isinstance(raw, str) and raw.strip().endswith("%"):
-            try:
-                value = float(raw.strip()[:-1]) / 100.0
-            except ValueError:
-                value = None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        value = as_share(raw)
+        if value is None or not value >= 0:
             raise PydanticCustomError("budget", "expected a share >= 0 like 10% or 0.1, got {g}",
                                       {"g": repr(raw), "key": "budget"})
-        return {**data, "budget": float(value)}
+        return {**data, "budget": value}
 
     @property
     def cap(self) -> float:
@@ -115,7 +133,8 @@ def _describe(svc) -> list[str]:
     ov = svc.overload
     if ov is not None:
         out.append(f"collapses above {ov.threshold:.0%} for {duration(ov.grace)}, recovers below "
-                   f"{ov.recovers_below:.0%}" + (f", goodput {ov.goodput:.0%}" if ov.goodput else ""))
+                   f"{ov.recovers_below:.0%}" + (f", goodput {ov.goodput:.0%}" if ov.goodput else "")
+                   + (f", admits at most {ov.admit:.0%}" if ov.admit is not None else ""))
     if svc.retries is not None:
         r = svc.retries
         out.append(f"clients try {r.attempts}x" + ("" if r.budget is None else f" (retry budget {r.budget:.0%})"))

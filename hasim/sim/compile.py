@@ -71,7 +71,7 @@ day_sh            int64[*]            shards whose need varies over the day; ``s
 sh_kx             float64[H]          carrying instances below which a profiled shard may serve differently
                                       at another hour: its largest need, over the overload threshold if < 1
 svc_ov_on         int64[S]            1 if the pool can collapse under overload
-svc_ov            float64[S, 4]       overload threshold, grace, recovery threshold, goodput
+svc_ov            float64[S, 5]       overload threshold, grace, recovery threshold, goodput, admission limit (inf: none)
 svc_rt            float64[S, 2]       clients' attempts per request, most attempts the retry
                                       budget allows (inf: none); (1, 1) without retries
 sh_ov_aux         int64[H]            source id of the shard's overload grace timer (-1: none)
@@ -92,6 +92,8 @@ svc_as_on         int64[S]            1 if the pool autoscales
 svc_as            float64[S, 4]       its target utilisation, scale-out delay, scale-in delay, most added instances
 sh_as_aux         int64[H]            source id of the shard's scaling timer (-1: none)
 st_as_sh          int64[*]            reachable autoscaled shards (the ``scaling`` stage)
+day_next          float64[24]         hours from each hour to the next boundary where a need changes
+sh_capx           float64[H]          1 / the admission limit below 1 (1 without one): short of capacity below sh_kc x this
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
 zone_fail/_rep    int64[Z]            rows of ``dist``
 zone_chain_ptr/_  int64               each zone and the zones it lies within, innermost first
@@ -269,6 +271,8 @@ class CompiledModel(NamedTuple):
     svc_as: np.ndarray
     sh_as_aux: np.ndarray
     st_as_sh: np.ndarray
+    sh_capx: np.ndarray
+    day_next: np.ndarray
     inst_zone: np.ndarray
     zone_fail: np.ndarray
     zone_rep: np.ndarray
@@ -541,7 +545,7 @@ def _load(p: _Parts) -> None:
     sc, S = p.sc, p.S
     p.sh_kt = np.zeros((p.H, 24), dtype=np.float64)
     p.svc_ov_on = np.zeros(S, dtype=np.int64)
-    p.svc_ov = np.zeros((S, 4), dtype=np.float64)
+    p.svc_ov = np.zeros((S, 5), dtype=np.float64)
     p.svc_rt = np.ones((S, 2), dtype=np.float64)
     p.sh_ov_aux = np.full(p.H, -1, dtype=np.int64)
     p.wt_day = np.ascontiguousarray(request_weights(sc), dtype=np.float64)
@@ -552,7 +556,7 @@ def _load(p: _Parts) -> None:
         svc = sc.services[name]
         daily = needed_daily(sc, name)
         # Below this many instances a shard may serve (or scale) differently at another hour.
-        lowest = min([1.0] + ([svc.overload.threshold] if svc.overload is not None else [])
+        lowest = min([1.0] + ([svc.overload.threshold, svc.overload.admits] if svc.overload is not None else [])
                      + ([svc.autoscaling.target] if svc.autoscaling is not None else []))
         exposed_below = float(daily.max()) / lowest
         for sh in p.shard_rows[v]:
@@ -563,7 +567,7 @@ def _load(p: _Parts) -> None:
         if svc.overload is not None:
             ov = svc.overload
             p.svc_ov_on[v] = 1
-            p.svc_ov[v] = (ov.threshold, ov.grace, ov.recovers_below, ov.goodput)
+            p.svc_ov[v] = (ov.threshold, ov.grace, ov.recovers_below, ov.goodput, ov.admits)
             if svc.retries is not None:
                 p.svc_rt[v] = (float(svc.retries.attempts), svc.retries.cap)
             for sh in p.shard_rows[v]:
@@ -583,6 +587,11 @@ def _load(p: _Parts) -> None:
     p.sh_day[p.day_sh] = 1
     p.day_on = int(bool(varying) or np.ptp(p.wt_day) > 0)
     p.day_aux = p.add_aux(AUX_HOUR, 0) if p.day_on else -1
+    # Hours to the next boundary where a need or an external load changes (24: none does).
+    signature = [tuple(p.sh_kt[p.day_sh, h]) + tuple(external(sc.services[name])[h] for name in p.order)
+                 for h in range(24)]
+    p.day_next = np.array([next((d for d in range(1, 24) if signature[(h + d) % 24] != signature[h]), 24)
+                           for h in range(24)], dtype=np.float64)
 
 
 def _breakers(p: _Parts) -> None:
@@ -732,6 +741,8 @@ def _model(p: _Parts) -> CompiledModel:
         svc_cap=p.svc_cap, fe_src=p.fe_src, fe_dst=p.fe_dst, fe_mult=p.fe_mult, fe_cb=p.fe_cb,
         svc_ext=p.svc_ext, svc_dfull=p.svc_dfull, st_cb=p.st_cb, st_hold_sh=p.st_hold_sh,
         svc_as_on=p.svc_as_on, svc_as=p.svc_as, sh_as_aux=p.sh_as_aux, st_as_sh=p.st_as_sh,
+        day_next=p.day_next, sh_capx=np.array([1.0 / min(1.0, float(p.svc_ov[v, 4])) if p.svc_ov_on[v] else 1.0 for v in p.sh_svc],
+                         dtype=np.float64),
         zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,

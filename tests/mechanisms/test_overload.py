@@ -26,7 +26,7 @@ DAY = [0.4] * 8 + [1.0] * 12 + [0.4] * 4   # peak from 08:00 to 20:00
 PEAK_RPS, CAPACITY, REPLICAS = 500.0, 100.0, 6
 
 
-def design(*, budget=None, overload=True, recovery=0.95, grace=0.1, goodput=0.25):
+def design(*, budget=None, overload=True, recovery=0.95, grace=0.1, goodput=0.25, admit=None):
     """Six instances over three zones at 83 % of capacity at peak (5 needed of 6), 33 % at night.
     Zone ``a`` (two instances) is down [10, 12), [22, 24), [34, 36) ...: at 10:00 at peak, at 22:00 at night.
     Instances never fail within the horizon."""
@@ -34,7 +34,8 @@ def design(*, budget=None, overload=True, recovery=0.95, grace=0.1, goodput=0.25
            "load": {"rate": PEAK_RPS, "daily": DAY},
            "failure": {"dist": "fixed", "value": 1e6}, "repair": {"dist": "fixed", "value": 1.0}}
     if overload:
-        api["overload"] = {"threshold": 1.0, "grace": grace, "recovery": recovery, "goodput": goodput}
+        api["overload"] = {"threshold": 1.0, "grace": grace, "recovery": recovery, "goodput": goodput,
+                           **({} if admit is None else {"admit": admit})}
         api["retries"] = {"attempts": 3, **({} if budget is None else {"budget": budget})}
     never = {"failure": {"dist": "fixed", "value": 1e6}, "repair": {"dist": "fixed", "value": 1.0}}
     zones = {"a": {"failure": {"dist": "fixed", "value": 10.0}, "repair": {"dist": "fixed", "value": 2.0}},
@@ -163,6 +164,19 @@ def test_a_grace_period_longer_than_the_trigger_prevents_the_collapse():
     res = simulate(design(grace=3.0), replicas=1, horizon=72.0, seed=1)
     _same_outages(_outages(res), [(10.0, 12.0), (34.0, 36.0), (58.0, 60.0)])
     assert res.out.loss[0].sum(axis=0)[STAGES.index("overload")] == 0.0   # never charged to overload
+
+
+@pytest.mark.parametrize("engine", ["numba", "simpy"])
+def test_an_admission_limiter_sheds_instead_of_collapsing(engine):
+    # admit: 95 %: the pool lets in at most 0.95 x 4 / 5 = 76 % of the requests while zone a is down at peak
+    # (the limiter rejects the rest at once), is never offered more than 95 % and never collapses.  At night
+    # (need 2) the four left let in everything.  What is lost: 24 % of the peak's requests while the zone is
+    # down at 10:00, three days running; the retry storm of test_the_outage_outlasts_its_trigger is gone.
+    res = simulate(design(admit="95%"), replicas=1, horizon=72.0, seed=1, engine=engine)
+    _same_outages(_outages(res), [(10.0, 12.0), (34.0, 36.0), (58.0, 60.0)])
+    peak_weight = 1.0 / (sum(DAY) / 24)
+    assert res.out.ra[0] == pytest.approx(1 - 3 * 2.0 * (1 - 0.76) * peak_weight / 72.0, rel=1e-12)
+    assert res.out.loss[0].sum(axis=0)[STAGES.index("overload")] == 0.0
 
 
 def test_retry_factor():

@@ -54,7 +54,7 @@ def _stage(m, w, now):
     for x in range(len(m.st_cap_sh)):
         sh = m.st_cap_sh[x]
         h = w.sh_h[sh] + w.sh_ext[sh]
-        if 0 < h < w.sh_kc[sh]:
+        if 0 < h < w.sh_kc[sh] * m.sh_capx[sh]:  # an admission limiter below 100 % sheds a little earlier
             return CAPACITY
     for x in range(len(m.st_hold_sh)):  # enough instances for the load, not for the workers held waiting
         sh = m.st_hold_sh[x]

@@ -15,6 +15,7 @@ import math
 from ._breakers import _cb_flow
 from ._codes import _NOPEN, _TICK, KIND_AUX
 from ._jit import fast, inline
+from ._hours import _next_tick
 from ._queue import _qschedule
 from ._shards import _update_own
 
@@ -55,4 +56,4 @@ def _hour_event(m, w, p, now):
         _cb_flow(m, w, now)
         if w.ctl[_TICK] == 0:
             w.ctl[_TICK] = 1
-            _qschedule(w.heap, m.day_aux, math.floor(now) + 1.0, KIND_AUX)
+            _qschedule(w.heap, m.day_aux, _next_tick(m, now), KIND_AUX)

@@ -5,7 +5,8 @@ A shard's share changes with the hour only while it has fewer carrying instances
 ``sh_kx`` (its largest need over the day, over the overload threshold when that is below 1),
 failed instances still routed, a collapse or a grace period: otherwise it serves everything at
 every hour and nothing needs to look at the clock.  So the tick sleeps while every profiled shard
-is comfortable and is woken (at the next hour boundary) by the first that is not; its need is
+is comfortable and is woken (at the next hour boundary where a need changes: hours of equal needs
+are one tick) by the first that is not; its need is
 read from the time whenever it is evaluated.  Request weights never need the tick: they are
 integrated in closed form (:func:`hasim.sim.kernel._day._span`)."""
 
@@ -26,6 +27,12 @@ def _hour_of(t):
 
 
 @inline
+def _next_tick(m, now):
+    """The next hour boundary at which a need changes (``day_next``: a plateau of equal hours is one tick)."""
+    return math.floor(now) + m.day_next[_hour_of(now)]
+
+
+@inline
 def _need_now(m, w, sh):
     """Refresh the need of a profiled shard from the time of the event being processed."""
     w.sh_k[sh] = m.sh_kt[sh, _hour_of(w.fl[_NOW])]
@@ -39,4 +46,4 @@ def _watch(m, w, sh, h, scale):
     if w.ctl[_TICK] == 0 and (h < m.sh_kx[sh] * scale or w.sh_rd[sh] > 0 or w.sh_col[sh] or w.sh_ovp[sh]
                               or w.sh_ext[sh] > 0 or w.sh_scd[sh] != 0):
         w.ctl[_TICK] = 1
-        _qschedule(w.heap, m.day_aux, math.floor(w.fl[_NOW]) + 1.0, KIND_AUX)
+        _qschedule(w.heap, m.day_aux, _next_tick(m, w.fl[_NOW]), KIND_AUX)

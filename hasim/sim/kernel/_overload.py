@@ -36,17 +36,21 @@ def _offered(m, v, h, k, own):
 @fast
 def _overload_own(m, w, sh, v, h, own):
     """What shard ``sh`` serves given ``own``, what it would serve without overload; moves its
-    collapse state and grace timer as its offered utilisation says."""
+    collapse state and grace timer as its offered utilisation says.  An admission limiter
+    (``svc_ov[v, 4]``, inf without one) lets in at most that utilisation and rejects the rest."""
     k = w.sh_k[sh]
+    admit = m.svc_ov[v, 4]
+    if admit * h < k:  # k > 0 and the limiter binds (never with admit = inf)
+        own = min(own, admit * h / k)
     if w.sh_col[sh]:
         good = m.svc_ov[v, 3] * h
         cap = 1.0 if good >= k else good / k
         collapsed = min(own, cap)
-        if h > 0 and _offered(m, v, h, k, collapsed) < m.svc_ov[v, 2]:
+        if h > 0 and min(_offered(m, v, h, k, collapsed), admit) < m.svc_ov[v, 2]:
             w.sh_col[sh] = 0  # recovered: judged below as a pool that is not collapsed
         else:
             return collapsed
-    if _offered(m, v, h, k, own) > m.svc_ov[v, 0]:
+    if min(_offered(m, v, h, k, own), admit) > m.svc_ov[v, 0]:
         if not w.sh_ovp[sh]:
             w.sh_ovp[sh] = 1
             _qschedule(w.heap, m.sh_ov_aux[sh], w.fl[_NOW] + m.svc_ov[v, 1], KIND_AUX)

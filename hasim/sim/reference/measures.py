@@ -58,7 +58,7 @@ class Measures:
             return ZONE
         if any(sh.collapsed for sh in self.st_ov_shards):
             return OVERLOAD
-        if any(0 < sh.available + sh.extra < sh.base_k * sh.service.load_factor for sh in self.st_cap_shards):
+        if any(0 < sh.available + sh.extra < sh.base_k * sh.service.load_factor * sh.capx for sh in self.st_cap_shards):
             return CAPACITY
         if any(0 < sh.available + sh.extra < sh.k for sh in self.st_hold_shards):   # short of workers, not instances
             return BREAKER

@@ -29,15 +29,18 @@ class OverloadProcesses:
 
     def _overload_own(self, s, sh, h: int, own: float) -> float:
         ov = s.spec.overload
+        admit = ov.admits
+        if admit * h < sh.k:        # an admission limiter lets in at most ``admit`` and rejects the rest
+            own = min(own, admit * h / sh.k)
         if sh.collapsed:
             good = ov.goodput * h
             collapsed = min(own, 1.0 if good >= sh.k else good / sh.k)
-            if h > 0 and self._offered(s.spec, h, sh.k, collapsed) < ov.recovers_below:
+            if h > 0 and min(self._offered(s.spec, h, sh.k, collapsed), admit) < ov.recovers_below:
                 sh.collapsed = False
                 self._log(sh.label, "recovered from overload")
             else:
                 return collapsed
-        if self._offered(s.spec, h, sh.k, own) > ov.threshold:
+        if min(self._offered(s.spec, h, sh.k, own), admit) > ov.threshold:
             if sh.grace is None:
                 sh.grace = self._timer(KIND_SERVICE_TIMER, ov.grace)
                 sh.grace.callbacks.append(lambda ev, s=s, sh=sh: self._collapse(s, sh, ev))

@@ -123,7 +123,8 @@ class Instance:
 
 class Shard:
     __slots__ = ("service", "instances", "available", "routed_up", "routed_down", "state", "active", "changed",
-                 "may_promote", "label", "k", "base_k", "collapsed", "grace", "extra", "scale_timer", "scale_dir")
+                 "may_promote", "label", "k", "base_k", "collapsed", "grace", "extra", "scale_timer", "scale_dir",
+                 "capx")
 
     def __init__(self, service, label):
         self.service, self.label = service, label
@@ -142,6 +143,8 @@ class Shard:
         self.extra = 0              # instances an autoscaler added
         self.scale_timer = None     # Timer of the running scale-out (scale_dir 1) or scale-in (-1)
         self.scale_dir = 0
+        ov = service.spec.overload     # an admission limiter below 100 % is short of capacity a little earlier
+        self.capx = 1.0 / min(1.0, ov.admits) if ov is not None else 1.0
 
     def lowest_available(self, among=None):
         """The available instance of lowest index (among ``among`` if given), or None."""
