@@ -28,7 +28,7 @@ from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
 from hasim.errors import Problem
-from hasim.model._types import HasimModel
+from hasim.model._types import HasimModel, as_share
 from hasim.model.mechanism import Knob, Mechanism
 
 __all__ = ["Load", "parse_load", "flow_edges", "demand", "daily_demand", "request_weights", "load_problems", "hour_classes",
@@ -89,17 +89,12 @@ def parse_load(value: Any) -> Any:
     if isinstance(value, dict) or isinstance(value, Load):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        if text.endswith("%"):
-            try:
-                share = float(text[:-1]) / 100.0
-            except ValueError:
-                share = None
-            if share is not None and share > 0:
-                return {"utilisation": share}
-            if share is not None:
-                raise PydanticCustomError("load", "expected a positive utilisation like 70%, got {got}",
-                                          {"got": repr(value)})
+        share = as_share(value) if value.strip().endswith("%") else None
+        if share is not None and share > 0:
+            return {"utilisation": share}
+        if share is not None:
+            raise PydanticCustomError("load", "expected a positive utilisation like 70%, got {got}",
+                                      {"got": repr(value)})
         raise PydanticCustomError("load", "expected a rate in requests/s like 1200 or a utilisation like 70%, "
                                           "got {got}", {"got": repr(value)})
     if isinstance(value, bool) or not isinstance(value, (int, float)):
