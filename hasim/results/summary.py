@@ -436,10 +436,17 @@ class Results:
         import pandas as pd
 
         role = roles(self.labels.scenario)
-        rows = [(name, role[name], *self._loss(self.out.svc_ra[:, v], None, "request_hours", fraction=True,
-                                               scale=1.0 / self.horizon)[:4])
-                for v, name in enumerate(self.labels.services)]
-        return pd.DataFrame(rows, columns=["service", "role", "request_availability", "ci_low", "ci_high", "std"])
+        sc = self.labels.scenario
+        rows = []
+        for v, name in enumerate(self.labels.services):
+            ra = self._loss(self.out.svc_ra[:, v], None, "request_hours", fraction=True, scale=1.0 / self.horizon)
+            if sc.services[name].overload is not None:   # hours a year collapsed, with their own interval
+                over = self._loss(self.out.overload[:, v] * HOURS_PER_YEAR, None, None)[:3]
+            else:
+                over = (math.nan, math.nan, math.nan)
+            rows.append((name, role[name], *ra[:4], *over))
+        return pd.DataFrame(rows, columns=["service", "role", "request_availability", "ci_low", "ci_high", "std",
+                                          "overload_hours_per_year", "overload_ci_low", "overload_ci_high"])
 
     # -- export -------------------------------------------------------------------------------------
     def to_dict(self) -> dict:

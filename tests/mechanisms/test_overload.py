@@ -144,6 +144,22 @@ def test_the_outage_outlasts_its_trigger_until_the_load_falls():
     assert stages["overload"] > 0 and stages["zone"] > 0     # the zone while it lasts, then the collapse
 
 
+@pytest.mark.parametrize("engine", ["numba", "simpy"])
+def test_the_time_spent_collapsed_is_measured(engine):
+    # Collapsed from 10:06 (the grace period after the zone loss at 10:00) to 20:00 (the evening trough),
+    # three days running: 29.7 of the 72 hours; the services table says it in hours a year.
+    res = simulate(design(), replicas=1, horizon=72.0, seed=1, engine=engine)
+    assert res.out.overload[0, 0] == pytest.approx(3 * 9.9 / 72.0, rel=1e-12)
+    row = res.services.set_index("service").loc["api"]
+    assert row["overload_hours_per_year"] == pytest.approx(3 * 9.9 / 72.0 * 8760, rel=1e-12)
+    # Measured from 12:00 after a warm-up: the first collapse's last 8 hours, two whole ones, and the fourth's
+    # first 1.9 hours, still running at the end of the horizon (84 h).
+    warm = simulate(design(), replicas=1, horizon=72.0, seed=1, engine=engine, warmup=12.0)
+    assert warm.out.overload[0, 0] == pytest.approx((8.0 + 2 * 9.9 + 1.9) / 72.0, rel=1e-12)
+    assert simulate(design(budget=0.1), replicas=1, horizon=72.0, seed=1, engine=engine).out.overload[0, 0] \
+        == pytest.approx(3 * 1.9 / 72.0, rel=1e-12)
+
+
 def test_a_retry_budget_removes_the_metastable_state():
     # Attempts capped at 1.1 per request: once the zone is back the offered load is 1.1 x 5/6 = 0.92 of the
     # capacity, below the recovery threshold (0.95): the outage ends with its trigger.

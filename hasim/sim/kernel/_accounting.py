@@ -123,3 +123,11 @@ def _store_replica(m, w, out, r, horizon, end, lost, t_full, t_down, n_out, long
     out.worst[r] = worst
     for v in range(m.n_services):
         out.svc_ra[r, v] = (w.svc_acc[v] + w.svc_s[v] * _span(m, w.svc_t[v], end)) / norm
+        p0, p1 = m.svc_shard_ptr[v], m.svc_shard_ptr[v + 1]
+        if m.svc_ov_on[v] and p1 > p0:
+            collapsed = 0.0
+            for sh in range(p0, p1):
+                collapsed += w.sh_tcol[sh]
+                if w.sh_col[sh]:  # still collapsed at the end
+                    collapsed += end - max(w.sh_tc0[sh], end - horizon)
+            out.overload[r, v] = collapsed / (p1 - p0) / horizon

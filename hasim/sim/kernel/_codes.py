@@ -85,6 +85,8 @@ N_CTL = 7
 # Slots of Work.fl.
 _NOW = 0       # time of the event being processed (what a mechanism schedules from)
 _WEIGHT = 1    # requests the current hour carries relative to the mean hour (1 without a profile)
+_WARM = 2      # when the measured horizon starts (the warm-up's length)
+N_FL = 3
 
 # Booleans passed to helpers, for the same reason.
 TRUE = np.bool_(True)

@@ -11,7 +11,7 @@ from numba import prange
 
 from ._breakers import _cb_reset
 from ._accounting import _close_window, _record_outage, _stage, _store_replica
-from ._codes import (_EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
+from ._codes import (_EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._day import _day_reset, _span
 from ._hours import _hour_of
@@ -85,6 +85,8 @@ def _reset(m, w, seed, stream):
         w.sh_ovp[sh] = 0
         w.sh_ext[sh] = 0.0
         w.sh_scd[sh] = 0
+        w.sh_tc0[sh] = 0.0
+        w.sh_tcol[sh] = 0.0
     _day_reset(m, w)  # the needs of the first hour, before any shard is evaluated
     _cb_reset(m, w)
     for z in range(m.n_zones):
@@ -122,6 +124,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     # Measured: [warmup, warmup + horizon].  A warm-up runs the replica from new for ``warmup`` hours
     # and then forgets what it measured, so that the horizon starts from the state the warm-up left.
     _reset(m, w, seed, stream)
+    w.fl[_WARM] = warmup  # what the time collapsed under overload is measured from
     end = warmup + horizon
     measuring = not warmup > 0.0
     stop = end if measuring else warmup  # the next time the loop must stop at: one test per event

@@ -16,6 +16,7 @@ longest        float64[R]            longest outage, hours
 events         int64[R]              events processed (state changes and timers)
 loss           float64[R, C, G]      lost request-hours (1 - s) dt by root cause and stage
 svc_ra         float64[R, S]         mean served fraction of every service
+overload       float64[R, S]         fraction of the horizon its shards spend collapsed (mean over shards)
 win            float64[R, Wk]        availability of the first Wk windows
 breaches       int64[R]              windows with availability < threshold (all windows)
 worst          float64[R]            lowest window availability
@@ -71,6 +72,7 @@ class SimOutput(NamedTuple):
     out_dur: np.ndarray
     out_cause: np.ndarray
     out_index: np.ndarray
+    overload: np.ndarray
 
 
 def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> SimOutput:
@@ -83,6 +85,7 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
         out_start=np.full((n, keep_outages), np.nan), out_dur=np.full((n, keep_outages), np.nan),
         out_cause=np.full((n, keep_outages), -1, dtype=np.int64),
         out_index=np.full((n, keep_outages), -1, dtype=np.int64),
+        overload=np.zeros((n, n_services)),
     )
 
 

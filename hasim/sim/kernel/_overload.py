@@ -10,7 +10,7 @@ starts or cancels the grace timer, and recovers a collapsed shard."""
 
 from __future__ import annotations
 
-from ._codes import _NOW, KIND_AUX
+from ._codes import _NOW, _WARM, KIND_AUX
 from ._jit import fast, inline
 from ._queue import _qremove, _qschedule
 
@@ -48,6 +48,7 @@ def _overload_own(m, w, sh, v, h, own):
         collapsed = min(own, cap)
         if h > 0 and min(_offered(m, v, h, k, collapsed), admit) < m.svc_ov[v, 2]:
             w.sh_col[sh] = 0  # recovered: judged below as a pool that is not collapsed
+            w.sh_tcol[sh] += max(0.0, w.fl[_NOW] - max(w.sh_tc0[sh], w.fl[_WARM]))
         else:
             return collapsed
     if min(_offered(m, v, h, k, own), admit) > m.svc_ov[v, 0]:
@@ -65,3 +66,4 @@ def _collapse_event(m, w, sh):
     """The grace period of shard ``sh`` is over and it is still overloaded: it collapses."""
     w.sh_ovp[sh] = 0
     w.sh_col[sh] = 1
+    w.sh_tc0[sh] = w.fl[_NOW]

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._codes import N_CTL
+from ._codes import N_CTL, N_FL
 from ._jit import njit
 from ._queue import Queue, _queue_new
 
@@ -60,7 +60,7 @@ class Work(NamedTuple):
     q_acc: np.ndarray       # float64[S]: quadrature accumulator
     buf: np.ndarray         # int64[N]: instances touched by a zone event
     ctl: np.ndarray         # int64[N_CTL]: see _LO ...
-    fl: np.ndarray          # float64[2]: see _NOW, _WEIGHT
+    fl: np.ndarray          # float64[N_FL]: see _NOW, _WEIGHT, _WARM
     sh_k: np.ndarray        # float64[H]: instances the shard needs now (sh_kc x hold)
     sh_col: np.ndarray      # uint8[H]: collapsed under overload
     sh_ovp: np.ndarray      # uint8[H]: its overload grace period is running
@@ -73,6 +73,8 @@ class Work(NamedTuple):
     sh_kc: np.ndarray       # float64[H]: instances the shard needs for its load at the current hour
     sh_ext: np.ndarray      # float64[H]: instances an autoscaler added (a count)
     sh_scd: np.ndarray      # int64[H]: its scaling timer: +1 out, -1 in, 0 none
+    sh_tc0: np.ndarray      # float64[H]: when its current collapse began
+    sh_tcol: np.ndarray     # float64[H]: hours collapsed within the measured horizon, collapses ended
 
 
 @njit
@@ -100,10 +102,11 @@ def _new_work(m):
         np.zeros(S, dtype=np.int64), np.zeros(S, dtype=np.float64),
         np.zeros(max(N, 1), dtype=np.int64),
         np.zeros(N_CTL, dtype=np.int64),
-        np.zeros(2, dtype=np.float64),
+        np.zeros(N_FL, dtype=np.float64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.uint8), np.zeros(H, dtype=np.uint8),
         np.zeros(len(m.cb_dep), dtype=np.int64), np.zeros(len(m.cb_dep), dtype=np.uint8),
         np.zeros(len(m.cb_dep), dtype=np.float64),
         np.ones(S, dtype=np.float64), np.ones(S, dtype=np.float64), np.zeros(S, dtype=np.float64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.int64),
+        np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64),
     )

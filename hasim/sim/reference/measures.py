@@ -211,3 +211,7 @@ class Measures:
         o.worst[r] = self.worst
         for s in self.svc:
             o.svc_ra[r, s.index] = s.acc / norm
+            if s.spec.overload is not None and s.shards:
+                collapsed = sum(sh.t_col + (self.end - max(sh.t_col0, self.start) if sh.collapsed else 0.0)
+                                for sh in s.shards)
+                o.overload[r, s.index] = collapsed / len(s.shards) / H

@@ -37,6 +37,7 @@ class OverloadProcesses:
             collapsed = min(own, 1.0 if good >= sh.k else good / sh.k)
             if h > 0 and min(self._offered(s.spec, h, sh.k, collapsed), admit) < ov.recovers_below:
                 sh.collapsed = False
+                sh.t_col += max(0.0, self.env.now - max(sh.t_col0, self.start))
                 self._log(sh.label, "recovered from overload")
             else:
                 return collapsed
@@ -54,5 +55,6 @@ class OverloadProcesses:
             return
         sh.grace = None
         sh.collapsed = True
+        sh.t_col0 = self.env.now
         self._log(sh.label, "collapsed under overload")
         self._touch(s)

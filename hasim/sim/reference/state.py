@@ -124,7 +124,7 @@ class Instance:
 class Shard:
     __slots__ = ("service", "instances", "available", "routed_up", "routed_down", "state", "active", "changed",
                  "may_promote", "label", "k", "base_k", "collapsed", "grace", "extra", "scale_timer", "scale_dir",
-                 "capx")
+                 "capx", "t_col0", "t_col")
 
     def __init__(self, service, label):
         self.service, self.label = service, label
@@ -145,6 +145,8 @@ class Shard:
         self.scale_dir = 0
         ov = service.spec.overload     # an admission limiter below 100 % is short of capacity a little earlier
         self.capx = 1.0 / min(1.0, ov.admits) if ov is not None else 1.0
+        self.t_col0 = 0.0           # when its current collapse began
+        self.t_col = 0.0            # hours collapsed within the measured horizon, collapses ended
 
     def lowest_available(self, among=None):
         """The available instance of lowest index (among ``among`` if given), or None."""
