@@ -5,6 +5,10 @@ from hasim.model.distributions import Empirical, Exponential, Fixed, LogNormal, 
 from hasim.errors import Problem, ScenarioError
 from hasim.model.io import dump, load, loads
 from hasim.model.scenario import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
+from hasim.model.autoscaling import Autoscaling
+from hasim.model.breaker import Breaker
+from hasim.model.capacity import Load
+from hasim.model.overload import Overload, Retries
 # Reviews: these modules import numpy only; pandas, matplotlib, jinja2 and the engine load when called.
 # hasim.compare, hasim.sensitivity and hasim.sweep are the functions; their modules: `from hasim.compare import ...`.
 from hasim.present import plot
@@ -18,6 +22,7 @@ from hasim.studies.sweep import sweep
 __all__ = [
     "__version__",
     "Scenario", "Service", "Zone", "Failover", "HealthCheck", "Dns", "Cached",
+    "Load", "Overload", "Retries", "Breaker", "Autoscaling",
     "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
     "ScenarioError", "Problem",
     "load", "loads", "dump",
