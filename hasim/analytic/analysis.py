@@ -22,7 +22,7 @@ from hasim.analytic.mechanisms.failover import failover_terms
 from hasim.analytic.mechanisms.health_check import health_check_terms
 from hasim.analytic.mechanisms.routing import routing_terms
 
-__all__ = ["analyze", "Analysis"]
+__all__ = ["analyze", "Analysis", "bound"]
 
 #: The mechanisms' first-order term functions (one line each), in the order their terms are produced for each service.
 TERMS = (failover_terms, health_check_terms, routing_terms, cache_terms)
@@ -48,6 +48,10 @@ class Analysis:
     cut_sets: list[CutSet]
     load: list[dict] = field(default_factory=list)
     zone_loss: list[dict] = field(default_factory=list)
+    #: ``"point"``: the answer is the design's (exact or first order); ``"lower"`` / ``"upper"``: it leaves
+    #: out mechanisms that can only help / only hurt, so the design does at least / at most this well;
+    #: ``"none"``: it leaves out some of each (see :func:`bound`).
+    bound: str = "point"
 
     @property
     def downtime_minutes_per_year(self) -> float:
@@ -57,10 +61,22 @@ class Analysis:
     def nines(self) -> float:
         return nines(self.request_availability)
 
+    def meets(self, target: float) -> bool | None:
+        """Whether the design's request availability is at least ``target`` (a fraction); None when the
+        answer is a bound on the wrong side of it (or no bound at all): only a simulation decides."""
+        above = self.request_availability >= target
+        if self.bound == "point":
+            return above
+        if self.bound == "lower":
+            return True if above else None
+        if self.bound == "upper":
+            return None if above else False
+        return None
+
     @property
     def tiers(self) -> list[dict]:
         return [{"tier": t, "allowed_minutes_per_year": round((1 - t / 100) * _MINUTES_PER_YEAR, 4),
-                 "met": self.request_availability >= t / 100.0} for t in TIERS]
+                 "met": self.meets(t / 100.0)} for t in TIERS]
 
     @property
     def slo_margin_minutes_per_year(self) -> float | None:
@@ -140,7 +156,8 @@ class Analysis:
             "exact": self.exact,
             "notes": self.notes,
             "slo": self.slo,
-            "slo_met": None if self.slo is None else self.request_availability >= self.slo / 100,
+            "slo_met": None if self.slo is None else self.meets(self.slo / 100),
+            "bound": self.bound,
             "slo_margin_minutes_per_year": self.slo_margin_minutes_per_year,
             "tiers": self.tiers,
             "structural": {"request_availability": self.structural_request_availability,
@@ -240,7 +257,7 @@ def _combine(sc: Scenario, parts: list, weights, peak: int) -> Analysis:
         delay_terms=list(terms.values()),
         services=_mean_rows(parts, weights, lambda a: a.services, lambda r: r["service"]),
         optional=_mean_rows(parts, weights, lambda a: a.optional, lambda r: (r["service"], r["used_by"])),
-        cut_sets=at_peak.cut_sets, load=at_peak.load, zone_loss=at_peak.zone_loss,
+        cut_sets=at_peak.cut_sets, load=at_peak.load, zone_loss=at_peak.zone_loss, bound=bound(sc),
     )
 
 
@@ -313,5 +330,22 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
         exact=not notes, notes=notes,
         structural_request_availability=ra, structural_time_availability=ta,
         delay_terms=terms, services=services, optional=optional, cut_sets=cuts,
-        load=load_table(sc), zone_loss=zone_loss(sc),
+        load=load_table(sc), zone_loss=zone_loss(sc), bound=bound(sc),
     )
+
+
+def bound(sc: Scenario) -> str:
+    """Which way :func:`analyze` errs on the mechanisms it has no closed form for (each says so in the notes):
+    autoscaling only adds instances (the answer is a lower bound); a collapse under overload, timeouts that
+    hold workers and a breaker that fails fast only lose more (an upper bound); a breaker whose fallback
+    serves a hard dependency's requests can do better than the dependency itself.  ``"point"`` when none
+    is used, ``"none"`` when both sides are."""
+    sides = set()
+    for svc in sc.services.values():
+        if svc.autoscaling is not None:
+            sides.add("lower")
+        if svc.overload is not None or svc.timeouts:
+            sides.add("upper")
+        for dep, b in svc.breakers.items():
+            sides.add("lower" if b.fallback == "serve" and dep in svc.dependencies else "upper")
+    return "point" if not sides else sides.pop() if len(sides) == 1 else "none"

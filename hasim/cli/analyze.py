@@ -85,15 +85,25 @@ def format_analysis(result, cut_sets: int = 10, quiet: bool = False) -> str:
     if r.slo is not None:
         margin = r.slo_margin_minutes_per_year
         allowed = (1 - r.slo / 100) * 525600
-        verdict = "met" if margin >= 0 else "NOT met"
-        lines.append(f"  SLO {r.slo:g} %           {verdict}: {minutes(r.downtime_minutes_per_year)} of "
-                     f"{minutes(allowed)} allowed per year (margin {'+' if margin >= 0 else '-'}"
-                     f"{minutes(abs(margin))})")
+        met = r.meets(r.slo / 100)
+        if met is None:  # a bound on the wrong side: only a simulation decides
+            side = {"lower": "at most", "upper": "at least", "none": "about"}[r.bound]
+            lines.append(f"  SLO {r.slo:g} %           not decided: {side} {minutes(r.downtime_minutes_per_year)} of "
+                         f"{minutes(allowed)} allowed per year, and this answer is "
+                         + ("a lower bound" if r.bound == "lower" else "an upper bound" if r.bound == "upper"
+                            else "no bound") + " (see the notes): simulate it")
+        else:
+            verdict = "met" if met else "NOT met"
+            hedge = {"point": "", "lower": " (by a lower bound)", "upper": " (by an upper bound)"}[r.bound]
+            lines.append(f"  SLO {r.slo:g} %           {verdict}{hedge}: {minutes(r.downtime_minutes_per_year)} "
+                         f"of {minutes(allowed)} allowed per year (margin {'+' if margin >= 0 else '-'}"
+                         f"{minutes(abs(margin))})")
     if quiet:
         return "\n".join(lines)
     lines.append("")
     lines.append(table([[f"{t['tier']:g} %", minutes(t["allowed_minutes_per_year"]),
-                         minutes(r.downtime_minutes_per_year), "yes" if t["met"] else "no"] for t in r.tiers],
+                         minutes(r.downtime_minutes_per_year),
+                         "?" if t["met"] is None else "yes" if t["met"] else "no"] for t in r.tiers],
                        ["SLA tier", "allowed/year", "this design", "met"]))
     if r.delay_terms:
         # One row per (service, stage); the JSON keeps every term with its description.
