@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 
-from ._codes import _NOPEN, _TICK, CB_CLOSED, CB_HALF, CB_OPEN, KIND_AUX
-from ._hours import _hour_of, _next_tick
+from ._codes import _NOPEN, CB_CLOSED, CB_HALF, CB_OPEN, KIND_AUX
+from ._hours import _hour_of, _wake_tick
 from ._jit import fast, inline
 from ._queue import _qremove, _qschedule
 from ._shards import _mark_dirty, _update_own
@@ -79,9 +79,8 @@ def _cb_event(m, w, b, now):
         w.ctl[_NOPEN] += 1
         w.cb_pend[b] = 1
         _qschedule(w.heap, m.cb_aux[b], now + m.cb_par[b, 2], KIND_AUX)
-        if m.day_on and w.ctl[_TICK] == 0:  # the cut load follows the hours while it is open
-            w.ctl[_TICK] = 1
-            _qschedule(w.heap, m.day_aux, _next_tick(m, now), KIND_AUX)
+        if m.day_on:  # the cut load follows the hours while it is open
+            _wake_tick(m, w, now)
     _mark_dirty(m, w, m.cb_svc[b])
     _cb_flow(m, w, now)
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import math
 
 from ._breakers import _cb_flow
-from ._codes import _NOPEN, _TICK, KIND_AUX
+from ._codes import _NOPEN, _TICK
 from ._jit import fast, inline
-from ._hours import _next_tick
-from ._queue import _qschedule
+from ._hours import _wake_tick
 from ._shards import _update_own
 
 
@@ -54,6 +53,4 @@ def _hour_event(m, w, p, now):
         _update_own(m, w, m.day_sh[x])
     if w.ctl[_NOPEN] > 0:  # the load an open breaker cuts follows the hour
         _cb_flow(m, w, now)
-        if w.ctl[_TICK] == 0:
-            w.ctl[_TICK] = 1
-            _qschedule(w.heap, m.day_aux, _next_tick(m, now), KIND_AUX)
+        _wake_tick(m, w, now)

@@ -33,6 +33,14 @@ def _next_tick(m, now):
 
 
 @inline
+def _wake_tick(m, w, now):
+    """Schedule the hourly tick (at the next boundary where a need changes) unless it already is."""
+    if w.ctl[_TICK] == 0:
+        w.ctl[_TICK] = 1
+        _qschedule(w.heap, m.day_aux, _next_tick(m, now), KIND_AUX)
+
+
+@inline
 def _need_now(m, w, sh):
     """Refresh the need of a profiled shard from the time of the event being processed."""
     w.sh_k[sh] = m.sh_kt[sh, _hour_of(w.fl[_NOW])]
@@ -45,5 +53,4 @@ def _watch(m, w, sh, h, scale):
     by timeouts and breakers) may serve differently at another hour."""
     if w.ctl[_TICK] == 0 and (h < m.sh_kx[sh] * scale or w.sh_rd[sh] > 0 or w.sh_col[sh] or w.sh_ovp[sh]
                               or w.sh_ext[sh] > 0 or w.sh_scd[sh] != 0):
-        w.ctl[_TICK] = 1
-        _qschedule(w.heap, m.day_aux, _next_tick(m, w.fl[_NOW]), KIND_AUX)
+        _wake_tick(m, w, w.fl[_NOW])
