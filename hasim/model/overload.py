@@ -109,10 +109,16 @@ class Retries(HasimModel):
 
 def retry_factor(attempts: int, cap: float, f: float) -> float:
     """Attempts per request when each attempt fails with probability ``f`` and failed ones are retried
-    up to ``attempts`` in all, capped at ``cap``: ``min(cap, (1 - f^a) / (1 - f))``."""
+    up to ``attempts`` in all, capped at ``cap``: ``min(cap, 1 + f + ... + f^(a - 1))``.
+
+    Summed term by term, as the numba kernel does, so that both engines compare the same bits with a
+    recovery threshold."""
     if f <= 0.0:
         return 1.0
-    m = float(attempts) if f >= 1.0 else (1.0 - f ** attempts) / (1.0 - f)
+    m, x = 1.0, 1.0
+    for _ in range(attempts - 1):
+        x *= f
+        m += x
     return min(cap, m)
 
 

@@ -59,8 +59,11 @@ sh_inst_ptr       int64[H + 1]        instances of each shard (instance order = 
 inst_shard        int64[N]            shard of each instance
 inst_fail/_rep    int64[N]            rows of ``dist`` of the instance's service (the event loop
                                       reads them per event: one load instead of three)
-inst_plain        int64[N]            1 if the instance's service is an ``active`` pool without
-                                      health check (the event loop's shortest path)
+inst_plain        int64[N]            the event loop's shortest paths: 1 if the instance's service is an
+                                      ``active`` pool without health check, overload, timeouts, breakers,
+                                      autoscaling or daily profile; 2 if its only extras are an overload
+                                      model or a daily profile (comfortable at every hour from ``sh_kx``
+                                      on); 0 otherwise
 sh_k              float64[H]          ``svc_k`` of each shard's service
 sh_kt             float64[H, 24]      instances the shard needs at each hour of the day (daily loads)
 wt_day, wt_cum    float64[24], [25]   requests per hour over the mean hour (the entry's load); their
@@ -68,8 +71,9 @@ wt_day, wt_cum    float64[24], [25]   requests per hour over the mean hour (the 
 day_on, day_aux   int                 1 if a daily profile varies a need or a weight; the source id
                                       of the hourly tick (-1 without)
 day_sh            int64[*]            shards whose need varies over the day; ``sh_day`` int64[H]: 1 for them
-sh_kx             float64[H]          carrying instances below which a profiled shard may serve differently
-                                      at another hour: its largest need, over the overload threshold if < 1
+sh_ke             float64[H, 24]      carrying instances below which a profiled shard may serve differently
+                                      at each hour: its need, over the lowest overload threshold, admission
+                                      limit or scaling target if < 1; ``sh_kx`` float64[H]: their largest
 svc_ov_on         int64[S]            1 if the pool can collapse under overload
 svc_ov            float64[S, 5]       overload threshold, grace, recovery threshold, goodput, admission limit (inf: none)
 svc_rt            float64[S, 2]       clients' attempts per request, most attempts the retry
@@ -243,6 +247,7 @@ class CompiledModel(NamedTuple):
     day_sh: np.ndarray
     sh_day: np.ndarray
     sh_kx: np.ndarray
+    sh_ke: np.ndarray
     svc_ov_on: np.ndarray
     svc_ov: np.ndarray
     svc_rt: np.ndarray
@@ -552,16 +557,17 @@ def _load(p: _Parts) -> None:
     p.wt_cum = np.concatenate([[0.0], np.cumsum(p.wt_day)]).astype(np.float64)
     varying = []
     p.sh_kx = np.zeros(p.H, dtype=np.float64)
+    p.sh_ke = np.zeros((p.H, 24), dtype=np.float64)
     for v, name in enumerate(p.order):
         svc = sc.services[name]
         daily = needed_daily(sc, name)
         # Below this many instances a shard may serve (or scale) differently at another hour.
         lowest = min([1.0] + ([svc.overload.threshold, svc.overload.admits] if svc.overload is not None else [])
                      + ([svc.autoscaling.target] if svc.autoscaling is not None else []))
-        exposed_below = float(daily.max()) / lowest
         for sh in p.shard_rows[v]:
             p.sh_kt[sh] = daily
-            p.sh_kx[sh] = exposed_below
+            p.sh_ke[sh] = daily / lowest
+            p.sh_kx[sh] = float(daily.max()) / lowest
             if np.ptp(daily) > 0:
                 varying.append(sh)
         if svc.overload is not None:
@@ -730,11 +736,10 @@ def _model(p: _Parts) -> CompiledModel:
         sh_svc=np.array(p.sh_svc, dtype=np.int64), sh_inst_ptr=sh_inst_ptr,
         inst_shard=np.array(p.inst_shard, dtype=np.int64), inst_zone=np.array(p.inst_zone, dtype=np.int64),
         inst_fail=p.svc_fail[inst_svc], inst_rep=p.svc_rep[inst_svc],
-        inst_plain=((p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0)
-                    & (p.svc_ov_on[inst_svc] == 0) & (p.svc_dyn[inst_svc] == 0) & (p.svc_as_on[inst_svc] == 0)
-                    & (p.sh_day[np.asarray(p.inst_shard, dtype=np.int64)] == 0)).astype(np.int64),
+        inst_plain=_plain_codes(p, inst_svc),
         sh_k=p.svc_k[np.array(p.sh_svc, dtype=np.int64)],
         sh_kt=p.sh_kt, wt_day=p.wt_day, wt_cum=p.wt_cum, day_on=p.day_on, day_aux=p.day_aux, day_sh=p.day_sh, sh_day=p.sh_day, sh_kx=p.sh_kx,
+        sh_ke=p.sh_ke,
         svc_ov_on=p.svc_ov_on, svc_ov=p.svc_ov, svc_rt=p.svc_rt, sh_ov_aux=p.sh_ov_aux, st_ov_sh=p.st_ov_sh,
         svc_cb_ptr=p.svc_cb_ptr, cb_dep=p.cb_dep, cb_svc=p.cb_svc, cb_hold=p.cb_hold, cb_on=p.cb_on,
         cb_par=p.cb_par, cb_serve=p.cb_serve, cb_aux=p.cb_aux, dep_cb=p.dep_cb, svc_dyn=p.svc_dyn,
@@ -751,6 +756,14 @@ def _model(p: _Parts) -> CompiledModel:
 
 #: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
 _STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _stage_sets, _streams)
+
+
+def _plain_codes(p: _Parts, inst_svc: np.ndarray) -> np.ndarray:
+    """``inst_plain`` (see the table above)."""
+    simple = (p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0) & (p.svc_dyn[inst_svc] == 0) \
+        & (p.svc_as_on[inst_svc] == 0)
+    plain = (p.svc_ov_on[inst_svc] == 0) & (p.sh_day[np.asarray(p.inst_shard, dtype=np.int64)] == 0)
+    return np.where(simple, np.where(plain, 1, 2), 0).astype(np.int64)
 
 
 def compile_scenario(scenario: Scenario) -> Compiled:

@@ -24,19 +24,24 @@ from ._shards import (_aux_base, _available, _draw, _life_speed, _mark_dirty, _p
 def _instance_event(m, w, i, now):
     """The pending event of instance ``i`` (at the top of the queue) fires: failure or repair."""
     sh = m.inst_shard[i]
-    if m.inst_plain[i]:
+    plain = m.inst_plain[i]
+    if plain:
         # The hot path, an active pool without health check: no roles, no idle clocks, no
         # probes.  Failure if up (repair starts at once: an instance with a pending event has
         # its zones up), else repair.  The law's row is read per instance: its mean is on the
         # critical path from one event to the next.  (_update_own, for this case.)
         up = w.inst_up[i]
-        row = m.inst_rep[i] if up else m.inst_fail[i]
-        w.inst_up[i] = 1 - up
         h = w.sh_h[sh] + 1 - 2 * np.int64(up)
-        w.sh_h[sh] = h
-        _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
-        _set_own(m, w, sh, _pool_share(h, w.sh_k[sh]))
-        return
+        # With a daily profile or an overload model (plain == 2), only while there are enough instances
+        # for every hour at every threshold: _update_own would find 1 without looking at the clock, and
+        # so does the pool's share with the need of any hour (hasim.sim.kernel._hours).
+        if plain == 1 or (h >= m.sh_kx[sh] and not w.sh_col[sh] and not w.sh_ovp[sh]):
+            row = m.inst_rep[i] if up else m.inst_fail[i]
+            w.inst_up[i] = 1 - up
+            w.sh_h[sh] = h
+            _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
+            _set_own(m, w, sh, _pool_share(h, w.sh_k[sh]))
+            return
     v = m.sh_svc[sh]
     if m.svc_mode[v] == ACTIVE:  # health-checked (the probes see the change) or overload-prone
         up = w.inst_up[i]

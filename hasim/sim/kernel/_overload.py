@@ -17,11 +17,15 @@ from ._queue import _qremove, _qschedule
 
 @inline
 def _retry_factor(m, v, f):
-    """Attempts per request while a share ``f`` of requests fails (``hasim.model.overload.retry_factor``)."""
+    """Attempts per request while a share ``f`` of requests fails (``hasim.model.overload.retry_factor``,
+    the same sum in the same order: both engines decide a recovery on the same bits)."""
     if f <= 0.0:
         return 1.0
-    a = m.svc_rt[v, 0]
-    r = a if f >= 1.0 else (1.0 - f ** a) / (1.0 - f)
+    r = 1.0
+    x = 1.0
+    for _ in range(int(m.svc_rt[v, 0]) - 1):  # a few terms: cheaper than pow, on the path of every hour of a collapse
+        x *= f
+        r += x
     return min(r, m.svc_rt[v, 1])
 
 
