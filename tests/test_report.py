@@ -17,6 +17,7 @@ pytest.importorskip("matplotlib")
 from hasim.cli.main import EXIT_INVALID, EXIT_OK, main  # noqa: E402
 from hasim.sim.engine import simulate  # noqa: E402
 from hasim.present.report import SECTIONS, render_report, verdict, write_report  # noqa: E402
+from hasim.present._report_format import _duration  # noqa: E402
 
 from .conftest import SCENARIOS  # noqa: E402
 
@@ -360,3 +361,32 @@ def test_the_load_section_of_a_design_that_does_not_survive_a_zone_loss():
 def test_the_load_section_of_a_design_without_load(page):
     section = page[page.index('<section id="load">'):page.index('<section id="sensitivity">')]
     assert "declares no load" in section
+
+
+def _load_section(name: str, replicas: int = 200) -> tuple[str, object]:
+    import hasim
+
+    sc = hasim.load(SCENARIOS / name)
+    res = simulate(sc, replicas=replicas, seed=5)
+    text = render_report(res, sc, compute_sensitivity=False)
+    assert not _parse(text).errors
+    return text[text.index('<section id="load">'):text.index('<section id="sensitivity">')], res
+
+
+def test_the_load_section_shows_the_time_a_metastable_pool_spent_collapsed():
+    section, res = _load_section("retry-storm.yaml")
+    assert "Time collapsed under overload (simulated)" in section
+    row = res.services.set_index("service").loc["api"]
+    assert row.overload_hours_per_year > 0  # the storm outlasts its zone outages
+    assert _duration(row.overload_hours_per_year) in section
+    assert "overload" in section  # its stage in the simulated downtime
+
+
+def test_the_load_section_says_what_its_static_tables_leave_out():
+    section, _ = _load_section("autoscaling.yaml")
+    assert "before the autoscaler of api adds instances" in section and "Time collapsed" not in section
+    section, res = _load_section("circuit-breaker.yaml")
+    assert "circuit breakers on api → recommendations are not in these tables" in section
+    charged = set(res.stages.loc[res.stages.downtime_minutes_per_year > 0, "stage"])
+    for stage in charged & {"breaker", "scaling", "capacity", "overload"}:
+        assert f"<td>{stage}</td>" in section

@@ -279,9 +279,14 @@ def _drivers_context(results) -> dict:
     }
 
 
+#: The stages load can cause, in the order the report's load section lists them.
+LOAD_STAGES = ("capacity", "overload", "breaker", "scaling")
+
+
 def _load_context(results, scenario, analysis) -> dict:
     """Utilisation of every pool with a capacity, the loss of each zone (static stability), and the downtime
-    charged to the stages load can cause (capacity, overload)."""
+    charged to the stages load can cause (:data:`LOAD_STAGES`), the time each pool that can collapse spent
+    collapsed, and which pools scale and which edges have a breaker (what the static tables leave out)."""
     from hasim.present import plot
 
     loaded = [n for n, s in scenario.services.items() if s.capacity is not None]
@@ -299,12 +304,23 @@ def _load_context(results, scenario, analysis) -> dict:
     stage_rows = []
     if stages is not None and len(stages):
         for r in stages.itertuples():
-            if r.stage in ("capacity", "overload"):
+            if r.stage in LOAD_STAGES:
                 stage_rows.append({"stage": r.stage, "mean": _mins(r.downtime_minutes_per_year),
                                    "ci": f"{_mins(max(r.ci_low, 0))} – {_mins(r.ci_high) if math.isfinite(r.ci_high) else '–'}"})
     collapsing = [n for n, s in scenario.services.items() if s.overload is not None]
+    frame = getattr(results, "services", None)
+    collapsed = []
+    if frame is not None and collapsing:
+        for r in frame.itertuples():
+            if r.service in collapsing:
+                collapsed.append({"service": r.service, "mean": _duration(r.overload_hours_per_year),
+                                  "ci": f"{_duration(max(r.overload_ci_low, 0.0))} – "
+                                        + (_duration(r.overload_ci_high) if math.isfinite(r.overload_ci_high) else "–")})
+    scaled = [n for n, s in scenario.services.items() if s.autoscaling is not None and n in loaded]
+    guarded = [f"{n} → {d}" for n, s in scenario.services.items() for d in (s.breakers or {})]
     return {
         "has_load": bool(loaded), "pools": pools, "zones": zones, "stage_rows": stage_rows,
+        "collapsed": collapsed, "scaled": scaled, "guarded": guarded,
         "collapsing": collapsing, "failing_zones": [z["zone"] for z in zones if not z["survives"]],
         "chart": _svg(lambda ax: plot.utilisation(scenario, ax=ax), (7.4, 3.3), "utilisation") if pools else "",
     }
