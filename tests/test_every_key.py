@@ -114,6 +114,7 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "Scenario.seed": (lambda v: S(seed=v), 1, 2),
     "Scenario.slo": (lambda v: S(slo=v), 99.0, 90.0),
     "Scenario.window": (lambda v: S(window=v), "730h", "100h"),
+    "Scenario.rto": (lambda v: S(rto=v), "30m", "2h"),
     "Scenario.entry": (lambda v: S({"app": svc(), "other": svc(mtbf="30h")}, entry=v), "app", "other"),
     "Zone.failure": (lambda v: S({"app": svc(zones=["z"])}, {"z": {"failure": {"mtbf": v}, "mttr": "5h"}}),
                      "100h", "200h"),
@@ -248,6 +249,7 @@ SOLVER_IGNORES = {
     "Scenario.horizon": "the solver computes the steady state, not one finite history",
     "Scenario.replicas": "a simulation setting", "Scenario.seed": "a simulation setting",
     "Scenario.window": "breach statistics are simulated only",
+    "Scenario.rto": "incident durations are simulated only (the recovery-time measures)",
 }
 
 
@@ -260,7 +262,9 @@ def test_every_field_has_a_case():
 
 def _fingerprint(res) -> list:
     o = res.out
-    return [o.ra, o.ta, o.outages, o.loss, o.svc_ra, o.breaches, o.win, tuple(res.services.role)]
+    rto = res.rto_breaches()
+    return [o.ra, o.ta, o.outages, o.loss, o.svc_ra, o.breaches, o.win, tuple(res.services.role),
+            np.array([] if rto is None else [rto["rto_hours"], rto["incidents_over"]])]
 
 
 def _same(a: list, b: list) -> bool:

@@ -124,6 +124,35 @@ def precision_sentence(info: dict, replicas: int) -> str:
     return f"{head}: NOT reached ({info.get('stop_reason')}, {replicas} replicas, half-width {achieved})"
 
 
+def _recovery_lines(r, seen: int) -> list[str]:
+    """The recovery time of the incidents (quantiles, with intervals where the run saw enough beyond
+    them) and, with an ``rto``, how often an incident outlasts it."""
+    if not hasattr(r, "recovery"):
+        return []
+    lines = []
+    if seen:
+        parts = []
+        for row in r.recovery.itertuples():
+            if row.measure == "mean":
+                continue
+            if math.isfinite(row.ci_low):
+                ci = f" [{minutes(60 * row.ci_low)}, {minutes(60 * row.ci_high)}]"
+            elif row.exact_share > 0:
+                ci = f" (exactly, for {100 * row.exact_share:.0f} % of incidents)"
+            else:
+                ci = ""
+            parts.append(f"{row.measure} {minutes(60 * row.hours)}{ci}")
+        lines.append(f"  recovery (RTO)        {', '.join(parts)}  (first lost request to full service)")
+    b = r.rto_breaches()
+    if b is not None:
+        rate, share = b["per_year"], b["share"]["mean"]
+        lo, hi = rate["ci95"]
+        figure = f"<= {_rate(hi)}" if rate["one_sided"] else f"{_rate(rate['mean'])}  [{_rate(lo)}, {_rate(hi)}]"
+        lines.append(f"  {'RTO ' + format_duration(b['rto_hours']):<20}  {figure} incidents/year take longer"
+                     + (f" ({100 * share:.2g} % of incidents)" if math.isfinite(share) else ""))
+    return lines
+
+
 def format_results(result, quiet: bool = False, where: str | None = None) -> str:
     """The text summary of ``hasim run``.
 
@@ -182,6 +211,7 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
     lines.append(f"  outages               {_rate(outages['mean'])}/year"
                  + (f", mean {minutes(r.metric('mean_outage_minutes')['mean'] or 0)}" if seen else "")
                  + f" ({_plural(seen, 'outage')} in all)")
+    lines += _recovery_lines(r, seen)
     info = getattr(r, "precision_info", None)
     if info:
         lines.append("  " + precision_sentence(info, r.n_replicas))

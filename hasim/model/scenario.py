@@ -282,6 +282,10 @@ class Scenario(HasimModel):
         Availability target in percent, e.g. 99.99.
     window : duration
         SLO window for breach statistics (default a month, 730 h).
+    rto : duration, optional
+        Recovery time objective: an incident of the entry (from its first lost request to full
+        service) that lasts longer breaches it; the results count how often
+        (:meth:`~hasim.results.summary.Results.rto_breaches`).
     """
 
     name: str
@@ -291,6 +295,7 @@ class Scenario(HasimModel):
     seed: Int = Field(default=0, ge=0)
     slo: float | None = None
     window: PositiveDuration = HOURS_PER_MONTH
+    rto: PositiveDuration | None = None
     entry: str
     zones: dict[str, Zone] = Field(default_factory=dict)
     services: dict[str, Service]

@@ -26,6 +26,7 @@ from hasim.model.structure import roles
 from hasim.results.estimate import (MIN_OUTAGES, _round_up, replicas_needed, DEFAULT_SLO, _ratio_estimate,
                                     loss_per_outage, relative_half_width, slo_verdict)
 from hasim.results.intervals import count_interval, loss_interval, proportion_interval
+from hasim.results.recovery import recovery_times, rto_breaches
 
 __all__ = ["Results"]
 
@@ -389,6 +390,50 @@ class Results:
         })
 
     @cached_property
+    def _recovery(self) -> dict:
+        return recovery_times(self.out, n_replicas=self.n_replicas, end=self.warmup + self.horizon)
+
+    @cached_property
+    def recovery(self):
+        """Recovery time of the entry's incidents (RTO, measured): from the first lost request to full
+        service, in hours: ``measure`` (``mean``, ``p50``, ``p90``, ``p99``), ``hours``, ``ci_low``,
+        ``ci_high`` (95 %; NaN where fewer than 10 incidents lie beyond a quantile, or where it sits on a
+        duration many incidents share exactly), ``incidents`` (beyond the quantile; all of them for the
+        mean) and ``exact_share`` (the share of incidents lasting exactly the quantile, when 1 % or
+        more).  See :mod:`hasim.results.recovery`."""
+        import pandas as pd
+
+        r = self._recovery
+        rows = [("mean", r["mean"]["hours"], *r["mean"]["ci95"], float(r["incidents"]), 0.0)]
+        for q in r["quantiles"]:
+            lo, hi = q["ci95"] if q["ci95"] is not None else (math.nan, math.nan)
+            rows.append((f"p{round(100 * q['q']):d}", q["hours"], lo, hi, q["beyond"], q["exact_share"]))
+        return pd.DataFrame(rows, columns=["measure", "hours", "ci_low", "ci_high", "incidents", "exact_share"])
+
+    def rto_breaches(self, rto: float | str | None = None) -> dict | None:
+        """Incidents that take longer than ``rto`` to recover, per year and as a share of incidents.
+
+        Parameters
+        ----------
+        rto : float (hours), str ('15m') or None
+            The recovery time objective; None: the scenario's ``rto`` (None if it has none).
+
+        Returns
+        -------
+        dict or None
+            :func:`hasim.results.recovery.rto_breaches`.
+        """
+        if rto is None:
+            rto = getattr(self.labels.scenario, "rto", None)
+            if rto is None:
+                return None
+        elif isinstance(rto, str):
+            from hasim.units import parse_duration
+
+            rto = parse_duration(rto)
+        return rto_breaches(self.out, rto=float(rto), years_per_replica=self._years, end=self.warmup + self.horizon)
+
+    @cached_property
     def _attribution_rows(self) -> list[tuple]:
         """(cause, kind, mean, ci_low, ci_high, std, share), largest first; causes never charged omitted."""
         loss_min = self.out.loss.sum(axis=2) * (60.0 / self._years)  # [replica, cause]: stages summed
@@ -475,6 +520,7 @@ class Results:
                 "outages_per_year", "p_window_breach", "breach_windows_per_year", "mean_outage_minutes",
                 "longest_outage_minutes", "degraded_fraction", "down_fraction")},
             "tiers": self.tiers,
+            "recovery": self._recovery_json(),
             "attribution": [
                 {"cause": r.cause, "kind": r.kind,
                  "downtime_minutes_per_year": {"mean": _num(r.downtime_minutes_per_year),
@@ -493,6 +539,26 @@ class Results:
                 "batches": [{k: _num_or_none(v) if isinstance(v, float) else v for k, v in b.items()}
                             for b in self.precision_info["batches"]],
             },
+        }
+
+    def _recovery_json(self) -> dict:
+        r = self._recovery
+        b = self.rto_breaches()
+        return {
+            "incidents": r["incidents"], "recorded": r["recorded"], "censored": r["censored"],
+            "mean_hours": {"mean": _num(r["mean"]["hours"]), "ci95": [_num_or_none(x) for x in r["mean"]["ci95"]]},
+            "quantiles": [{"q": q["q"], "hours": _num(q["hours"]),
+                           "ci95": None if q["ci95"] is None else [_num(x) for x in q["ci95"]],
+                           "incidents_beyond": _num(q["beyond"]), "exact_share": _num(q["exact_share"])}
+                          for q in r["quantiles"]],
+            "rto": None if b is None else {
+                "rto_hours": b["rto_hours"],
+                "breaches_per_year": {"mean": _num(b["per_year"]["mean"]),
+                                      "ci95": [_num(x) for x in b["per_year"]["ci95"]],
+                                      "one_sided": b["per_year"]["one_sided"]},
+                "share_of_incidents": {"mean": _num(b["share"]["mean"]),
+                                       "ci95": [_num(x) for x in b["share"]["ci95"]]},
+                "censored": b["censored"]},
         }
 
     def to_json(self, indent: int | None = None) -> str:
