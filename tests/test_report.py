@@ -390,3 +390,21 @@ def test_the_load_section_says_what_its_static_tables_leave_out():
     charged = set(res.stages.loc[res.stages.downtime_minutes_per_year > 0, "stage"])
     for stage in charged & {"breaker", "scaling", "capacity", "overload"}:
         assert f"<td>{stage}</td>" in section
+
+
+def test_the_distribution_section_shows_the_recovery_time_and_the_rto():
+    import hasim
+
+    sc = hasim.load(SCENARIOS / "ha-rest-api.yaml")
+    res = simulate(sc, replicas=300, seed=2)
+    text = render_report(res, sc, compute_sensitivity=False)
+    assert not _parse(text).errors
+    section = text[text.index('<section id="distribution">'):text.index('<section id="drivers">')]
+    assert "Recovery time per incident (RTO, measured)" in section
+    assert "The objective is <strong>15.0 min</strong>" in section
+    rec = res.recovery.set_index("measure")
+    assert _duration(rec.loc["p50", "hours"]) in section
+    if rec.loc["p50", "exact_share"] > 0:  # the flagship's 15 s session failovers
+        assert f"exactly, for {100 * rec.loc['p50', 'exact_share']:.0f} % of incidents" in section
+    b = res.rto_breaches()
+    assert f"{b['per_year']['mean']:.3g} incidents a year take longer" in section

@@ -239,7 +239,34 @@ def _distribution_context(results) -> dict:
         "outages_per_year": f"{outages['mean']:.3g}",
         "mean_outage": _mins(mean_outage["mean"]),
         "longest": _mins(longest["mean"]),
+        **_recovery_context(results),
     }
+
+
+def _recovery_context(results) -> dict:
+    """The recovery time per incident (RTO, measured) and, with an ``rto``, how often it is breached."""
+    frame = getattr(results, "recovery", None)
+    if frame is None or not len(frame) or not math.isfinite(float(frame["hours"].iloc[0])):
+        return {"recovery": [], "rto": None}
+    rows = []
+    for r in frame.itertuples():
+        if math.isfinite(r.ci_low):
+            ci = f"{_duration(r.ci_low)} – {_duration(r.ci_high)}"
+        elif r.exact_share > 0:
+            ci = f"exactly, for {100 * r.exact_share:.0f} % of incidents"
+        else:
+            ci = f"not bounded: {r.incidents:.0f} incidents beyond it" if r.measure != "mean" else "–"
+        rows.append({"measure": "mean" if r.measure == "mean" else f"{r.measure[1:]}th percentile",
+                     "value": _duration(r.hours), "ci": ci})
+    b = results.rto_breaches() if hasattr(results, "rto_breaches") else None
+    rto = None
+    if b is not None:
+        rate = b["per_year"]
+        rto = {"objective": _duration(b["rto_hours"]),
+               "per_year": (f"≤ {rate['ci95'][1]:.3g}" if rate["one_sided"] else f"{rate['mean']:.3g}"),
+               "ci": f"{max(rate['ci95'][0], 0):.3g} – {rate['ci95'][1]:.3g}",
+               "share": f"{100 * b['share']['mean']:.2g} %" if math.isfinite(b["share"]["mean"]) else "–"}
+    return {"recovery": rows, "rto": rto}
 
 
 def _drivers_context(results) -> dict:
