@@ -240,3 +240,17 @@ def test_sweeping_the_seed_changes_the_seed(capsys):
     assert frame["request_availability"].nunique() == 2
     fixed = hasim.sweep(load(SCENARIOS / "k-of-n.yaml"), {"seed": [1, 2]}, replicas=20, seed=5)
     assert list(fixed["seed"]) == [5, 5]  # an explicit seed still wins, as documented
+
+
+def test_rto_columns_follow_the_swept_objective(flagship):
+    """A looser RTO is breached by no more incidents: same seed, same incidents, a higher bar."""
+    frame = hasim.sweep(flagship, {"rto": ["5m", "15m", "1h"]}, replicas=40)
+    assert list(frame["rto_hours"]) == pytest.approx([5 / 60, 0.25, 1.0])
+    per_year = frame["rto_breaches_per_year"].to_numpy()
+    assert (per_year[:-1] >= per_year[1:]).all() and per_year[0] > 0
+    assert (frame["rto_breaches_per_year_ci_low"] <= frame["rto_breaches_per_year"]).all()
+    assert (frame["rto_breaches_per_year"] <= frame["rto_breaches_per_year_ci_high"]).all()
+    single = simulate(flagship.replace(rto=0.25), replicas=40).rto_breaches()
+    assert frame["rto_breaches_per_year"][1] == pytest.approx(single["per_year"]["mean"], rel=1e-12)
+    without = hasim.sweep(flagship.replace(rto=None), {"services.api.replicas": [3]}, replicas=5)
+    assert math.isnan(without["rto_hours"][0]) and math.isnan(without["rto_breaches_per_year"][0])

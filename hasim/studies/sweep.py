@@ -145,6 +145,12 @@ def _row(result) -> dict[str, Any]:
     # The one verdict rule (hasim.results.estimate.slo_verdict), without the solver's advice: a sweep row is a table cell.
     row["slo_verdict"] = None if slo is None else result.slo_verdict(advise=False)["verdict"]
     row["outages"] = int(result.total_outages)
+    # With an rto: the incidents a year that outlast it (hasim.results.recovery), NaN without one.
+    b = result.rto_breaches()
+    row["rto_hours"] = math.nan if b is None else b["rto_hours"]
+    per_year = {"mean": math.nan, "ci95": [math.nan, math.nan]} if b is None else b["per_year"]
+    row["rto_breaches_per_year"] = _number(per_year["mean"])
+    row["rto_breaches_per_year_ci_low"], row["rto_breaches_per_year_ci_high"] = (_number(v) for v in per_year["ci95"])
     for name in ("precision_reached", "stop_reason"):
         value = getattr(result, name, None)
         if value is not None and not callable(value):
@@ -251,7 +257,10 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         ``insufficient-evidence`` when the point saw fewer than
         :data:`hasim.results.summary.MIN_OUTAGES` outages: see
         :func:`hasim.results.estimate.slo_verdict`; None without an ``slo``), ``outages``
-        (seen over all replicas), and ``precision_reached`` / ``stop_reason``
+        (seen over all replicas), ``rto_hours`` and ``rto_breaches_per_year``
+        with its ``_ci_low`` / ``_ci_high`` (incidents a year that outlast the
+        point's ``rto``: :func:`hasim.results.recovery.rto_breaches`; NaN when
+        the scenario states none), and ``precision_reached`` / ``stop_reason``
         when the engine reports them.  ``seed``, ``replicas`` and ``outages``
         are int64.  ``attrs`` keeps the scenario name, paths, seed, engine,
         ``zip``, the elapsed time and the part of it spent compiling the kernel.
