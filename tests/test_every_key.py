@@ -99,6 +99,13 @@ def standby(**fo) -> dict:
     return svc(mode="standby", replicas=2, failover={"detection": "1m", "promotion": "1m", **fo})
 
 
+def replicated(replication) -> dict:
+    out = standby()
+    if replication is not None:
+        out["replication"] = replication
+    return out
+
+
 def router(**kw) -> dict:
     return S({"app": {"route": "failover", "targets": ["p", "d"], **kw}, **TARGETS})
 
@@ -115,6 +122,12 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "Scenario.slo": (lambda v: S(slo=v), 99.0, 90.0),
     "Scenario.window": (lambda v: S(window=v), "730h", "100h"),
     "Scenario.rto": (lambda v: S(rto=v), "30m", "2h"),
+    "Scenario.rpo": (lambda v: S({"app": replicated({"mode": "sync"})}, rpo=v), "0", "30m"),
+    "Service.replication": (lambda v: S({"app": replicated(v)}), None, {"mode": "async", "lag": "5m"}),
+    "Replication.mode": (lambda v: S({"app": replicated({"mode": v, **({"lag": "1h"} if v == "async" else {})})}),
+                         "sync", "async"),
+    "Replication.lag": (lambda v: S({"app": replicated({"mode": "async", "lag": v})}), "1s", "1h"),
+    "Replication.interval": (lambda v: S({"app": replicated({"mode": "snapshot", "interval": v})}), "1h", "24h"),
     "Scenario.entry": (lambda v: S({"app": svc(), "other": svc(mtbf="30h")}, entry=v), "app", "other"),
     "Zone.failure": (lambda v: S({"app": svc(zones=["z"])}, {"z": {"failure": {"mtbf": v}, "mttr": "5h"}}),
                      "100h", "200h"),
@@ -250,6 +263,7 @@ SOLVER_IGNORES = {
     "Scenario.replicas": "a simulation setting", "Scenario.seed": "a simulation setting",
     "Scenario.window": "breach statistics are simulated only",
     "Scenario.rto": "incident durations are simulated only (the recovery-time measures)",
+    "Scenario.rpo": "the loss window's law is simulated only (the solver gives its mean)",
 }
 
 
@@ -262,9 +276,10 @@ def test_every_field_has_a_case():
 
 def _fingerprint(res) -> list:
     o = res.out
-    rto = res.rto_breaches()
+    rto, rpo = res.rto_breaches(), res.rpo_breaches()
     return [o.ra, o.ta, o.outages, o.loss, o.svc_ra, o.breaches, o.win, tuple(res.services.role),
-            np.array([] if rto is None else [rto["rto_hours"], rto["incidents_over"]])]
+            np.array([] if rto is None else [rto["rto_hours"], rto["incidents_over"]]),
+            o.dl_n, o.dl_hours, np.array([] if rpo is None else [rpo["rpo_hours"], rpo["incidents_over"]])]
 
 
 def _same(a: list, b: list) -> bool:

@@ -19,6 +19,7 @@ from hasim.analytic.load import load_table, zone_loss
 from hasim.model.capacity import HOURS, at_hour, hour_classes, request_weights
 from hasim.analytic.mechanisms.cache import cache_terms
 from hasim.analytic.mechanisms.failover import failover_terms
+from hasim.analytic.mechanisms.replication import data_loss_terms
 from hasim.analytic.mechanisms.health_check import health_check_terms
 from hasim.analytic.mechanisms.routing import routing_terms
 
@@ -26,6 +27,8 @@ __all__ = ["analyze", "Analysis", "bound"]
 
 #: The mechanisms' first-order term functions (one line each), in the order their terms are produced for each service.
 TERMS = (failover_terms, health_check_terms, routing_terms, cache_terms)
+#: The mechanisms that lose data, not service: their first-order figures stand apart (``Analysis.data_loss``).
+DATA_TERMS = (data_loss_terms,)
 
 
 @dataclass
@@ -48,6 +51,8 @@ class Analysis:
     cut_sets: list[CutSet]
     load: list[dict] = field(default_factory=list)
     zone_loss: list[dict] = field(default_factory=list)
+    #: First-order data loss of the replicated standby services (:mod:`hasim.analytic.mechanisms.replication`).
+    data_loss: list[dict] = field(default_factory=list)
     #: ``"point"``: the answer is the design's (exact or first order); ``"lower"`` / ``"upper"``: it leaves
     #: out mechanisms that can only help / only hurt, so the design does at least / at most this well;
     #: ``"none"``: it leaves out some of each (see :func:`bound`).
@@ -168,6 +173,7 @@ class Analysis:
             "cut_sets": [asdict(c) for c in self.cut_sets],
             "load": {"services": [_finite(row) for row in self.load],
                      "zone_loss": [{**z, "utilisation": _finite(z["utilisation"])} for z in self.zone_loss]},
+            "data_loss": self.data_loss,
         }
 
 
@@ -258,6 +264,7 @@ def _combine(sc: Scenario, parts: list, weights, peak: int) -> Analysis:
         services=_mean_rows(parts, weights, lambda a: a.services, lambda r: r["service"]),
         optional=_mean_rows(parts, weights, lambda a: a.optional, lambda r: (r["service"], r["used_by"])),
         cut_sets=at_peak.cut_sets, load=at_peak.load, zone_loss=at_peak.zone_loss, bound=bound(sc),
+        data_loss=data_loss_terms(sc),
     )
 
 
@@ -331,6 +338,7 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
         structural_request_availability=ra, structural_time_availability=ta,
         delay_terms=terms, services=services, optional=optional, cut_sets=cuts,
         load=load_table(sc), zone_loss=zone_loss(sc), bound=bound(sc),
+        data_loss=data_loss_terms(sc),
     )
 
 

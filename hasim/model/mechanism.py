@@ -71,7 +71,8 @@ class Mechanism:
         Its name, which is also the stem of its modules (``"health_check"``).
     stage : str
         The attribution stage charged while this mechanism keeps a loss going (one of
-        :data:`hasim.model.mechanisms.STAGES`).
+        :data:`hasim.model.mechanisms.STAGES`); empty for one that loses data, not service
+        (replication).
     summary : str
         One sentence for people.
     declares : tuple of str

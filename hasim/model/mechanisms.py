@@ -8,7 +8,8 @@ its phrases.
 
 from __future__ import annotations
 
-from hasim.model import autoscaling, breaker, cache, capacity, dns, failover, health_check, overload, zone
+from hasim.model import (autoscaling, breaker, cache, capacity, dns, failover, health_check, overload, replication,
+                         zone)
 from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -25,6 +26,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     overload.MECHANISM,
     breaker.MECHANISM,
     autoscaling.MECHANISM,
+    replication.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the

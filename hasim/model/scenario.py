@@ -17,12 +17,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from hasim.model._types import (NAME, HasimModel, Int, PositiveDuration, PositiveFloat, Probability, check_name,
+from hasim.model._types import (NAME, Delay, HasimModel, Int, PositiveDuration, PositiveFloat, Probability, check_name,
                                 expand_shorthand, parse_slo)
 from hasim.model.cache import Cached
 from hasim.model.capacity import Load, load_problems
 from hasim.model.overload import Overload, Retries
 from hasim.model.autoscaling import Autoscaling
+from hasim.model.replication import Replication
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -57,7 +58,8 @@ def _as_list(value: Any) -> Any:
 
 _MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
 _ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
-                     "calls", "overload", "retries", "latency", "timeouts", "breakers", "autoscaling")
+                     "calls", "overload", "retries", "latency", "timeouts", "breakers", "autoscaling",
+                     "replication")
 
 
 class Service(HasimModel):
@@ -90,6 +92,9 @@ class Service(HasimModel):
         1): a pool then needs ``load / capacity`` instances (:mod:`hasim.model.capacity`).
     autoscaling
         A target-tracking scaling policy on top of the ``replicas`` (:mod:`hasim.model.autoscaling`).
+    replication
+        How a standby service's copies follow its active instance (``sync``, ``async`` with a
+        ``lag``, ``snapshot`` every ``interval``): what a promotion loses (:mod:`hasim.model.replication`).
     latency, timeouts, breakers
         The time one request takes here, how long a call to each dependency waits for an answer
         (a failing call holds a worker that long), and circuit breakers on dependency edges
@@ -132,6 +137,7 @@ class Service(HasimModel):
     timeouts: dict[str, PositiveDuration] = Field(default_factory=dict)
     breakers: dict[str, Breaker] = Field(default_factory=dict)
     autoscaling: Autoscaling | None = None
+    replication: Replication | None = None
 
     _expand = model_validator(mode="before")(classmethod(lambda cls, data: _per_zone(expand_shorthand(data))))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
@@ -201,6 +207,10 @@ class Service(HasimModel):
         if self.health_check is not None and self.mode != "active":
             fail("health_check", "'health_check' applies to active pools and routers; a {m} service detects "
                                  "failures with failover.detection", m=self.mode)
+        if self.replication is not None and self.mode != "standby":
+            fail("replication", "'replication' applies to mode: standby (one active instance takes the writes); "
+                                "{m}", m="a quorum commits to a majority, so it replicates synchronously"
+                 if self.mode == "quorum" else "an active pool holds no state of its own")
         if self.mode == "standby" and self.replicas < 2:
             fail("replicas", "mode: standby needs at least 2 replicas (one active, one standby)")
         if self.capacity is not None:
@@ -286,6 +296,10 @@ class Scenario(HasimModel):
         Recovery time objective: an incident of the entry (from its first lost request to full
         service) that lasts longer breaches it; the results count how often
         (:meth:`~hasim.results.summary.Results.rto_breaches`).
+    rpo : duration, optional
+        Recovery point objective: a promotion of a replicated standby service that loses more
+        writes than this breaches it (``0``: any loss does); needs a service with ``replication``
+        (:meth:`~hasim.results.summary.Results.rpo_breaches`).
     """
 
     name: str
@@ -296,6 +310,7 @@ class Scenario(HasimModel):
     slo: float | None = None
     window: PositiveDuration = HOURS_PER_MONTH
     rto: PositiveDuration | None = None
+    rpo: Delay | None = None
     entry: str
     zones: dict[str, Zone] = Field(default_factory=dict)
     services: dict[str, Service]
@@ -358,6 +373,10 @@ class Scenario(HasimModel):
         problems = load_problems(self)
         if problems:
             raise ScenarioError(problems)
+        if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
+            raise ScenarioError([Problem("rpo", "an rpo needs a service whose standbys replicate (replication: "
+                                                "{mode: async, lag: 1s}, sync or snapshot): no write is lost without "
+                                                "one")])
         return self
 
     # --- convenience ------------------------------------------------------------------

@@ -33,7 +33,7 @@ import numpy as np
 from hasim.results.estimate import Z95, _ratio_estimate
 from hasim.results.intervals import count_interval
 
-__all__ = ["QUANTILES", "MIN_BEYOND", "recovery_times", "rto_breaches"]
+__all__ = ["QUANTILES", "MIN_BEYOND", "recovery_times", "rto_breaches", "incident_quantiles"]
 
 #: The quantiles of the recovery time reported.
 QUANTILES = (0.5, 0.9, 0.99)
@@ -90,21 +90,41 @@ def recovery_times(out, *, n_replicas: int, end: float, quantiles=QUANTILES) -> 
     total_hours = np.zeros(n_replicas)
     np.add.at(total_hours, rows, dur * weight)
     mean, lo, hi, _ = _ratio_estimate(total_hours, np.asarray(out.outages, dtype=np.float64))
-    result = {"incidents": incidents, "recorded": int(dur.size), "censored": censored,
-              "mean": {"hours": mean, "ci95": [lo, hi]}, "quantiles": []}
-    if not dur.size:
-        result["quantiles"] = [{"q": q, "hours": math.nan, "ci95": None, "beyond": 0.0, "exact_share": 0.0}
-                               for q in quantiles]
-        return result
-    order = np.argsort(dur, kind="stable")
-    rows, dur, weight = rows[order], dur[order], weight[order]
+    return {"incidents": incidents, "recorded": int(dur.size), "censored": censored,
+            "mean": {"hours": mean, "ci95": [lo, hi]},
+            "quantiles": incident_quantiles(rows, dur, weight, np.asarray(out.outages, dtype=np.float64), quantiles)}
+
+
+def incident_quantiles(rows, values, weight, counts, quantiles=QUANTILES) -> list[dict]:
+    """Weighted quantiles of a per-incident sample, with Woodruff intervals (the module docstring).
+
+    Parameters
+    ----------
+    rows, values, weight : ndarray
+        For each recorded incident: its replica, its value (hours) and the incidents it stands for.
+    counts : ndarray
+        Incidents of each replica (all of them, recorded or not): one entry per replica.
+    quantiles : sequence of float
+        Which quantiles.
+
+    Returns
+    -------
+    list of dict
+        One ``{"q", "hours", "ci95", "beyond", "exact_share"}`` per quantile (see
+        :func:`recovery_times`).
+    """
+    if not values.size:
+        return [{"q": q, "hours": math.nan, "ci95": None, "beyond": 0.0, "exact_share": 0.0} for q in quantiles]
+    n_replicas = counts.size
+    order = np.argsort(values, kind="stable")
+    rows, dur, weight = rows[order], values[order], weight[order]
     point = _quantiles(dur, weight, quantiles)
-    per_replica = np.asarray(out.outages, dtype=np.float64)
     total = float(weight.sum())
+    result = []
     for j, q in enumerate(quantiles):
         below = np.zeros(n_replicas)
         np.add.at(below, rows, np.where(dur <= point[j], weight, 0.0))
-        share, _, _, std = _ratio_estimate(below, per_replica)
+        share, _, _, std = _ratio_estimate(below, counts)
         se = std / math.sqrt(n_replicas)
         beyond = total - float(below.sum())
         ci = None
@@ -117,8 +137,8 @@ def recovery_times(out, *, n_replicas: int, end: float, quantiles=QUANTILES) -> 
         # sits on it whatever the run, and an interval of zero width would read as certainty of
         # something else; say how much of the law it holds instead.
         atom = float(weight[dur == point[j]].sum()) / total
-        result["quantiles"].append({"q": q, "hours": float(point[j]), "ci95": ci, "beyond": beyond,
-                                    "exact_share": atom if atom >= 0.01 else 0.0})
+        result.append({"q": q, "hours": float(point[j]), "ci95": ci, "beyond": beyond,
+                       "exact_share": atom if atom >= 0.01 else 0.0})
     return result
 
 

@@ -26,6 +26,7 @@ from hasim.model.structure import roles
 from hasim.results.estimate import (MIN_OUTAGES, _round_up, replicas_needed, DEFAULT_SLO, _ratio_estimate,
                                     loss_per_outage, relative_half_width, slo_verdict)
 from hasim.results.intervals import count_interval, loss_interval, proportion_interval
+from hasim.results.data_loss import data_loss, rpo_breaches
 from hasim.results.recovery import recovery_times, rto_breaches
 
 __all__ = ["Results"]
@@ -410,6 +411,70 @@ class Results:
             rows.append((f"p{round(100 * q['q']):d}", q["hours"], lo, hi, q["beyond"], q["exact_share"]))
         return pd.DataFrame(rows, columns=["measure", "hours", "ci_low", "ci_high", "incidents", "exact_share"])
 
+    @cached_property
+    def _replicated(self) -> dict:
+        """``{index: (name, Replication)}`` of the services whose standbys replicate."""
+        sc = self.labels.scenario
+        return {v: (name, sc.services[name].replication) for v, name in enumerate(self.labels.services)
+                if sc.services[name].replication is not None}
+
+    @cached_property
+    def _data_loss(self) -> dict:
+        return data_loss(self.out, services=self._replicated, years_per_replica=self._years)
+
+    @cached_property
+    def data_loss(self):
+        """Writes lost by the promotions of each replicated standby service (RPO, measured).
+
+        One row per service and measure: ``service``, ``mode`` (its replication), ``measure``
+        (``incidents/year``: promotions to an instance other than the last writer; ``window mean``,
+        ``window p50`` / ``p90`` / ``p99``: the span of writes one incident loses, in hours;
+        ``writes lost/year``: hours of writes lost a year), ``value``, ``ci_low``, ``ci_high`` (95 %;
+        NaN where the rules of :mod:`hasim.results.data_loss` give none), ``incidents`` (seen; beyond
+        the quantile for a quantile) and ``exact_share`` (of incidents losing exactly the quantile).
+        Empty without replicated services.
+        """
+        import pandas as pd
+
+        rows = []
+        for name, d in self._data_loss.items():
+            py, lost, win = d["per_year"], d["writes_lost_hours_per_year"], d["window"]
+            rows.append((name, d["mode"], "incidents/year", py["mean"], *py["ci95"], float(d["incidents"]), 0.0))
+            lo, hi = win["ci95"] if win["ci95"] is not None else (math.nan, math.nan)
+            rows.append((name, d["mode"], "window mean", win["mean_hours"], lo, hi, float(d["incidents"]), 0.0))
+            for q in win["quantiles"]:
+                lo, hi = q["ci95"] if q["ci95"] is not None else (math.nan, math.nan)
+                rows.append((name, d["mode"], f"window p{round(100 * q['q']):d}", q["hours"], lo, hi, q["beyond"],
+                             q["exact_share"]))
+            rows.append((name, d["mode"], "writes lost/year", lost["mean"], *lost["ci95"], float(d["incidents"]),
+                         0.0))
+        return pd.DataFrame(rows, columns=["service", "mode", "measure", "value", "ci_low", "ci_high", "incidents",
+                                           "exact_share"])
+
+    def rpo_breaches(self, rpo: float | str | None = None) -> dict | None:
+        """Incidents that lose more than ``rpo`` of writes, per year and as a share of incidents.
+
+        Parameters
+        ----------
+        rpo : float (hours), str ('1m') or None
+            The recovery point objective; None: the scenario's ``rpo`` (None if it has none).
+
+        Returns
+        -------
+        dict or None
+            :func:`hasim.results.data_loss.rpo_breaches` over every replicated service; None without an
+            objective or without replicated services.
+        """
+        if rpo is None:
+            rpo = getattr(self.labels.scenario, "rpo", None)
+        elif isinstance(rpo, str):
+            from hasim.units import parse_duration
+
+            rpo = parse_duration(rpo)
+        if rpo is None or not self._replicated:
+            return None
+        return rpo_breaches(self.out, rpo=float(rpo), services=list(self._replicated), years_per_replica=self._years)
+
     def rto_breaches(self, rto: float | str | None = None) -> dict | None:
         """Incidents that take longer than ``rto`` to recover, per year and as a share of incidents.
 
@@ -521,6 +586,7 @@ class Results:
                 "longest_outage_minutes", "degraded_fraction", "down_fraction")},
             "tiers": self.tiers,
             "recovery": self._recovery_json(),
+            "data_loss": self._data_loss_json(),
             "attribution": [
                 {"cause": r.cause, "kind": r.kind,
                  "downtime_minutes_per_year": {"mean": _num(r.downtime_minutes_per_year),
@@ -559,6 +625,32 @@ class Results:
                 "share_of_incidents": {"mean": _num(b["share"]["mean"]),
                                        "ci95": [_num(x) for x in b["share"]["ci95"]]},
                 "censored": b["censored"]},
+        }
+
+    def _data_loss_json(self) -> dict | None:
+        if not self._replicated:
+            return None
+
+        def interval(x):
+            return {"mean": _num(x["mean"]), "ci95": [_num(v) for v in x["ci95"]], "one_sided": x["one_sided"]}
+
+        b = self.rpo_breaches()
+        return {
+            "services": {name: {
+                "mode": d["mode"], "incidents": d["incidents"], "per_year": interval(d["per_year"]),
+                "writes_lost_hours_per_year": interval(d["writes_lost_hours_per_year"]),
+                "window_hours": {
+                    "mean": _num(d["window"]["mean_hours"]),
+                    "ci95": None if d["window"]["ci95"] is None else [_num(v) for v in d["window"]["ci95"]],
+                    "quantiles": [{"q": q["q"], "hours": _num(q["hours"]),
+                                   "ci95": None if q["ci95"] is None else [_num(v) for v in q["ci95"]],
+                                   "incidents_beyond": _num(q["beyond"]), "exact_share": _num(q["exact_share"])}
+                                  for q in d["window"]["quantiles"]]}}
+                for name, d in self._data_loss.items()},
+            "rpo": None if b is None else {
+                "rpo_hours": b["rpo_hours"],
+                "breaches_per_year": interval(b["per_year"]),
+                "share_of_incidents": {"mean": _num(b["share"]["mean"]), "ci95": [_num(x) for x in b["share"]["ci95"]]}},
         }
 
     def to_json(self, indent: int | None = None) -> str:

@@ -24,6 +24,9 @@ svc_fail          int64[S]            row of ``dist`` for time to failure (-1: n
 svc_rep           int64[S]            row of ``dist`` for time to repair (-1: none)
 svc_idle          float64[S]          life speed of an idle standby (1 hot, warm_factor, 0 cold)
 svc_fo            float64[S, 4]       detection, promotion, success, manual (inf: none)
+svc_rp            int64[S]            replication of a standby service: REPL_NONE / _SYNC / _ASYNC / _SNAPSHOT
+svc_rp_lag        int64[S]            row of ``dist`` of the asynchronous lag (-1: none)
+svc_rp_t          float64[S]          snapshot interval, hours (0: none)
 svc_route         int64[S]            NO_ROUTE / ROUTE_FAILOVER / ROUTE_WEIGHTED
 svc_reach         int64[S]            1 if the entry's served fraction can depend on it
 svc_shard_ptr     int64[S + 1]        shards of each service (shards are numbered by service)
@@ -150,7 +153,8 @@ from hasim.model.structure import placement, read_by, watched, zone_descendants,
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
 from hasim.sim.kernel._codes import (ACTIVE, AUX_BREAKER, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
-                                     NO_ROUTE, QUORUM, ROUTE_FAILOVER, ROUTE_WEIGHTED, STANDBY)
+                                     NO_ROUTE, QUORUM, REPL_ASYNC, REPL_SNAPSHOT, REPL_SYNC, ROUTE_FAILOVER,
+                                     ROUTE_WEIGHTED, STANDBY)
 
 __all__ = [
     "CompiledModel", "Compiled", "compile_scenario",
@@ -160,6 +164,7 @@ __all__ = [
 ]
 
 _MODE = {"active": ACTIVE, "standby": STANDBY, "quorum": QUORUM}
+_REPL = {"sync": REPL_SYNC, "async": REPL_ASYNC, "snapshot": REPL_SNAPSHOT}
 _ROUTE = {None: NO_ROUTE, "failover": ROUTE_FAILOVER, "weighted": ROUTE_WEIGHTED}
 
 #: Models with at most this many event sources keep their pending events in a flat array the
@@ -190,6 +195,9 @@ class CompiledModel(NamedTuple):
     svc_rep: np.ndarray
     svc_idle: np.ndarray
     svc_fo: np.ndarray
+    svc_rp: np.ndarray
+    svc_rp_lag: np.ndarray
+    svc_rp_t: np.ndarray
     svc_route: np.ndarray
     svc_reach: np.ndarray
     svc_shard_ptr: np.ndarray
@@ -406,6 +414,9 @@ def _pools(p: _Parts) -> None:
     p.svc_rep = np.full(S, -1, dtype=np.int64)
     p.svc_idle = np.ones(S, dtype=np.float64)
     p.svc_fo = np.zeros((S, 4), dtype=np.float64)
+    p.svc_rp = np.zeros(S, dtype=np.int64)
+    p.svc_rp_lag = np.full(S, -1, dtype=np.int64)
+    p.svc_rp_t = np.zeros(S, dtype=np.float64)
     p.svc_route = np.zeros(S, dtype=np.int64)
     p.shard_rows, p.dep_rows, p.tgt_rows, p.req_rows = [], [], [], []
     p.tgt_w, p.sh_svc, p.sh_inst, p.inst_shard, p.inst_zone = [], [], [], [], []
@@ -430,6 +441,12 @@ def _pools(p: _Parts) -> None:
             p.svc_k[v] = needed(sc, name)
             if svc.mode == "standby":
                 p.svc_idle[v] = {"hot": 1.0, "warm": svc.warm_factor, "cold": 0.0}[svc.standby]
+            rep = svc.replication
+            if rep is not None:
+                p.svc_rp[v] = _REPL[rep.mode]
+                if rep.lag is not None:
+                    p.svc_rp_lag[v] = p.dists.add(rep.lag)
+                p.svc_rp_t[v] = rep.interval or 0.0
             p.svc_fail[v] = p.dists.add(svc.failure)
             p.svc_rep[v] = p.dists.add(svc.repair)
             for _ in range(svc.shards):
@@ -721,7 +738,8 @@ def _model(p: _Parts) -> CompiledModel:
         dist_code=np.array([int(r[0]) for r in dists.rows], dtype=np.int64),
         samples=np.array(dists.samples if dists.samples else [0.0], dtype=np.float64),
         svc_mode=p.svc_mode, svc_has_inst=p.svc_has_inst, svc_k=p.svc_k, svc_fail=p.svc_fail, svc_rep=p.svc_rep,
-        svc_idle=p.svc_idle, svc_fo=p.svc_fo, svc_route=p.svc_route, svc_reach=p.reach,
+        svc_idle=p.svc_idle, svc_fo=p.svc_fo, svc_rp=p.svc_rp, svc_rp_lag=p.svc_rp_lag, svc_rp_t=p.svc_rp_t,
+        svc_route=p.svc_route, svc_reach=p.reach,
         svc_shard_ptr=svc_shard_ptr, svc_dep_ptr=svc_dep_ptr, svc_dep=svc_dep,
         svc_tgt_ptr=p.svc_tgt_ptr, svc_tgt=p.svc_tgt, svc_tgt_w=np.array(p.tgt_w, dtype=np.float64),
         svc_req_ptr=svc_req_ptr, svc_req=svc_req, svc_par_ptr=svc_par_ptr, svc_par=svc_par,

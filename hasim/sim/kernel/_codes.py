@@ -17,6 +17,12 @@ ACTIVE = 0
 STANDBY = 1
 QUORUM = 2
 
+# Replication of a standby service (hasim.model.replication).
+REPL_NONE = 0
+REPL_SYNC = 1
+REPL_ASYNC = 2
+REPL_SNAPSHOT = 3
+
 NO_ROUTE = 0
 ROUTE_FAILOVER = 1
 ROUTE_WEIGHTED = 2
@@ -80,7 +86,8 @@ _EVC = 3       # cause of the event being processed (-1: a timer, the cause is i
 _MAXDEG = 4    # highest polynomial degree among the varying services
 _TICK = 5      # 1 while the hourly tick of daily load profiles is scheduled
 _NOPEN = 6     # circuit breakers open
-N_CTL = 7
+_DLN = 7       # data-loss incidents waiting in Work.dl_* to be recorded (hasim.sim.kernel._replication)
+N_CTL = 8
 
 # Slots of Work.fl.
 _NOW = 0       # time of the event being processed (what a mechanism schedules from)

@@ -28,11 +28,20 @@ import math
 from ._codes import (DETECT, ELECT, FAILED, FALSE, KIND_TIMER, NO_LEADER, NO_STANDBY, PROMOTE, QUORUM, REGAINED,
                      STANDBY, TRUE, UP, WAIT_REQ)
 from ._healthcheck import _hc_moved
-from ._jit import fast
+from ._jit import fast, inline
 from ._queue import _qremove, _qschedule
+from ._replication import _rp_gained, _rp_lost, _rp_promote
 from ._rng import next_double
 from ._shards import (_in_failover, _lowest_available, _make_active, _mark_dirty, _set_state, _timer_id,
                       _update_own)
+
+
+@inline
+def _activate(m, w, sh, j, now):
+    """Instance ``j`` becomes the active one (a replicated shard first settles what it lost)."""
+    if m.svc_rp[m.sh_svc[sh]] != 0:
+        _rp_promote(m, w, sh, j, now)
+    _make_active(m, w, sh, j, now)
 
 
 @fast
@@ -45,7 +54,7 @@ def _complete_promotion(m, w, sh, now):
     if ok:
         j = _lowest_available(m, w, sh)
         if j >= 0:
-            _make_active(m, w, sh, j, now)
+            _activate(m, w, sh, j, now)
             _set_state(m, w, sh, UP)
         else:
             _set_state(m, w, sh, NO_STANDBY)
@@ -99,6 +108,8 @@ def _lost(m, w, i, now):
     v = m.sh_svc[sh]
     mode = m.svc_mode[v]
     if mode == STANDBY:
+        if m.svc_rp[v] != 0:
+            _rp_lost(m, w, i, now)
         if w.sh_active[sh] == i:
             w.sh_active[sh] = -1
             if w.sh_h[sh] >= 1:
@@ -142,8 +153,10 @@ def _gained(m, w, i, now):
         if st == NO_STANDBY or st == FAILED:
             if st == FAILED:
                 _qremove(w.heap, _timer_id(m, sh))
-            _make_active(m, w, sh, i, now)
+            _activate(m, w, sh, i, now)
             _set_state(m, w, sh, UP)
+        if m.svc_rp[v] != 0:
+            _rp_gained(m, w, i)
     elif mode == QUORUM:
         if w.sh_state[sh] == NO_LEADER and w.sh_h[sh] >= m.svc_k[v]:
             if m.svc_req_ptr[v + 1] > m.svc_req_ptr[v]:
@@ -170,7 +183,7 @@ def _timer_event(m, w, sh, now):
     elif st == FAILED:  # manual intervention
         j = _lowest_available(m, w, sh)
         if j >= 0:
-            _make_active(m, w, sh, j, now)
+            _activate(m, w, sh, j, now)
             _set_state(m, w, sh, UP)
         else:
             _set_state(m, w, sh, NO_STANDBY)

@@ -11,7 +11,7 @@ from numba import prange
 
 from ._breakers import _cb_reset
 from ._accounting import _close_window, _record_outage, _stage, _store_replica
-from ._codes import (_EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
+from ._codes import (_DLN, _EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._day import _day_reset, _span
 from ._hours import _hour_of
@@ -21,6 +21,7 @@ from ._failover import _timer_event
 from ._healthcheck import _probe_interval
 from ._jit import fast, njit, njit_parallel, unlinked_call
 from ._queue import _qclear, _qpop, _qschedule, _qtop
+from ._replication import _record_losses, _rp_reset
 from ._refs import keep_alive, ref
 from ._rng import next_double, seed_state
 from ._shards import _aux_base, _draw, _life_speed, _set_speed, _update_own
@@ -105,6 +106,7 @@ def _reset(m, w, seed, stream):
             w.pr_phase[a] = next_double(w.rng[_aux_base(m) + a]) * _probe_interval(m, a)
             w.pr_run0[a] = -1
             w.pr_end[a] = -1
+    _rp_reset(m, w)
     for sh in range(m.n_shards):
         _update_own(m, w, sh)
 
@@ -149,6 +151,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     o_cause = m.svc_cause[entry]
     n_out = np.int64(0)
     longest = 0.0
+    n_dl = np.int64(0)  # data-loss incidents measured
     # windows
     k_win = 0
     win_start = 0.0
@@ -164,6 +167,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         if w.ctl[_LO] < m.n_services:
             w.ctl[_EVC] = evc
             _sweep(m, w, t)
+            if w.ctl[_DLN] > 0:  # promotions that lost writes, in the last event or this sweep
+                n_dl = _record_losses(w, out, r, n_dl, warmup, seed, stream)
             if w.ctl[_VARCHG]:
                 _list_varying(m, w)
             st = w.svc_st[entry]

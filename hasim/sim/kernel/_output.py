@@ -24,6 +24,13 @@ out_start      float64[R, K]         first K outages: start (hours), NaN if fewe
 out_dur        float64[R, K]         duration (hours)
 out_cause      int64[R, K]           root cause index, -1 if fewer
 out_index      int64[R, K]           ordinal of the outage in its replica (0 = first), -1 if fewer
+dl_n           int64[R, S]           data-loss incidents: promotions of a replicated standby service
+                                     to an instance other than the writer (hasim.model.replication)
+dl_hours       float64[R, S]         their windows summed: hours of writes lost
+dl_t           float64[R, K]         a sample of K incidents per replica: time of the promotion (NaN if fewer)
+dl_win         float64[R, K]         its window, hours
+dl_svc         int64[R, K]           its service, -1 if fewer
+dl_index       int64[R, K]           its ordinal in the replica, -1 if fewer
 =============  ====================  ================================================
 
 Outage records (``out_*``): every outage is counted in ``outages``, but only K
@@ -32,6 +39,10 @@ outages (the K smallest :func:`hasim.sim.kernel._rng.sample_key` keys, so both e
 keep the same ordinals), stored in no particular order.  A kept outage of a
 replica with ``n > K`` outages stands for ``n / K`` of them: pooled statistics
 must weight it so (``Results.outages`` has that ``weight`` column).
+
+Data-loss records (``dl_*``): the same bottom-k rule over the replica's
+incidents (keys from ordinal ``2**40`` on, apart from the outages'), every
+incident counted and summed in ``dl_n`` / ``dl_hours``.
 
 Causes (axis C): every service in topological order (an instance failure of
 that service started the outage), then every zone in scenario order ("zone Z").
@@ -44,7 +55,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["SimOutput", "new_output", "STAGES", "N_STAGES"]
+__all__ = ["SimOutput", "new_output", "STAGES", "N_STAGES", "LOSS_KEY_BASE"]
+
+#: Ordinals of the data-loss sample's keys start here, apart from the outages' (same bottom-k rule).
+LOSS_KEY_BASE = np.int64(1) << np.int64(40)
 
 #: Stages of lost service, in output order (fixed: part of the results contract).
 STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload", "breaker",
@@ -73,6 +87,12 @@ class SimOutput(NamedTuple):
     out_cause: np.ndarray
     out_index: np.ndarray
     overload: np.ndarray
+    dl_n: np.ndarray
+    dl_hours: np.ndarray
+    dl_t: np.ndarray
+    dl_win: np.ndarray
+    dl_svc: np.ndarray
+    dl_index: np.ndarray
 
 
 def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> SimOutput:
@@ -86,6 +106,9 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
         out_cause=np.full((n, keep_outages), -1, dtype=np.int64),
         out_index=np.full((n, keep_outages), -1, dtype=np.int64),
         overload=np.zeros((n, n_services)),
+        dl_n=np.zeros((n, n_services), dtype=np.int64), dl_hours=np.zeros((n, n_services)),
+        dl_t=np.full((n, keep_outages), np.nan), dl_win=np.full((n, keep_outages), np.nan),
+        dl_svc=np.full((n, keep_outages), -1, dtype=np.int64), dl_index=np.full((n, keep_outages), -1, dtype=np.int64),
     )
 
 

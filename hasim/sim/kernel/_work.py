@@ -75,6 +75,14 @@ class Work(NamedTuple):
     sh_scd: np.ndarray      # int64[H]: its scaling timer: +1 out, -1 in, 0 none
     sh_tc0: np.ndarray      # float64[H]: when its current collapse began
     sh_tcol: np.ndarray     # float64[H]: hours collapsed within the measured horizon, collapses ended
+    inst_cur: np.ndarray    # float64[N]: replicated standbys: time up to which it holds the writer's data (inf: follows)
+    sh_wr: np.ndarray       # int64[H]: the writer: the instance that took the writes last (-1: not standby)
+    sh_tl: np.ndarray       # float64[H]: when the writer was lost (the writes stopped)
+    sh_ph: np.ndarray       # float64[H]: snapshot phase (snapshots at sh_ph + k x interval)
+    dl_t: np.ndarray        # float64[H]: data-loss incidents waiting to be recorded: time, window, service
+    dl_w: np.ndarray        # float64[H]
+    dl_v: np.ndarray        # int64[H]
+    rp_rng: np.ndarray      # uint64[H, 4]: replicated shards: the stream of their lags and snapshot phase
 
 
 @njit
@@ -109,4 +117,8 @@ def _new_work(m):
         np.ones(S, dtype=np.float64), np.ones(S, dtype=np.float64), np.zeros(S, dtype=np.float64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.int64),
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64),
+        np.zeros(N, dtype=np.float64), np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float64),
+        np.zeros(H, dtype=np.float64),
+        np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.int64),
+        np.zeros((H, 4), dtype=np.uint64),
     )

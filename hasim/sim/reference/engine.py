@@ -27,6 +27,7 @@ from hasim.sim.reference.health import HealthProbes
 from hasim.sim.reference.instances import InstanceProcesses
 from hasim.sim.reference.measures import Measures
 from hasim.sim.reference.overload import OverloadProcesses
+from hasim.sim.reference.replication import ReplicationProcesses
 from hasim.sim.reference.routers import RouterProcesses
 from hasim.sim.reference.state import ZERO, ReplicaState, Signal
 from hasim.sim.reference.static import Model
@@ -38,13 +39,14 @@ __all__ = ["simulate_reference", "trace"]
 
 
 class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes, RouterProcesses,
-              CacheProcesses, OverloadProcesses, BreakerProcesses, AutoscalingProcesses,
+              CacheProcesses, OverloadProcesses, BreakerProcesses, AutoscalingProcesses, ReplicationProcesses,
               DayProcesses, Evaluation, Measures, ReplicaState):
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def run(self) -> None:
         """Simulate the history up to the horizon and write its row of the output."""
         env, m = self.env, self.m
+        self._init_replication()
         if m.day_on:
             env.process(self._hours())
         for z in range(len(m.zones)):

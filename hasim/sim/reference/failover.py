@@ -18,6 +18,8 @@ class FailoverProcesses:
     """Mixin of :class:`~hasim.sim.reference.engine.Replica`: standby failover and quorum election."""
 
     def _make_active(self, sh: Shard, inst: Instance) -> None:
+        if sh.copies is not None:
+            self._promoted(sh, inst)
         sh.active = inst
         sh.state = UP
         self._log(sh.label, f"{inst.label} active")

@@ -56,6 +56,8 @@ class InstanceProcesses:
 
     def _shard_changed(self, sh: Shard, lost: list, gained: list) -> None:
         """Availability of some instances of ``sh`` changed in one event; wake who must react."""
+        if sh.copies is not None:
+            self._copies_changed(sh, lost, gained)
         sh.available += len(gained) - len(lost)
         for inst in lost + gained:
             if inst.routed:

@@ -108,7 +108,7 @@ class Soon(simpy.Event):
 
 class Instance:
     __slots__ = ("index", "shard", "zone", "up", "available", "routed", "proc", "clock_speed", "interrupting",
-                 "probe", "label")
+                 "probe", "label", "cur")
 
     def __init__(self, index, shard, zone, label):
         self.index, self.shard, self.zone, self.label = index, shard, zone, label
@@ -119,12 +119,13 @@ class Instance:
         self.clock_speed = None     # speed of the running clock; None while the process is not in one
         self.interrupting = False
         self.probe = None           # Signal of its health-probe process
+        self.cur = math.inf         # replicated standby: its copy goes up to here (inf: it follows the writer)
 
 
 class Shard:
     __slots__ = ("service", "instances", "available", "routed_up", "routed_down", "state", "active", "changed",
                  "may_promote", "label", "k", "base_k", "collapsed", "grace", "extra", "scale_timer", "scale_dir",
-                 "capx", "t_col0", "t_col")
+                 "capx", "t_col0", "t_col", "copies", "writer", "t_lost", "phase")
 
     def __init__(self, service, label):
         self.service, self.label = service, label
@@ -147,6 +148,10 @@ class Shard:
         self.capx = 1.0 / min(1.0, ov.admits) if ov is not None else 1.0
         self.t_col0 = 0.0           # when its current collapse began
         self.t_col = 0.0            # hours collapsed within the measured horizon, collapses ended
+        self.copies = None          # its service's replication (hasim.sim.reference.replication)
+        self.writer = None          # the instance that took the writes last
+        self.t_lost = 0.0           # when the writer was lost
+        self.phase = 0.0            # snapshots at phase + k x interval
 
     def lowest_available(self, among=None):
         """The available instance of lowest index (among ``among`` if given), or None."""
