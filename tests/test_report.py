@@ -408,3 +408,25 @@ def test_the_distribution_section_shows_the_recovery_time_and_the_rto():
         assert f"exactly, for {100 * rec.loc['p50', 'exact_share']:.0f} % of incidents" in section
     b = res.rto_breaches()
     assert f"{b['per_year']['mean']:.3g} incidents a year take longer" in section
+
+
+def test_the_distribution_section_shows_the_data_lost_and_the_rpo():
+    import hasim
+
+    sc = hasim.load(SCENARIOS / "replication.yaml")
+    res = simulate(sc, replicas=100, seed=2)
+    text = render_report(res, sc, compute_sensitivity=False)
+    assert not _parse(text).errors
+    section = text[text.index('<section id="distribution">'):text.index('<section id="drivers">')]
+    assert "Data lost per incident (RPO, measured)" in section
+    assert f"The objective is <strong>{_duration(1 / 60)}</strong>" in section
+    rows = res.data_loss.set_index("measure")
+    assert f"<td>incidents/year</td><td class=\"num\">{rows.loc['incidents/year', 'value']:.3g}</td>" in section
+    assert _duration(rows.loc["writes lost/year", "value"]) in section
+    assert f"exactly, for {100 * rows.loc['window p50', 'exact_share']:.0f} % of incidents" in section
+    b = res.rpo_breaches()
+    assert f"{b['per_year']['mean']:.3g} incidents a year lose more" in section
+    # a design without replication has no such section
+    plain = render_report(simulate(sc.replace({"services.db.replication": None}, rpo=None), replicas=20), sc,
+                          compute_sensitivity=False)
+    assert "Data lost per incident" not in plain

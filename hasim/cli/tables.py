@@ -153,6 +153,44 @@ def _recovery_lines(r, seen: int) -> list[str]:
     return lines
 
 
+def _data_loss_lines(r) -> list[str]:
+    """Per replicated service: incidents a year, the window's quantiles and the writes lost a year;
+    with an ``rpo``, how often an incident loses more."""
+    frame = getattr(r, "data_loss", None)
+    if frame is None or frame.empty:
+        return []
+    lines = []
+    label = "data loss (RPO)"
+    for (name, mode), rows in frame.groupby(["service", "mode"], sort=False):
+        rows = rows.set_index("measure")
+        per_year, lost = rows.loc["incidents/year"], rows.loc["writes lost/year"]
+        parts = [f"{_rate(per_year.value)} incidents/year"]
+        for measure in ("window p50", "window p99"):
+            row = rows.loc[measure]
+            if not math.isfinite(row.value):
+                continue
+            if math.isfinite(row.ci_low):
+                ci = f" [{minutes(60 * row.ci_low)}, {minutes(60 * row.ci_high)}]"
+            elif row.exact_share > 0:
+                ci = f" (exactly, for {100 * row.exact_share:.0f} %)"
+            else:
+                ci = ""
+            parts.append(f"{measure.split()[1]} {minutes(60 * row.value)}{ci}")
+        hi = lost.ci_high
+        parts.append(f"{minutes(60 * lost.value)}" + (f" [{minutes(60 * lost.ci_low)}, {minutes(60 * hi)}]"
+                                                    if math.isfinite(hi) else "") + " of writes lost/year")
+        lines.append(f"  {label:<20}  {name} ({mode}): {', '.join(parts)}")
+        label = ""
+    b = r.rpo_breaches()
+    if b is not None:
+        rate, share = b["per_year"], b["share"]["mean"]
+        lo, hi = rate["ci95"]
+        figure = f"<= {_rate(hi)}" if rate["one_sided"] else f"{_rate(rate['mean'])}  [{_rate(lo)}, {_rate(hi)}]"
+        lines.append(f"  {'RPO ' + format_duration(b['rpo_hours']):<20}  {figure} incidents/year lose more writes"
+                     + (f" ({100 * share:.2g} % of incidents)" if math.isfinite(share) else ""))
+    return lines
+
+
 def format_results(result, quiet: bool = False, where: str | None = None) -> str:
     """The text summary of ``hasim run``.
 
@@ -212,6 +250,7 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
                  + (f", mean {minutes(r.metric('mean_outage_minutes')['mean'] or 0)}" if seen else "")
                  + f" ({_plural(seen, 'outage')} in all)")
     lines += _recovery_lines(r, seen)
+    lines += _data_loss_lines(r)
     info = getattr(r, "precision_info", None)
     if info:
         lines.append("  " + precision_sentence(info, r.n_replicas))

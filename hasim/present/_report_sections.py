@@ -240,6 +240,7 @@ def _distribution_context(results) -> dict:
         "mean_outage": _mins(mean_outage["mean"]),
         "longest": _mins(longest["mean"]),
         **_recovery_context(results),
+        **_data_loss_context(results),
     }
 
 
@@ -267,6 +268,34 @@ def _recovery_context(results) -> dict:
                "ci": f"{max(rate['ci95'][0], 0):.3g} – {rate['ci95'][1]:.3g}",
                "share": f"{100 * b['share']['mean']:.2g} %" if math.isfinite(b["share"]["mean"]) else "–"}
     return {"recovery": rows, "rto": rto}
+
+
+def _data_loss_context(results) -> dict:
+    """The writes lost by the promotions of replicated services (RPO, measured) and the ``rpo``'s breaches."""
+    frame = getattr(results, "data_loss", None)
+    if frame is None or frame.empty:
+        return {"data_loss": [], "rpo": None}
+    rows = []
+    for r in frame.itertuples():
+        per_year = r.measure == "incidents/year"
+        show = (lambda x: f"{x:.3g}") if per_year else _duration
+        if math.isfinite(r.ci_low) and math.isfinite(r.ci_high):
+            ci = f"{show(max(r.ci_low, 0.0))} – {show(r.ci_high)}"
+        elif r.exact_share > 0:
+            ci = f"exactly, for {100 * r.exact_share:.0f} % of incidents"
+        else:
+            ci = "–"
+        value = show(r.value) if math.isfinite(r.value) else "–"
+        rows.append({"service": r.service, "mode": r.mode, "measure": r.measure, "value": value, "ci": ci})
+    b = results.rpo_breaches()
+    rpo = None
+    if b is not None:
+        rate = b["per_year"]
+        rpo = {"objective": _duration(b["rpo_hours"]) if b["rpo_hours"] > 0 else "0 (any loss)",
+               "per_year": (f"≤ {rate['ci95'][1]:.3g}" if rate["one_sided"] else f"{rate['mean']:.3g}"),
+               "ci": f"{max(rate['ci95'][0], 0):.3g} – {rate['ci95'][1]:.3g}",
+               "share": f"{100 * b['share']['mean']:.2g} %" if math.isfinite(b["share"]["mean"]) else "–"}
+    return {"data_loss": rows, "rpo": rpo}
 
 
 def _drivers_context(results) -> dict:
