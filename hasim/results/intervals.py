@@ -142,8 +142,9 @@ def proportion_interval(successes, trials: int):
     denom = 1.0 + z * z / eff
     centre = (p + z * z / (2 * eff)) / denom
     half = z * math.sqrt(p * (1 - p) / eff + z * z / (4 * eff * eff)) / denom
-    low, high = max(0.0, centre - half), min(1.0, centre + half)
-    return p, (0.0 if p == 0.0 else low), high, p == 0.0
+    # Clamped to contain p: at p = 0 or 1 Wilson's end is p itself, which rounding may miss by an ulp.
+    low, high = min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
+    return p, (0.0 if p == 0.0 else low), (1.0 if p == 1.0 else high), p == 0.0
 
 
 def mean_interval(values):
