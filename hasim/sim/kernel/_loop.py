@@ -134,6 +134,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
     keep_w = out.win.shape[1]
     keep_o = out.out_start.shape[1]
     loss = out.loss[r]
+    held = out.stage_h[r]  # hours below full service, by cause and stage (the time beside the loss)
     h = w.heap
 
     s = 1.0      # the entry's served fraction (at the last event if it varies)
@@ -203,6 +204,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                     t_down += dt
                 stage = _stage(m, w, t_last)
                 loss[o_cause, stage] += q
+                held[o_cause, stage] += dt
             else:
                 t_full += t - t_last
         else:
@@ -231,6 +233,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                         if stage < 0:
                             stage = _stage(m, w, a0)
                         loss[o_cause, stage] += q
+                        held[o_cause, stage] += piece
                 if b0 >= t:
                     break
                 if b0 < win_end:  # an hour boundary inside the window
@@ -253,6 +256,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             for c in range(loss.shape[0]):
                 for g in range(loss.shape[1]):
                     loss[c, g] = 0.0
+                    held[c, g] = 0.0
             for v in range(m.n_services):
                 w.svc_acc[v] = 0.0
                 w.svc_t[v] = warmup

@@ -15,6 +15,7 @@ outages        int64[R]              maximal intervals with s < 1 (zero-length d
 longest        float64[R]            longest outage, hours
 events         int64[R]              events processed (state changes and timers)
 loss           float64[R, C, G]      lost request-hours (1 - s) dt by root cause and stage
+stage_h        float64[R, C, G]      hours the entry spent below full service (s < 1), same axes
 svc_ra         float64[R, S]         mean served fraction of every service
 overload       float64[R, S]         fraction of the horizon its shards spend collapsed (mean over shards)
 win            float64[R, Wk]        availability of the first Wk windows
@@ -78,6 +79,7 @@ class SimOutput(NamedTuple):
     longest: np.ndarray
     events: np.ndarray
     loss: np.ndarray
+    stage_h: np.ndarray
     svc_ra: np.ndarray
     win: np.ndarray
     breaches: np.ndarray
@@ -100,7 +102,7 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
     return SimOutput(
         ra=np.zeros(n), ta=np.zeros(n), degraded=np.zeros(n), down=np.zeros(n),
         outages=np.zeros(n, dtype=np.int64), longest=np.zeros(n), events=np.zeros(n, dtype=np.int64),
-        loss=np.zeros((n, n_causes, N_STAGES)), svc_ra=np.zeros((n, n_services)),
+        loss=np.zeros((n, n_causes, N_STAGES)), stage_h=np.zeros((n, n_causes, N_STAGES)), svc_ra=np.zeros((n, n_services)),
         win=np.full((n, keep_windows), np.nan), breaches=np.zeros(n, dtype=np.int64), worst=np.ones(n),
         out_start=np.full((n, keep_outages), np.nan), out_dur=np.full((n, keep_outages), np.nan),
         out_cause=np.full((n, keep_outages), -1, dtype=np.int64),

@@ -127,6 +127,7 @@ class Measures:
         if entry.status == ZERO:
             self.t_down += dt
         self.out.loss[self.r, self.o_cause, stage] += q
+        self.out.stage_h[self.r, self.o_cause, stage] += dt
 
     def _close_window(self, length: float) -> None:
         avail = 1.0 - self.win_lost / length if length > 0.0 else 1.0
@@ -179,6 +180,7 @@ class Measures:
         self.lost = self.t_full = self.t_down = self.win_lost = 0.0
         o, r = self.out, self.r
         o.loss[r] = 0.0
+        o.stage_h[r] = 0.0
         o.out_start[r] = np.nan
         o.out_dur[r] = np.nan
         o.out_cause[r] = -1
