@@ -9,9 +9,11 @@ from hasim.model.autoscaling import Autoscaling
 from hasim.model.breaker import Breaker
 from hasim.model.capacity import Load
 from hasim.model.overload import Overload, Retries
+from hasim.model.chaos import Experiment, Fault, load_experiment
 # Reviews: these modules import numpy only; pandas, matplotlib, jinja2 and the engine load when called.
 # hasim.compare, hasim.sensitivity and hasim.sweep are the functions; their modules: `from hasim.compare import ...`.
 from hasim.present import plot
+from hasim.studies.chaos import chaos
 from hasim.studies.compare import compare
 from hasim.sim.engine import simulate
 from hasim.results.summary import Results
@@ -28,4 +30,5 @@ __all__ = [
     "load", "loads", "dump",
     "analyze", "Analysis", "simulate", "Results",
     "compare", "sensitivity", "sweep", "write_report", "plot",
+    "Experiment", "Fault", "load_experiment", "chaos",
 ]

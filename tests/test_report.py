@@ -91,11 +91,12 @@ def test_template_ships_as_package_data():
         assert (folder / name).is_file()
 
 
-def test_the_ten_sections_in_order_with_stable_ids(page):
+def test_the_eleven_sections_in_order_with_stable_ids(page):
     parsed = _parse(page)
     assert parsed.sections == [sid for sid, _ in SECTIONS]
     assert [sid for sid, _ in SECTIONS] == ["verdict", "tiers", "distribution", "drivers", "load", "sensitivity",
-                                            "architecture", "timeline", "assumptions", "reproducibility"]
+                                            "architecture", "timeline", "experiments", "assumptions",
+                                            "reproducibility"]
 
 
 def test_html_is_well_formed(page):
@@ -430,3 +431,28 @@ def test_the_distribution_section_shows_the_data_lost_and_the_rpo():
     plain = render_report(simulate(sc.replace({"services.db.replication": None}, rpo=None), replicas=20), sc,
                           compute_sensitivity=False)
     assert "Data lost per incident" not in plain
+
+
+def test_the_fault_experiments_section_shows_each_experiment_and_its_expectations():
+    import hasim
+
+    sc = hasim.load(SCENARIOS / "ha-rest-api.yaml")
+    chaos_dir = SCENARIOS / "chaos"
+    runs = [hasim.chaos(sc, chaos_dir / "db-failover.yaml", replicas=20),
+            hasim.chaos(sc.replace({"services.api.retry": False}), chaos_dir / "pod-kill.yaml", replicas=20)]
+    res = simulate(sc, replicas=50, seed=3)
+    text = render_report(res, sc, compute_sensitivity=False, experiments=runs)
+    parsed = _parse(text)
+    assert not parsed.errors and not parsed.stack
+    assert len(parsed.ids) == len(set(parsed.ids))  # two charts, no clashing svg ids
+    section = text[text.index('<section id="experiments">'):text.index('<section id="assumptions">')]
+    assert "2 experiments" in section and "1 passed" in section and "<strong>1 failed</strong>" in section
+    assert section.count("<svg") == 2
+    assert "<h3>db-failover <span class=\"pill met\">passed</span></h3>" in section
+    assert "<h3>pod-kill <span class=\"pill missed\">failed</span></h3>" in section
+    assert "<td>db.recovers_within</td>" in section and "<td>min_served</td>" in section
+    row = runs[0].measures().loc["lost"]
+    assert f"{row['mean'] * 60:.3g} min" in section  # the mean as the command line words it
+    # without experiments, the section says how to add them
+    plain = render_report(res, sc, compute_sensitivity=False)
+    assert "No fault experiments were run with this report" in plain

@@ -14,6 +14,7 @@ from typing import Sequence
 
 from hasim._version import __version__
 from hasim.cli.analyze import _analyze, _validate
+from hasim.cli.chaos import _chaos
 from hasim.cli.common import EXIT_ERROR, EXIT_INVALID, EXIT_OK, _Exit
 from hasim.cli.compare import _compare
 from hasim.cli.report import _report
@@ -88,7 +89,29 @@ def _parser() -> argparse.ArgumentParser:
                         "that has been running, not of one whose every part is new (default: from new)")
     _add_sweep_parser(sub)
     _add_report_parsers(sub)
+    _add_chaos_parser(sub)
     return p
+
+
+def _add_chaos_parser(sub) -> None:
+    ch = sub.add_parser("chaos", help="run chaos experiments (fault injection) in simulation",
+                        description="Inject each experiment file's faults (kill instances, take a zone or a "
+                                    "service down, slow a dependency past its callers' timeouts, make a failover "
+                                    "fail) into the scenario and print the time to detect, to recover and to "
+                                    "full health with 95 %% confidence intervals over replicas, the requests lost "
+                                    "by stage, the entry's timeline and every expectation the file states.",
+                        epilog="exit codes: 0 every expectation held, 1 an expectation was missed (the line "
+                               "says which, in what share of replicas), 2 invalid input (a scenario, an "
+                               "experiment file or an option)")
+    ch.add_argument("scenario", metavar="SCENARIO")
+    ch.add_argument("experiments", nargs="+", metavar="EXPERIMENT", help="experiment files (YAML)")
+    ch.add_argument("--replicas", type=_positive_int, metavar="N", help="override the experiment's replicas")
+    ch.add_argument("--seed", type=_non_negative_int, metavar="S", help="override the seed")
+    ch.add_argument("--engine", default="numba", choices=["numba", "simpy"], help="simulator (default numba)")
+    ch.add_argument("--json", action="store_true", help="print the results as JSON (a list for several files)")
+    ch.add_argument("--plot", metavar="PATH", help="write the timeline chart as PNG (for several experiments "
+                                                   "PATH is a folder: PATH/NAME.png)")
+    ch.add_argument("-q", "--quiet", action="store_true", help="only the verdict and the expectations")
 
 
 def _add_report_parsers(sub) -> None:
@@ -103,6 +126,9 @@ def _add_report_parsers(sub) -> None:
     rp.add_argument("--sensitivity-replicas", type=_positive_int, metavar="N",
                     help="replicas per sensitivity variant (default max(200, replicas // 4))")
     rp.add_argument("--no-sensitivity", action="store_true", help="skip the sensitivity runs (faster)")
+    rp.add_argument("--chaos", nargs="+", metavar="EXPERIMENT", default=[],
+                    help="also run these chaos experiment files on the design (same engine) and show them under "
+                         "'Fault experiments'")
     rp.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_scale_options(rp)
 
@@ -226,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return {"validate": _validate, "analyze": _analyze, "run": _run, "report": _report,
-                "compare": _compare, "sweep": _sweep}[args.command](args)
+                "compare": _compare, "sweep": _sweep, "chaos": _chaos}[args.command](args)
     except _Exit as exc:
         return exc.code
     except KeyboardInterrupt:

@@ -10,7 +10,7 @@ from hasim.cli.tables import _describe_client, format_results
 
 
 def _write_run_report(result, scenario, source: str, target, args, *, compute_sensitivity: bool = True,
-                      sensitivity_replicas: int | None = None):
+                      sensitivity_replicas: int | None = None, experiments=None):
     from hasim.present.report import write_report
 
     frame = None
@@ -33,7 +33,23 @@ def _write_run_report(result, scenario, source: str, target, args, *, compute_se
             bar.close()
     return write_report(result, scenario, target, command=_command_line(args), source_text=_source_text(source),
                         sensitivity=frame, compute_sensitivity=compute_sensitivity,
-                        sensitivity_replicas=sensitivity_replicas)
+                        sensitivity_replicas=sensitivity_replicas, experiments=experiments)
+
+
+def _run_experiments(sc, files, engine: str):
+    """The ``--chaos`` experiments on ``sc``, or None (problems printed) if one is invalid."""
+    from hasim.errors import ScenarioError
+    from hasim.studies.chaos import chaos
+
+    done, ok = [], True
+    for f in files:
+        try:
+            done.append(chaos(sc, f, engine=engine))
+        except ScenarioError as exc:
+            for line in (exc.with_source(f) if exc.source is None else exc).lines():
+                print(line, file=sys.stderr)
+            ok = False
+    return done if ok else None
 
 
 def _report(args) -> int:
@@ -51,6 +67,9 @@ def _report(args) -> int:
     target = Path(args.out) if args.out else Path("reports") / f"{sc.name}.html"
     if target.is_dir():
         target = target / f"{sc.name}.html"
+    experiments = _run_experiments(sc, args.chaos, args.engine) if args.chaos else []
+    if experiments is None:
+        return EXIT_INVALID
     try:
         with _dask_client(args.dask, "hasim report") as client:
             if client is not None:
@@ -59,7 +78,7 @@ def _report(args) -> int:
             result = simulate(sc, replicas=args.replicas, seed=args.seed, horizon=horizon, engine=args.engine,
                               progress=_show_progress(args), compile_notice=not args.quiet, **scale)
         _write_run_report(result, sc, path, target, args, compute_sensitivity=not args.no_sensitivity,
-                          sensitivity_replicas=args.sensitivity_replicas)
+                          sensitivity_replicas=args.sensitivity_replicas, experiments=experiments)
     except (NotImplementedError, ValueError) as exc:
         print(f"{path}: {exc}", file=sys.stderr)
         return EXIT_ERROR

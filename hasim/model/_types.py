@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from hasim.units import parse_duration
 from hasim.errors import ScenarioError, problems_from_validation_error
 
-__all__ = ["HasimModel", "NAME", "Int", "check_name", "expand_shorthand", "not_bool", "PositiveDuration", "Delay", "Probability", "PositiveFloat", "parse_slo",
+__all__ = ["HasimModel", "NAME", "Int", "check_name", "expand_shorthand", "not_bool", "PositiveDuration", "Delay", "Probability", "Share", "PositiveFloat", "parse_slo",
            "BARE_NUMBER_NOTE"]
 
 #: Appended to every duration error: a bare number silently meaning hours is the commonest surprise.
@@ -99,6 +99,14 @@ def _probability(value: object) -> float:
     return float(value)
 
 
+def _share(value: object) -> float:
+    share = as_share(value)
+    if share is None or not 0.0 <= share <= 1.0:
+        raise PydanticCustomError("share", "expected a share between 0 and 1 like 99% or 0.99, got {got}",
+                                  {"got": _shown(value)})
+    return share
+
+
 def _positive_float(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value) > 0:
         raise PydanticCustomError("positive", "expected a positive number, got {got}", {"got": _shown(value)})
@@ -157,6 +165,8 @@ PositiveDuration = Annotated[float, BeforeValidator(_positive_duration)]
 Delay = Annotated[float, BeforeValidator(_delay)]
 #: A number in [0, 1].
 Probability = Annotated[float, BeforeValidator(_probability)]
+#: A share in [0, 1], as a number or a percentage (``99%``).
+Share = Annotated[float, BeforeValidator(_share)]
 #: A number > 0 (shape parameters, weights).
 PositiveFloat = Annotated[float, BeforeValidator(_positive_float)]
 

@@ -71,11 +71,13 @@ def loads(text: str, fmt: str = "yaml", *, source: str | None = None, default_na
         raise exc.with_source(source) if source else exc
 
 
-def parse_text(text: str, fmt: str = "yaml", *, source: str | None = None) -> dict[str, Any]:
-    """Parse YAML or TOML text into plain data, rejecting what is not a mapping."""
+def parse_text(text: str, fmt: str = "yaml", *, source: str | None = None,
+               needs: str = "a scenario needs at least 'entry' and 'services'",
+               keys: str = "name, services, entry, ...") -> dict[str, Any]:
+    """Parse YAML or TOML text into plain data, rejecting what is not a mapping (``needs``: what an
+    empty file is told it lacks, ``keys``: examples of the keys it takes)."""
     if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
-        raise ScenarioError([Problem("", "the file is empty; a scenario needs at least 'entry' and 'services'")],
-                            source)
+        raise ScenarioError([Problem("", f"the file is empty; {needs}")], source)
     if fmt == "toml":
         try:
             data = tomllib.loads(text)
@@ -84,12 +86,10 @@ def parse_text(text: str, fmt: str = "yaml", *, source: str | None = None) -> di
     else:
         data = _safe_yaml(text, source)
     if data is None:  # only '---', '~' or 'null'
-        raise ScenarioError([Problem("", "the file is empty; a scenario needs at least 'entry' and 'services'")],
-                            source)
+        raise ScenarioError([Problem("", f"the file is empty; {needs}")], source)
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem("", f"expected a mapping of keys (name, services, entry, ...) at the top, "
-                         f"got {type(data).__name__}")], source)
+            [Problem("", f"expected a mapping of keys ({keys}) at the top, got {type(data).__name__}")], source)
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
         raise ScenarioError([Problem(str(k), "keys must be text") for k in bad], source)

@@ -13,6 +13,7 @@ from typing import Any
 
 from hasim._version import __version__
 from hasim.text import duration as format_duration
+from hasim.text import minutes as _minutes_text
 from hasim.model._types import parse_slo
 from hasim.analytic.exact import TIERS
 from hasim.model.mechanisms import MECHANISMS, in_use, worse_when_raised
@@ -642,3 +643,49 @@ def _reproducibility_context(results, scenario, command: str | None, text: str, 
         rows.insert(4, ("sensitivity runs", f"{sensitivity_ctx['replicas']} replicas per variant, seed "
                                             f"{sensitivity_ctx['seed']}"))
     return rows
+
+
+def _experiments_context(experiments) -> dict:
+    """The fault experiments run with the report (:func:`hasim.chaos` results), each with its chart,
+    measures and expectations as the command line words them."""
+    from hasim.present import plot
+
+    items = []
+    for r in experiments or ():
+        m = r.measures()
+        rows = []
+        for key in ("time_to_detect", "time_to_recover", "time_to_full_health", "lost", "writes_lost", "min_served"):
+            row = m.loc[key]
+            share = row["unit"] == "share"
+            fmt = (lambda x: f"{x:.1%}") if share else _chaos_hours
+            if row["unrecovered"]:
+                mean, ci = "n/a", f"{int(row['unrecovered'])} of {r.replicas} still out at the end"
+            else:
+                mean = fmt(row["mean"])
+                ci = "exact (every replica)" if row["exact"] else f"{fmt(row['ci_low'])} – {fmt(row['ci_high'])}"
+            rows.append({"label": row["label"], "mean": mean, "ci": ci, "p95": fmt(row["p95"]),
+                         "worst": fmt(row["worst"])})
+        expectations = []
+        for e in r.expectations().itertuples():
+            share = e.expectation.endswith("min_served")
+            fmt = (lambda x: f"{x:.1%}") if share else _chaos_hours
+            expectations.append({"key": e.expectation, "stated": fmt(e.stated), "worst": fmt(e.measured),
+                                 "missed": f"{e.missed:.1%} [{e.missed_ci_low:.1%}, {e.missed_ci_high:.1%}]",
+                                 "passed": bool(e.passed)})
+        stages = ", ".join(f"{s.stage} {s.share:.0%}" for s in r.lost_by_stage().itertuples())
+        items.append({"name": r.experiment.name, "description": r.experiment.description.strip(),
+                      "passed": r.passed, "faults": [f.label for f in r.plan.faults],
+                      "replicas": r.replicas, "engine": r.engine, "background": r.experiment.background,
+                      "rows": rows, "expectations": expectations, "stages": stages,
+                      "chart": _svg(lambda ax, r=r: plot.chaos_timeline(r, ax=ax), (_WIDE, 3.4),
+                                    f"chaos-{r.experiment.name}")})
+    return {"items": items, "passed": sum(1 for i in items if i["passed"] is True),
+            "failed": sum(1 for i in items if i["passed"] is False)}
+
+
+def _chaos_hours(h: float) -> str:
+    """As ``hasim chaos`` words a time: three figures between 1 and 100 minutes."""
+    if math.isinf(h):
+        return "not recovered"
+    m = h * 60.0
+    return f"{m:.3g} min" if 1.0 <= m < 100.0 else _minutes_text(m)

@@ -23,12 +23,14 @@ function                    chart
 ``architecture``            the scenario: services in layers, dependencies, routers, zones
 ``outage_timeline``         served fraction through one representative outage
 ``utilisation``             share of time each pool spends above a utilisation (exact)
+``chaos_timeline``          served fractions through a chaos experiment's faults (:func:`hasim.chaos`)
 ==========================  ====================================================
 """
 
 from __future__ import annotations
 
 from hasim.present._architecture import architecture, architecture_size
+from hasim.present._chaos import chaos_timeline
 from hasim.present._load import utilisation
 from hasim.present._measures import attribution, comparison, downtime_distribution, sweep, tornado, window_breaches
 from hasim.present._style import PALETTE
@@ -44,5 +46,5 @@ from hasim.present._timeline import _at, _find_trace, _time_unit, _weighted_quan
 __all__ = [
     "downtime_distribution", "window_breaches", "attribution", "tornado", "comparison", "sweep",
     "architecture", "architecture_size", "outage_timeline", "outage_timeline_size", "representative_outage",
-    "utilisation", "PALETTE",
+    "utilisation", "chaos_timeline", "PALETTE",
 ]

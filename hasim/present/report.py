@@ -23,7 +23,7 @@ from hasim._version import __version__
 from hasim.text import duration as format_duration
 from hasim.present._report_format import _MINUTES_PER_YEAR, _delta, _markup, _pct, _svg
 from hasim.present._report_sections import (_architecture_context, _assumptions_context, _distribution_context,
-                                            _drivers_context, _load_context, _reproducibility_context,
+                                            _drivers_context, _experiments_context, _load_context, _reproducibility_context,
                                             _sensitivity_context,
                                             _tiers_context, _timeline_context, _verdict_context, verdict)
 
@@ -41,6 +41,7 @@ SECTIONS = (
     ("sensitivity", "Sensitivity"),
     ("architecture", "Architecture"),
     ("timeline", "A representative outage"),
+    ("experiments", "Fault experiments"),
     ("assumptions", "Assumptions"),
     ("reproducibility", "Reproducibility"),
 )
@@ -70,7 +71,7 @@ def _environment():
 
 def render_report(results, scenario, *, analysis=None, sensitivity=None, command: str | None = None,
                   source_text: str | None = None, compute_sensitivity: bool = True,
-                  sensitivity_replicas: int | None = None, title: str | None = None) -> str:
+                  sensitivity_replicas: int | None = None, title: str | None = None, experiments=None) -> str:
     """The review report of ``results`` (a run of ``scenario``) as one HTML string.
 
     Parameters
@@ -93,6 +94,9 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         The scenario file's text (default: ``hasim.dump(scenario)``).
     title : str, optional
         Page title (default "Availability review: <name>").
+    experiments : list of ChaosResult, optional
+        Fault experiments on this design (:func:`hasim.chaos`), shown under "Fault experiments"
+        with their timelines, measures and expectations.
     """
     if analysis is None:
         from hasim.analytic.analysis import analyze
@@ -123,6 +127,7 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         "sensitivity": sens,
         "architecture": _architecture_context(results, scenario, analysis),
         "timeline": _timeline_context(results, scenario),
+        "experiments": _experiments_context(experiments),
         "assumptions": assumptions,
         "reproducibility": _reproducibility_context(results, scenario, command, assumptions["text"], sens),
     }
@@ -136,6 +141,8 @@ def render_report(results, scenario, *, analysis=None, sensitivity=None, command
         sens["chart"] = _markup(sens["chart"])
     ctx["architecture"]["chart"] = _markup(ctx["architecture"]["chart"])
     ctx["timeline"]["chart"] = _markup(ctx["timeline"]["chart"])
+    for item in ctx["experiments"]["items"]:
+        item["chart"] = _markup(item["chart"])
     return _environment().get_template("report.html.j2").render(**ctx)
 
 
