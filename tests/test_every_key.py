@@ -128,6 +128,10 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
                          "sync", "async"),
     "Replication.lag": (lambda v: S({"app": replicated({"mode": "async", "lag": v})}), "1s", "1h"),
     "Replication.interval": (lambda v: S({"app": replicated({"mode": "snapshot", "interval": v})}), "1h", "24h"),
+    "Replication.of": (lambda v: S({"app": {"route": "failover", "targets": ["p", "d"]}, "p": svc(),
+                                    "d": svc(mtbf="40h", **({"replication": {"mode": "snapshot", "interval": "24h",
+                                                                             "of": v}} if v else {}))}),
+                       None, "p"),
     "Scenario.entry": (lambda v: S({"app": svc(), "other": svc(mtbf="30h")}, entry=v), "app", "other"),
     "Zone.failure": (lambda v: S({"app": svc(zones=["z"])}, {"z": {"failure": {"mtbf": v}, "mttr": "5h"}}),
                      "100h", "200h"),
@@ -264,6 +268,7 @@ SOLVER_IGNORES = {
     "Scenario.window": "breach statistics are simulated only",
     "Scenario.rto": "incident durations are simulated only (the recovery-time measures)",
     "Scenario.rpo": "the loss window's law is simulated only (the solver gives its mean)",
+    "Replication.of": "a disaster-recovery copy's incidents are the DNS switches to it, simulated only",
 }
 
 

@@ -162,6 +162,7 @@ def _data_loss_lines(r) -> list[str]:
     lines = []
     label = "data loss (RPO)"
     for (name, mode), rows in frame.groupby(["service", "mode"], sort=False):
+        copy_of = rows.copy_of.iloc[0]
         rows = rows.set_index("measure")
         per_year, lost = rows.loc["incidents/year"], rows.loc["writes lost/year"]
         parts = [f"{_rate(per_year.value)} incidents/year"]
@@ -179,7 +180,8 @@ def _data_loss_lines(r) -> list[str]:
         hi = lost.ci_high
         parts.append(f"{minutes(60 * lost.value)}" + (f" [{minutes(60 * lost.ci_low)}, {minutes(60 * hi)}]"
                                                     if math.isfinite(hi) else "") + " of writes lost/year")
-        lines.append(f"  {label:<20}  {name} ({mode}): {', '.join(parts)}")
+        what = f"{mode} copy of {copy_of}" if isinstance(copy_of, str) else mode  # pandas holds None as NaN
+        lines.append(f"  {label:<20}  {name} ({what}): {', '.join(parts)}")
         label = ""
     b = r.rpo_breaches()
     if b is not None:

@@ -24,6 +24,16 @@ comes back first and takes the writes again, nothing is lost.  A quorum service 
 majority and so replicates synchronously by construction: ``replication`` applies to standby
 services only.
 
+A *disaster-recovery copy* is another service holding the data of the primary one: ``of: db`` on
+the DR region's database, with ``mode: snapshot`` (the daily snapshots shipped to the secondary
+region) on a service of any mode.  Its incidents are the DNS failovers that move the writes to it:
+each time a ``route: failover`` router's answer moves from a target that does not reach the copy
+to one that does, the writes since the copy's last snapshot are lost (the window is measured up
+to the switch: the primary took none after it failed, so this overstates it by the detection
+time, seconds against hours).  Failing back is taken to carry the DR writes home (a planned
+switch-over): it is no incident.  The copy's restore time is part of its own failure and repair
+laws, as for any service.
+
 Replication changes no served fraction: it adds no stage to the attribution, only the
 data-loss measures (:mod:`hasim.results.data_loss`).
 """
@@ -54,12 +64,14 @@ def _lag(value: Any) -> Any:
 class Replication(HasimModel):
     """How a standby service's copies follow its active instance (see the module docstring).
 
-    ``mode``: ``sync``, ``async`` (with ``lag``) or ``snapshot`` (with ``interval``).
+    ``mode``: ``sync``, ``async`` (with ``lag``) or ``snapshot`` (with ``interval``); ``of``: the
+    service whose data this one holds, for a disaster-recovery copy (``mode: snapshot``).
     """
 
     mode: Literal["sync", "async", "snapshot"]
     lag: Annotated[Distribution, BeforeValidator(_lag)] | None = None
     interval: PositiveDuration | None = None
+    of: str | None = None
 
     @model_validator(mode="after")
     def _keys_of_the_mode(self):
@@ -75,6 +87,9 @@ class Replication(HasimModel):
             fail("lag", "'lag' applies to mode: async (this replication is mode: {m})", m=self.mode)
         if self.interval is not None and self.mode != "snapshot":
             fail("interval", "'interval' applies to mode: snapshot (this replication is mode: {m})", m=self.mode)
+        if self.of is not None and self.mode != "snapshot":
+            fail("of", "a disaster-recovery copy ('of') is restored from snapshots: give mode: snapshot with an "
+                       "interval (this replication is mode: {m})", m=self.mode)
         return self
 
 
@@ -96,6 +111,8 @@ def _describe(svc) -> list[str]:
         return ["sync replication"]
     if rep.mode == "async":
         return [f"async replication, lag {duration(rep.lag.mean_hours)} mean"]
+    if rep.of is not None:
+        return [f"a copy of {rep.of} from snapshots every {duration(rep.interval)}"]
     return [f"snapshots every {duration(rep.interval)}"]
 
 

@@ -207,7 +207,7 @@ class Service(HasimModel):
         if self.health_check is not None and self.mode != "active":
             fail("health_check", "'health_check' applies to active pools and routers; a {m} service detects "
                                  "failures with failover.detection", m=self.mode)
-        if self.replication is not None and self.mode != "standby":
+        if self.replication is not None and self.mode != "standby" and self.replication.of is None:
             fail("replication", "'replication' applies to mode: standby (one active instance takes the writes); "
                                 "{m}", m="a quorum commits to a majority, so it replicates synchronously"
                  if self.mode == "quorum" else "an active pool holds no state of its own")
@@ -373,6 +373,9 @@ class Scenario(HasimModel):
         problems = load_problems(self)
         if problems:
             raise ScenarioError(problems)
+        problems = _copy_problems(self)
+        if problems:
+            raise ScenarioError(problems)
         if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
             raise ScenarioError([Problem("rpo", "an rpo needs a service whose standbys replicate (replication: "
                                                 "{mode: async, lag: 1s}, sync or snapshot): no write is lost without "
@@ -454,6 +457,47 @@ class Scenario(HasimModel):
             chain.append(zone)
             zone = self.zones[zone].within
         return chain
+
+
+def _behind(sc: "Scenario", start: str) -> set[str]:
+    """``start`` and every service its state can depend on (any edge of :func:`_edges`)."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(_edges(sc.services[name]))
+    return seen
+
+
+def _copy_problems(sc: "Scenario") -> list[Problem]:
+    """A disaster-recovery copy (``replication.of``) names another service, and some failover router
+    can move the writes to it: one target reaches the original without the copy, another the copy."""
+    problems = []
+    for name, svc in sc.services.items():
+        of = svc.replication.of if svc.replication is not None else None
+        if of is None:
+            continue
+        path = f"services.{name}.replication.of"
+        if of not in sc.services:
+            problems.append(Problem(path, f"no service {of!r}" + suggest(of, sc.services)))
+            continue
+        if of == name:
+            problems.append(Problem(path, "a service cannot be a copy of itself"))
+            continue
+        switch = False
+        for router in sc.services.values():
+            if router.route != "failover":
+                continue
+            behind = [_behind(sc, t) for t in router.targets]
+            if any(of in b and name not in b for b in behind) and any(name in b for b in behind):
+                switch = True
+        if not switch:
+            problems.append(Problem(path, f"nothing moves the writes from {of!r} to {name!r}: a copy loses data when "
+                                          f"a route: failover router's answer moves from a target that reaches "
+                                          f"{of!r} to one that reaches {name!r}, and no router has both"))
+    return problems
 
 
 def _edges(service: Service) -> list[str]:

@@ -19,7 +19,7 @@ from hasim.model.scenario import Scenario, Service
 
 __all__ = ["reads", "watched", "flow_edges", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
            "request_weights", "utilisation", "cause_labels", "Labels", "labels", "placement",
-           "zone_descendants", "zones_that_matter"]
+           "zone_descendants", "zones_that_matter", "dr_copies"]
 
 
 class Labels(NamedTuple):
@@ -101,6 +101,19 @@ def reads(sc: Scenario) -> dict[str, list[str]]:
     for name, svc in sc.services.items():
         required = svc.failover.requires if svc.failover is not None else []
         out[name] = list(dict.fromkeys(svc.dependencies + list(svc.targets) + list(required) + watched(svc)))
+    return out
+
+
+def dr_copies(sc: Scenario) -> dict[str, list[str | None]]:
+    """For every ``route: failover`` router, per target (in order): the disaster-recovery copy
+    (a service with ``replication.of``, :mod:`hasim.model.replication`) the target reaches, or
+    ``None``.  A router's answer moving to a target with a copy that the previous answer's target
+    did not reach is a data-loss incident of that copy."""
+    copies = [n for n, s in sc.services.items() if s.replication is not None and s.replication.of is not None]
+    out = {}
+    for name, svc in sc.services.items():
+        if svc.route == "failover" and copies:
+            out[name] = [next((c for c in copies if c in reach(sc, start=t)), None) for t in svc.targets]
     return out
 
 

@@ -287,7 +287,8 @@ def _data_loss_context(results) -> dict:
         else:
             ci = "–"
         value = show(r.value) if math.isfinite(r.value) else "–"
-        rows.append({"service": r.service, "mode": r.mode, "measure": r.measure, "value": value, "ci": ci})
+        rows.append({"service": r.service, "mode": f"{r.mode} copy of {r.copy_of}" if isinstance(r.copy_of, str) else r.mode,
+                     "measure": r.measure, "value": value, "ci": ci})
     b = results.rpo_breaches()
     rpo = None
     if b is not None:

@@ -67,7 +67,8 @@ def data_loss(out, *, services: dict[int, tuple[str, object]], years_per_replica
     Returns
     -------
     dict
-        ``{name: {...}}``: ``mode``, ``incidents`` (over all replicas), ``per_year`` and
+        ``{name: {...}}``: ``mode``, ``copy_of`` (the service a disaster-recovery copy holds the data
+        of, else None), ``incidents`` (over all replicas), ``per_year`` and
         ``writes_lost_hours_per_year`` (``{"mean", "ci95", "one_sided"}``), ``window``
         (``{"mean_hours", "ci95", "quantiles"}``, ``ci95`` None when every incident lost the same: the quantiles as
         :func:`hasim.results.recovery.incident_quantiles` gives them).
@@ -84,7 +85,7 @@ def data_loss(out, *, services: dict[int, tuple[str, object]], years_per_replica
         # something else within a zero-width interval (the quantiles' exact_share says so).
         ci = [lo, hi] if math.isfinite(lo) and math.isfinite(hi) and hi > lo else None
         result[name] = {
-            "mode": rep.mode, "incidents": int(counts.sum()),
+            "mode": rep.mode, "copy_of": rep.of, "incidents": int(counts.sum()),
             "per_year": _per_year(per_year, years_per_replica),
             "writes_lost_hours_per_year": _per_year(lost, years_per_replica),
             "window": {"mean_hours": mean, "ci95": ci,

@@ -424,10 +424,13 @@ class Results:
 
     @cached_property
     def data_loss(self):
-        """Writes lost by the promotions of each replicated standby service (RPO, measured).
+        """Writes lost by the promotions of each replicated standby service, and by the switches to
+        each disaster-recovery copy (RPO, measured).
 
-        One row per service and measure: ``service``, ``mode`` (its replication), ``measure``
-        (``incidents/year``: promotions to an instance other than the last writer; ``window mean``,
+        One row per service and measure: ``service``, ``mode`` (its replication), ``copy_of`` (the
+        service a disaster-recovery copy holds the data of, else None), ``measure``
+        (``incidents/year``: promotions to an instance other than the last writer, or failovers
+        that move the writes to the copy; ``window mean``,
         ``window p50`` / ``p90`` / ``p99``: the span of writes one incident loses, in hours;
         ``writes lost/year``: hours of writes lost a year), ``value``, ``ci_low``, ``ci_high`` (95 %;
         NaN where the rules of :mod:`hasim.results.data_loss` give none), ``incidents`` (seen; beyond
@@ -439,17 +442,19 @@ class Results:
         rows = []
         for name, d in self._data_loss.items():
             py, lost, win = d["per_year"], d["writes_lost_hours_per_year"], d["window"]
-            rows.append((name, d["mode"], "incidents/year", py["mean"], *py["ci95"], float(d["incidents"]), 0.0))
+            key = (name, d["mode"], d["copy_of"])
+            rows.append((*key, "incidents/year", py["mean"], *py["ci95"], float(d["incidents"]), 0.0))
             lo, hi = win["ci95"] if win["ci95"] is not None else (math.nan, math.nan)
-            rows.append((name, d["mode"], "window mean", win["mean_hours"], lo, hi, float(d["incidents"]), 0.0))
+            rows.append((*key, "window mean", win["mean_hours"], lo, hi, float(d["incidents"]), 0.0))
             for q in win["quantiles"]:
                 lo, hi = q["ci95"] if q["ci95"] is not None else (math.nan, math.nan)
-                rows.append((name, d["mode"], f"window p{round(100 * q['q']):d}", q["hours"], lo, hi, q["beyond"],
+                rows.append((*key, f"window p{round(100 * q['q']):d}", q["hours"], lo, hi, q["beyond"],
                              q["exact_share"]))
-            rows.append((name, d["mode"], "writes lost/year", lost["mean"], *lost["ci95"], float(d["incidents"]),
-                         0.0))
-        return pd.DataFrame(rows, columns=["service", "mode", "measure", "value", "ci_low", "ci_high", "incidents",
-                                           "exact_share"])
+            rows.append((*key, "writes lost/year", lost["mean"], *lost["ci95"], float(d["incidents"]), 0.0))
+        frame = pd.DataFrame(rows, columns=["service", "mode", "copy_of", "measure", "value", "ci_low", "ci_high",
+                                            "incidents", "exact_share"])
+        frame["copy_of"] = frame["copy_of"].astype(object).where(frame["copy_of"].notna(), None)
+        return frame
 
     def rpo_breaches(self, rpo: float | str | None = None) -> dict | None:
         """Incidents that lose more than ``rpo`` of writes, per year and as a share of incidents.
@@ -637,7 +642,7 @@ class Results:
         b = self.rpo_breaches()
         return {
             "services": {name: {
-                "mode": d["mode"], "incidents": d["incidents"], "per_year": interval(d["per_year"]),
+                "mode": d["mode"], "copy_of": d["copy_of"], "incidents": d["incidents"], "per_year": interval(d["per_year"]),
                 "writes_lost_hours_per_year": interval(d["writes_lost_hours_per_year"]),
                 "window_hours": {
                     "mean": _num(d["window"]["mean_hours"]),

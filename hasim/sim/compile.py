@@ -45,6 +45,7 @@ svc_ramp          int64[S]            router: auxiliary timer of its DNS ramp (-
 svc_cache_ptr/_   int64               caches owned by the service
 tgt_owner         int64[T]            router of each target slot (``T = len(svc_tgt)``)
 tgt_probe         int64[T]            auxiliary timer probing the target (-1: no health_check)
+tgt_copy          int64[T]            failover router: the disaster-recovery copy the target reaches (-1: none)
 dep_cache         int64[P]            cache masking each dependency slot (-1: none)
 cache_owner/_dep  int64[C]            owner and cached service of each ``cached`` entry with a ttl
 cache_ttl         float64[C]
@@ -149,7 +150,7 @@ from hasim.model.structure import reach as _reach
 from hasim.model.structure import cause_labels, needed, needed_daily, request_weights
 from hasim.model.breaker import hold_per_failure
 from hasim.model.capacity import daily_demand, external, flow_edges
-from hasim.model.structure import placement, read_by, watched, zone_descendants, zones_that_matter
+from hasim.model.structure import dr_copies, placement, read_by, watched, zone_descendants, zones_that_matter
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
 from hasim.sim.kernel._codes import (ACTIVE, AUX_BREAKER, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
@@ -224,6 +225,7 @@ class CompiledModel(NamedTuple):
     svc_cache: np.ndarray
     tgt_owner: np.ndarray
     tgt_probe: np.ndarray
+    tgt_copy: np.ndarray
     dep_cache: np.ndarray
     cache_owner: np.ndarray
     cache_dep: np.ndarray
@@ -520,6 +522,9 @@ def _delays(p: _Parts) -> None:
     p.inst_probe = np.full(N, -1, dtype=np.int64)
     p.tgt_owner = np.array([v for v in range(S) for _ in p.tgt_rows[v]], dtype=np.int64)
     p.tgt_probe = np.full(len(p.tgt_owner), -1, dtype=np.int64)
+    copies = dr_copies(sc)
+    p.tgt_copy = np.array([-1 if (c := copies.get(name, [None] * len(p.tgt_rows[v]))[k]) is None else p.sidx[c]
+                           for v, name in enumerate(p.order) for k in range(len(p.tgt_rows[v]))], dtype=np.int64)
     p.cache_rows, p.cache_owner, p.cache_dep, p.cache_ttl, p.cache_aux, p.dep_cache = [], [], [], [], [], []
     p.svc_tgt_ptr, p.svc_tgt = _csr(p.tgt_rows)
     for v, name in enumerate(p.order):
@@ -747,6 +752,7 @@ def _model(p: _Parts) -> CompiledModel:
         svc_hc=p.svc_hc, svc_hc_on=p.svc_hc_on, svc_hc_loss=p.svc_hc_loss, svc_dns=p.svc_dns,
         svc_end_ptr=svc_end_ptr, svc_end=svc_end, svc_ramp=p.svc_ramp,
         svc_cache_ptr=svc_cache_ptr, svc_cache=svc_cache, tgt_owner=p.tgt_owner, tgt_probe=p.tgt_probe,
+        tgt_copy=p.tgt_copy,
         dep_cache=i64(p.dep_cache), cache_owner=i64(p.cache_owner), cache_dep=i64(p.cache_dep),
         cache_ttl=np.array(p.cache_ttl, dtype=np.float64), cache_aux=i64(p.cache_aux), inst_probe=p.inst_probe,
         aux_kind=i64(p.aux_kind), aux_obj=i64(p.aux_obj), st_router=p.st_router, st_hc_sh=p.st_hc_sh,

@@ -180,3 +180,67 @@ def test_the_teaching_scenario_states_its_answer(scenarios_dir):
     b = res.rpo_breaches()
     want = 0.355 * math.exp(-55.0 / 7200.0)
     assert abs(b["per_year"]["mean"] - want) <= 4 * (b["per_year"]["ci95"][1] - b["per_year"]["ci95"][0]) / 2 / 1.96
+
+
+# -- disaster-recovery copies: a DNS failover moves the writes to a copy restored from snapshots ---
+
+DR_MTBF, DR_REPAIR = 200.0, 2.0
+SWITCHES = 8760.0 / (DR_MTBF + DR_REPAIR)  # every failure of the primary (renewal: exponential + fixed)
+
+
+def dr_pair(copy: bool = True, **kw) -> Scenario:
+    """A failover router over a primary and a DR copy that never fails; the router sees its targets
+    at once (no health check, no DNS ttl): every primary failure moves the writes to the copy."""
+    dr = {"failure": {"mtbf": "1000000h"}, "repair": {"mttr": "1h"}}
+    if copy:
+        dr["replication"] = {"mode": "snapshot", "interval": f"{T}h", "of": "main"}
+    services = {"edge": {"route": "failover", "targets": ["main", "dr"]},
+                "main": {"failure": {"mtbf": f"{DR_MTBF}h"}, "repair": {"dist": "fixed", "value": f"{DR_REPAIR}h"}},
+                "dr": dr}
+    return Scenario(name="dr", entry="edge", services=services, **{"horizon": "2y", **kw})
+
+
+@pytest.mark.parametrize("engine, replicas", ENGINES)
+def test_a_failover_to_a_dr_copy_loses_the_writes_since_its_last_snapshot(engine, replicas):
+    from scipy import stats
+
+    res = simulate(dr_pair(), replicas=replicas, seed=8, engine=engine, keep_outages=256)
+    d = res._data_loss["dr"]
+    _near(d["per_year"]["mean"], d["per_year"]["ci95"], SWITCHES, "DR switches/year")
+    win = res.out.dl_win[res.out.dl_svc >= 0]
+    assert (res.out.dl_n.sum(axis=1) <= 256).all() and win.size == res.out.dl_n.sum()
+    assert stats.kstest(win, stats.uniform(0, T).cdf).pvalue > 1e-3  # uniform: the phase is
+    _near(d["window"]["mean_hours"], d["window"]["ci95"], T / 2, "mean window")
+    # Failing back is no incident: one per failure of the primary, not two.
+    assert res.out.dl_n[:, res.labels.services.index("main")].sum() == 0
+
+
+@pytest.mark.parametrize("engine", ["numba", "simpy"])
+def test_a_dr_copy_changes_no_served_fraction(engine):
+    n = 40 if engine == "numba" else 8
+    plain, copy = (simulate(dr_pair(c), replicas=n, seed=3, engine=engine) for c in (False, True))
+    for name in ("ra", "outages", "out_dur", "events"):
+        np.testing.assert_array_equal(getattr(plain.out, name), getattr(copy.out, name))
+    assert copy.out.dl_n.sum() > 0 and plain.out.dl_n.sum() == 0
+    assert "dr" not in {t["service"] for t in hasim.analyze(dr_pair()).data_loss}  # no first-order term
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"services.dr.replication": {"mode": "snapshot", "interval": "1d", "of": "mian"}}, "no service 'mian'"),
+    ({"services.dr.replication": {"mode": "snapshot", "interval": "1d", "of": "dr"}}, "cannot be a copy of itself"),
+    ({"services.dr.replication": {"mode": "async", "lag": "1s", "of": "main"}}, "give mode: snapshot"),
+    ({"services.edge.targets": ["dr", "main"], "services.edge.route": "weighted"}, "nothing moves the writes"),
+])
+def test_a_bad_dr_copy_is_a_clear_error(change, message):
+    with pytest.raises(ScenarioError) as err:
+        dr_pair().replace(change)
+    assert "services.dr.replication" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def test_the_flagships_dr_database_is_a_copy_of_its_primary(scenarios_dir):
+    sc = hasim.load(scenarios_dir / "ha-rest-api.yaml")
+    res = simulate(sc, replicas=300, seed=1)
+    rows = res.data_loss
+    assert set(rows["service"]) == {"db", "dr-db"}
+    dr = res._data_loss["dr-db"]
+    assert dr["per_year"]["mean"] > 0 and 6.0 < dr["window"]["mean_hours"] < 18.0  # uniform on a day: 12 h

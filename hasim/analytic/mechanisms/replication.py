@@ -16,6 +16,10 @@ a hot standby's; warm and cold standbys fail less while idle, so this overstates
 With instant failover and exponential laws both rates are exact (the instances are independent);
 detection and promotion delays, during which a second failure changes who is promoted, are of
 second order.
+
+A disaster-recovery copy (``replication.of``) has no term here: its incidents are the DNS failovers
+that move the writes to it, whose rate depends on the whole primary stack and on the router's
+detection; the simulation counts them.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ def data_loss_terms(sc: Scenario) -> list[dict]:
     out = []
     for name, svc in sc.services.items():
         rep = svc.replication
-        if rep is None or not svc.has_instances:
+        if rep is None or rep.of is not None or not svc.has_instances:
             continue
         mttf, mttr = svc.failure.mean_hours, svc.repair.mean_hours
         a = mttf / (mttf + mttr)

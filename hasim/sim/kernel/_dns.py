@@ -8,6 +8,7 @@ from ._codes import KIND_AUX, ROUTE_FAILOVER, ST_FULL, ST_PARTIAL, ST_ZERO
 from ._healthcheck import _probe_changed
 from ._jit import fast, inline
 from ._queue import _qschedule
+from ._replication import _rp_switch
 
 
 @inline
@@ -110,6 +111,8 @@ def _router_react(m, w, v, now):
         w.rt_mixing[v] = 1
         w.rt_endk[v] = 0
         _qschedule(w.heap, m.svc_ramp[v], now + m.svc_end[e0], KIND_AUX)
+    if m.svc_route[v] == ROUTE_FAILOVER:
+        _rp_switch(m, w, v, now)  # writes moving to a disaster-recovery copy lose its window
     for a in range(p0, p1):
         w.tg_ans[a] = w.tg_des[a]
     w.rt_t0[v] = now

@@ -12,7 +12,13 @@ service's law (``async``), or the time since the last snapshot (``snapshot``, at
 per history).  Those draws come from a stream of the shard's own, so a scenario draws every other
 duration exactly as it would without replication.  Incidents wait in ``Work.dl_*`` until the event loop records them
 (:func:`_record_losses`): a promotion happens inside an event or a sweep, which do not see the
-output.  A shard makes at most one promotion per event, so ``H`` slots suffice.
+output.  A shard makes at most one promotion per event and a router one answer, so ``H + T``
+slots suffice.
+
+A disaster-recovery copy (``replication.of``, a snapshot-replicated service of any mode) loses the
+writes since its last snapshot when a failover router's answer moves to a target that reaches it
+from one that did not (:func:`_rp_switch`, called by :func:`hasim.sim.kernel._dns._router_react`);
+its phase is drawn from its first shard's stream like a standby's.
 """
 
 from __future__ import annotations
@@ -99,6 +105,29 @@ def _rp_promote(m, w, sh, j, now):
     for k in range(m.sh_inst_ptr[sh], m.sh_inst_ptr[sh + 1]):
         if k == j or _available(m, w, k):
             w.inst_cur[k] = math.inf
+
+
+@fast
+def _rp_switch(m, w, v, now):
+    """Failover router ``v`` answers ``tg_des`` instead of ``tg_ans``: if the writes move to a
+    disaster-recovery copy the old target did not reach, the copy's window since its last snapshot
+    is an incident of the copy."""
+    old = -1
+    new = -1
+    for a in range(m.svc_tgt_ptr[v], m.svc_tgt_ptr[v + 1]):
+        if w.tg_ans[a] > 0.0:
+            old = m.tgt_copy[a]
+        if w.tg_des[a] > 0.0:
+            new = m.tgt_copy[a]
+    if new >= 0 and new != old:
+        x = now - w.sh_ph[m.svc_shard_ptr[new]]
+        t = m.svc_rp_t[new]
+        n = w.ctl[_DLN]
+        if n < len(w.dl_t):
+            w.dl_t[n] = now
+            w.dl_w[n] = x - t * math.floor(x / t)
+            w.dl_v[n] = new
+            w.ctl[_DLN] = n + 1
 
 
 @fast

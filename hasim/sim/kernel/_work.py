@@ -79,9 +79,9 @@ class Work(NamedTuple):
     sh_wr: np.ndarray       # int64[H]: the writer: the instance that took the writes last (-1: not standby)
     sh_tl: np.ndarray       # float64[H]: when the writer was lost (the writes stopped)
     sh_ph: np.ndarray       # float64[H]: snapshot phase (snapshots at sh_ph + k x interval)
-    dl_t: np.ndarray        # float64[H]: data-loss incidents waiting to be recorded: time, window, service
-    dl_w: np.ndarray        # float64[H]
-    dl_v: np.ndarray        # int64[H]
+    dl_t: np.ndarray        # float64[H + T]: data-loss incidents waiting to be recorded: time, window, service
+    dl_w: np.ndarray        # float64[H + T]
+    dl_v: np.ndarray        # int64[H + T]
     rp_rng: np.ndarray      # uint64[H, 4]: replicated shards: the stream of their lags and snapshot phase
 
 
@@ -119,6 +119,6 @@ def _new_work(m):
         np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64),
         np.zeros(N, dtype=np.float64), np.zeros(H, dtype=np.int64), np.zeros(H, dtype=np.float64),
         np.zeros(H, dtype=np.float64),
-        np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.float64), np.zeros(H, dtype=np.int64),
+        np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.int64),
         np.zeros((H, 4), dtype=np.uint64),
     )

@@ -31,7 +31,7 @@ class ReplicationProcesses:
         for s in self.svc:
             rep = s.spec.replication
             for sh in s.shards:
-                sh.copies = rep
+                sh.copies = rep if s.spec.mode == "standby" else None  # a DR copy has no roles to follow
                 sh.writer = sh.instances[0] if sh.instances else None
                 sh.t_lost = 0.0
                 sh.phase = self.rp_rng.random() * rep.interval if rep is not None and rep.mode == "snapshot" else 0.0
@@ -64,6 +64,20 @@ class ReplicationProcesses:
         for inst in sh.instances:         # the available copies follow the writer (again) from now
             if inst is new or inst.available:
                 inst.cur = math.inf
+
+    def _answer_moved(self, s, old: list, new: list) -> None:
+        """Failover router ``s`` answers ``new`` instead of ``old``: writes moving to a
+        disaster-recovery copy the old target did not reach lose everything since its last snapshot."""
+        copies = self.m.dr_copies.get(s.name)
+        if not copies or old is None:
+            return
+        was = next((c for c, x in zip(copies, old) if x > 0), None)
+        now_c = next((c for c, x in zip(copies, new) if x > 0), None)
+        if now_c is not None and now_c != was:
+            copy = self.svc[self.m.index[now_c]]
+            window = (self.env.now - copy.shards[0].phase) % copy.spec.replication.interval
+            if self.env.now >= self.start:
+                self._record_loss(self.env.now, copy.index, float(window))
 
     def _record_loss(self, t: float, v: int, window: float) -> None:
         o, r, n = self.out, self.r, self.n_dl

@@ -28,6 +28,8 @@ class RouterProcesses:
             yield change
             now = self.env.now
             r.mix0 = self._mixture(r, now) if r.ends else None
+            if r.route == "failover":
+                self._answer_moved(s, r.answer, r.desired)
             r.answer, r.t0 = r.desired, now
             self._log(s.name, "answers " + ", ".join(self.m.order[t] for t, w in zip(r.targets, r.answer) if w > 0))
             self._touch(s)

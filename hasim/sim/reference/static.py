@@ -10,7 +10,7 @@ from __future__ import annotations
 from hasim.model.scenario import Scenario
 import numpy as np
 
-from hasim.model.structure import (cause_labels, needed_daily, placement, reach, read_by, reads, request_weights,
+from hasim.model.structure import (cause_labels, dr_copies, needed_daily, placement, reach, read_by, reads, request_weights,
                                    zone_descendants, zones_that_matter)
 
 __all__ = ["Model"]
@@ -48,3 +48,5 @@ class Model:
         self.weights = request_weights(sc)
         self.day_varies = [bool(np.ptp(n) > 0) for n in self.needs]
         self.day_on = any(self.day_varies) or bool(np.ptp(self.weights) > 0)
+        # Disaster-recovery copies behind each failover router's targets (data loss on a switch).
+        self.dr_copies = dr_copies(sc)
