@@ -306,6 +306,41 @@ def test_renders_in_a_headless_browser(tmp_path, page):
     assert banner[status] in {c for _, c in image.crop((0, 0, 1280, 900)).getcolors(maxcolors=1 << 20)}
 
 
+_HEADLESS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no headless Chromium on this machine")
+def test_the_flagship_report_with_its_experiments_renders_in_a_headless_browser(tmp_path):
+    """Issue 15's sections as a browser builds them: the recovery and data-loss tables and the fault
+    experiments, each with its chart, in the DOM Chromium parsed, and drawn (not a blank page)."""
+    import hasim
+
+    sc = hasim.load(SCENARIOS / "ha-rest-api.yaml")
+    runs = [hasim.chaos(sc, SCENARIOS / "chaos" / f"{name}.yaml", replicas=20) for name in ("db-failover", "az-loss")]
+    html = tmp_path / "flagship.html"
+    html.write_text(render_report(simulate(sc, replicas=100, seed=3), sc, compute_sensitivity=False,
+                                  experiments=runs), encoding="utf-8")
+    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
+    dom = subprocess.run([_chromium(), *_HEADLESS, *profile, "--dump-dom", html.as_uri()],
+                         check=True, capture_output=True, timeout=120, text=True).stdout
+    parsed = _parse(dom)
+    assert not parsed.errors and not parsed.stack
+    assert {"data-loss", "experiments"} <= set(parsed.ids)
+    section = dom[dom.index('<section id="experiments">'):dom.index('<section id="assumptions">')]
+    assert section.count("<svg") == 2 and "db-failover" in section and "az-loss" in section
+    loss = dom[dom.index('<h3 id="data-loss">'):dom.index('<section id="drivers">')]
+    assert "dr-db" in loss and "snapshot copy of db" in loss and "db</td>" in loss
+    png = tmp_path / "flagship.png"
+    subprocess.run([_chromium(), *_HEADLESS, *profile, "--window-size=1280,9000", f"--screenshot={png}",
+                    html.as_uri()], check=True, capture_output=True, timeout=120)
+    image = pytest.importorskip("PIL.Image").open(png).convert("RGB")
+    # Every 1500-pixel band of the long page holds text or charts: no section failed to draw.
+    for top in range(0, 7500, 1500):
+        band = image.crop((0, top, 1280, top + 1500)).resize((64, 75)).getcolors(maxcolors=64 * 75)
+        assert band is not None and len(band) > 20, f"a blank band at {top} px"
+
+
 class _WithStages:
     """A Results with the per-stage table the engine is gaining (``results.stages``)."""
 
