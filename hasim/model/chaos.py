@@ -51,7 +51,7 @@ from pydantic_core import PydanticCustomError
 from hasim.errors import Problem, ScenarioError, problems_from_validation_error
 from hasim.model._types import Delay, HasimModel, Int, PositiveDuration, Share, _positive_duration, check_name
 from hasim.model.distributions import Distribution
-from hasim.model.io import parse_text
+from hasim.model.io import parse_text, read_source
 from hasim.model.scenario import Scenario
 from hasim.text import duration
 
@@ -455,12 +455,7 @@ def load_experiment(path) -> Experiment:
     """
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem("", "no such file")], source) from None
-    except (IsADirectoryError, UnicodeDecodeError):
-        raise ScenarioError([Problem("", "not a UTF-8 experiment file")], source) from None
+    text = read_source(path, "an experiment file")
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise ScenarioError([Problem("", f"unknown file type {path.suffix or '(none)'!r}; expected .yaml or .yml")],
                             source)

@@ -18,10 +18,24 @@ from pydantic import ValidationError
 from hasim.errors import Problem, ScenarioError, problems_from_validation_error
 from hasim.model.scenario import Scenario
 
-__all__ = ["load", "loads", "parse_text", "dump"]
+__all__ = ["load", "loads", "parse_text", "read_source", "dump"]
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 _TOML_SUFFIXES = (".toml",)
+
+
+def read_source(path: Path, what: str = "a scenario file") -> str:
+    """The text of ``path`` (UTF-8), or a :class:`hasim.ScenarioError` naming it: no such file, a
+    directory, not text.  Scenario and experiment files are read the same way."""
+    source = str(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem("", "no such file")], source) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem("", f"is a directory, not {what}")], source) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem("", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")], source) from None
 
 
 def load(path: str | os.PathLike) -> Scenario:
@@ -43,14 +57,7 @@ def load(path: str | os.PathLike) -> Scenario:
     """
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem("", "no such file")], source) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem("", "is a directory, not a scenario file")], source) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem("", f"not a UTF-8 text file ({exc.reason} at byte {exc.start})")], source) from None
+    text = read_source(path)
     fmt = "toml" if path.suffix.lower() in _TOML_SUFFIXES else "yaml"
     if path.suffix.lower() not in _YAML_SUFFIXES + _TOML_SUFFIXES:
         raise ScenarioError([Problem("", f"unknown file type {path.suffix or '(none)'!r}; "
