@@ -106,6 +106,14 @@ def replicated(replication) -> dict:
     return out
 
 
+DEPLOYS = {"per_week": 20, "strategy": "all_at_once", "bad": 0.3, "detect": "20m", "rollback": "10m"}
+
+
+def released(**kw) -> dict:
+    """A pool of four whose releases (a third of them bad) fail requests until noticed and rolled back."""
+    return S({"app": svc(replicas=4, deploys={**DEPLOYS, **kw})})
+
+
 def router(**kw) -> dict:
     return S({"app": {"route": "failover", "targets": ["p", "d"], **kw}, **TARGETS})
 
@@ -132,6 +140,20 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
                                     "d": svc(mtbf="40h", **({"replication": {"mode": "snapshot", "interval": "24h",
                                                                              "of": v}} if v else {}))}),
                        None, "p"),
+    "Service.deploys": (lambda v: S({"app": svc(replicas=4, **({"deploys": v} if v else {}))}), None, DEPLOYS),
+    "Deploys.per_week": (lambda v: released(per_week=v), 20, 30),
+    "Deploys.every": (lambda v: released(per_week=None, every=v), "8h", "12h"),
+    "Deploys.strategy": (lambda v: released(strategy=v, **({"batch": "25%", "pause": "5m"} if v == "rolling" else {})),
+                         "all_at_once", "rolling"),
+    "Deploys.bad": (lambda v: released(bad=v), 0.3, 0.5),
+    "Deploys.errors": (lambda v: released(errors=v), "100%", "50%"),
+    "Deploys.detect": (lambda v: released(detect=v), "20m", "40m"),
+    "Deploys.rollback": (lambda v: released(rollback=v), "10m", {"mttr": "20m"}),
+    "Deploys.batch": (lambda v: released(strategy="rolling", batch=v, pause="5m"), "25%", "50%"),
+    "Deploys.pause": (lambda v: released(strategy="rolling", batch="25%", pause=v), "5m", "2m"),
+    "Deploys.canary": (lambda v: released(strategy="canary", canary=v, bake="30m"), "5%", "10%"),
+    "Deploys.bake": (lambda v: released(strategy="canary", canary="5%", bake=v), "10m", "15m"),
+    "Deploys.catch": (lambda v: released(strategy="canary", canary="5%", bake="10m", catch=v), "100%", "50%"),
     "Scenario.entry": (lambda v: S({"app": svc(), "other": svc(mtbf="30h")}, entry=v), "app", "other"),
     "Zone.failure": (lambda v: S({"app": svc(zones=["z"])}, {"z": {"failure": {"mtbf": v}, "mttr": "5h"}}),
                      "100h", "200h"),

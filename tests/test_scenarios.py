@@ -24,6 +24,7 @@ ANSWERS = {
     "dns-ttl-30s.yaml": ("downtime_minutes_per_year", 4.02, 0.005),
     "static-stability.yaml": ("request_availability", 0.9998907, 5e-8),
     "static-stability-50.yaml": ("request_availability", 0.9999995, 5e-8),
+    "canary-vs-rolling.yaml": ("downtime_minutes_per_year", 406.83, 0.005),
 }
 
 

@@ -20,13 +20,14 @@ from hasim.model.capacity import HOURS, at_hour, hour_classes, request_weights
 from hasim.analytic.mechanisms.cache import cache_terms
 from hasim.analytic.mechanisms.failover import failover_terms
 from hasim.analytic.mechanisms.replication import data_loss_terms
+from hasim.analytic.mechanisms.deploys import deploy_terms
 from hasim.analytic.mechanisms.health_check import health_check_terms
 from hasim.analytic.mechanisms.routing import routing_terms
 
 __all__ = ["analyze", "Analysis", "bound"]
 
 #: The mechanisms' first-order term functions (one line each), in the order their terms are produced for each service.
-TERMS = (failover_terms, health_check_terms, routing_terms, cache_terms)
+TERMS = (failover_terms, health_check_terms, routing_terms, cache_terms, deploy_terms)
 #: The mechanisms that lose data, not service: their first-order figures stand apart (``Analysis.data_loss``).
 DATA_TERMS = (data_loss_terms,)
 

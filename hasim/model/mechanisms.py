@@ -8,8 +8,8 @@ its phrases.
 
 from __future__ import annotations
 
-from hasim.model import (autoscaling, breaker, cache, capacity, dns, failover, health_check, overload, replication,
-                         zone)
+from hasim.model import (autoscaling, breaker, cache, capacity, deploys, dns, failover, health_check, overload,
+                         replication, zone)
 from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -27,17 +27,18 @@ MECHANISMS: tuple[Mechanism, ...] = (
     breaker.MECHANISM,
     autoscaling.MECHANISM,
     replication.MECHANISM,
+    deploys.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the
 #: kernel's output layout and stored batch results index it).
 STAGES: tuple[str, ...] = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload",
-                            "breaker", "scaling")
+                            "breaker", "scaling", "rollback")
 
 #: When several mechanisms keep one loss going, the one charged: the first of these still
 #: running (a region outage behind a cached dependency is the zone's, not the cache's).
-PRECEDENCE: tuple[str, ...] = ("dns", "detection", "failover", "scaling", "zone", "overload", "capacity", "breaker",
-                               "stale-cache", "repair")
+PRECEDENCE: tuple[str, ...] = ("dns", "detection", "failover", "rollback", "scaling", "zone", "overload", "capacity",
+                               "breaker", "stale-cache", "repair")
 
 
 def by_name(name: str) -> Mechanism:

@@ -24,6 +24,7 @@ from hasim.model.capacity import Load, load_problems
 from hasim.model.overload import Overload, Retries
 from hasim.model.autoscaling import Autoscaling
 from hasim.model.replication import Replication
+from hasim.model.deploys import Deploys
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -59,7 +60,7 @@ def _as_list(value: Any) -> Any:
 _MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
 _ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
                      "calls", "overload", "retries", "latency", "timeouts", "breakers", "autoscaling",
-                     "replication")
+                     "replication", "deploys")
 
 
 class Service(HasimModel):
@@ -95,6 +96,9 @@ class Service(HasimModel):
     replication
         How a standby service's copies follow its active instance (``sync``, ``async`` with a
         ``lag``, ``snapshot`` every ``interval``): what a promotion loses (:mod:`hasim.model.replication`).
+    deploys
+        Its releases: how often, the rollout strategy, how many are bad and what a bad one costs
+        until it is noticed and rolled back (:mod:`hasim.model.deploys`).
     latency, timeouts, breakers
         The time one request takes here, how long a call to each dependency waits for an answer
         (a failing call holds a worker that long), and circuit breakers on dependency edges
@@ -138,6 +142,7 @@ class Service(HasimModel):
     breakers: dict[str, Breaker] = Field(default_factory=dict)
     autoscaling: Autoscaling | None = None
     replication: Replication | None = None
+    deploys: Deploys | None = None
 
     _expand = model_validator(mode="before")(classmethod(lambda cls, data: _per_zone(expand_shorthand(data))))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))

@@ -15,11 +15,12 @@ from typing import NamedTuple
 import numpy as np
 
 from hasim.model.capacity import HOURS, daily_demand, demand, flow_edges, request_weights
+from hasim.model.deploys import change_cause
 from hasim.model.scenario import Scenario, Service
 
 __all__ = ["reads", "watched", "flow_edges", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
            "request_weights", "utilisation", "cause_labels", "Labels", "labels", "placement",
-           "zone_descendants", "zones_that_matter", "dr_copies"]
+           "zone_descendants", "zones_that_matter", "dr_copies", "changed"]
 
 
 class Labels(NamedTuple):
@@ -33,10 +34,18 @@ class Labels(NamedTuple):
 
 
 def cause_labels(sc: Scenario) -> tuple[list[str], list[str]]:
-    """(cause names, cause kinds) of a scenario, in output order."""
+    """(cause names, cause kinds) of a scenario, in output order: every service (its instances),
+    every zone, then every service with ``deploys`` in topological order (its bad releases,
+    "change <name>": :mod:`hasim.model.deploys`)."""
     services = sc.topological_order()
-    return (list(services) + [f"zone {z}" for z in sc.zones],
-            ["instance"] * len(services) + ["zone"] * len(sc.zones))
+    changes = changed(sc)
+    return (list(services) + [f"zone {z}" for z in sc.zones] + [change_cause(n) for n in changes],
+            ["instance"] * len(services) + ["zone"] * len(sc.zones) + ["change"] * len(changes))
+
+
+def changed(sc: Scenario) -> list[str]:
+    """The services with ``deploys``, in topological order (the order of their change causes)."""
+    return [n for n in sc.topological_order() if sc.services[n].deploys is not None]
 
 
 def labels(sc: Scenario) -> Labels:

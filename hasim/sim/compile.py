@@ -100,6 +100,12 @@ svc_as_on         int64[S]            1 if the pool autoscales
 svc_as            float64[S, 4]       its target utilisation, scale-out delay, scale-in delay, most added instances
 sh_as_aux         int64[H]            source id of the shard's scaling timer (-1: none)
 st_as_sh          int64[*]            reachable autoscaled shards (the ``scaling`` stage)
+svc_dp            int64[S]            the service's deploy process (-1: no deploys)
+dp_svc/_aux       int64[D]            each deploy process's service and the source id of its timer
+dp_i              int64[D, 3]         its strategy (``STRATEGY_*``), the rows of its detect and rollback laws
+dp_f              float64[D, 7]       mean gap or period between releases, 1 for a train, bad, errors,
+                                      batch or canary share, pause or bake, catch
+st_dp             int64[*]            reachable deploy processes (``detection`` and ``rollback`` stages)
 day_next          float64[24]         hours from each hour to the next boundary where a need changes
 sh_capx           float64[H]          1 / the admission limit below 1 (1 without one): short of capacity below sh_kc x this
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
@@ -150,9 +156,10 @@ from hasim.model.structure import reach as _reach
 from hasim.model.structure import cause_labels, needed, needed_daily, request_weights
 from hasim.model.breaker import hold_per_failure
 from hasim.model.capacity import daily_demand, external, flow_edges
-from hasim.model.structure import dr_copies, placement, read_by, watched, zone_descendants, zones_that_matter
+from hasim.model.structure import changed, dr_copies, placement, read_by, watched, zone_descendants, zones_that_matter
+from hasim.model.deploys import STRATEGIES, releases_per_hour
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
-from hasim.sim.kernel._codes import (ACTIVE, AUX_BREAKER, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
+from hasim.sim.kernel._codes import (ACTIVE, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
                                      NO_ROUTE, QUORUM, REPL_ASYNC, REPL_SNAPSHOT, REPL_SYNC, ROUTE_FAILOVER,
                                      ROUTE_WEIGHTED, STANDBY)
@@ -300,6 +307,12 @@ class CompiledModel(NamedTuple):
     zone_cause: np.ndarray
     src_cause: np.ndarray
     src_key: np.ndarray
+    svc_dp: np.ndarray
+    dp_svc: np.ndarray
+    dp_aux: np.ndarray
+    dp_i: np.ndarray
+    dp_f: np.ndarray
+    st_dp: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -671,6 +684,30 @@ def _breakers(p: _Parts) -> None:
                         and p.order[dep[b]] in sc.services[p.order[owner[b]]].dependencies], dtype=np.int64)
 
 
+def _deploys(p: _Parts) -> None:
+    """One process per service with deploys (:mod:`hasim.model.deploys`), each with a timer of its own."""
+    sc, S = p.sc, p.S
+    p.svc_dp = np.full(S, -1, dtype=np.int64)
+    svc, aux, codes, params = [], [], [], []
+    for name in changed(sc):
+        v = p.sidx[name]
+        dp = sc.services[name].deploys
+        d = len(svc)
+        p.svc_dp[v] = d
+        svc.append(v)
+        aux.append(p.add_aux(AUX_DEPLOY, d))
+        codes.append((STRATEGIES.index(dp.strategy), p.dists.add(dp.detect), p.dists.add(dp.rollback)))
+        gap = 1.0 / releases_per_hour(dp)
+        share = dp.batch if dp.strategy == "rolling" else (dp.canary if dp.strategy == "canary" else 1.0)
+        wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
+        params.append((gap, float(dp.every is not None), dp.bad, dp.errors, share, wait, dp.caught))
+    p.dp_svc = np.array(svc, dtype=np.int64)
+    p.dp_aux = np.array(aux, dtype=np.int64)
+    p.dp_i = np.array(codes, dtype=np.int64).reshape(-1, 3)
+    p.dp_f = np.array(params, dtype=np.float64).reshape(-1, 7)
+    p.dp_cause = np.array([S + p.Z + d for d in range(len(svc))], dtype=np.int64)
+
+
 def _stage_sets(p: _Parts) -> None:
     """What the stage rule looks at (the SimPy engine's ``_stage``): reachable parts only."""
     S, reach = p.S, p.reach
@@ -685,6 +722,7 @@ def _stage_sets(p: _Parts) -> None:
                                                                        p.sc.services[p.order[v]].capacity is not None))
     p.st_ov_sh = shards_where(lambda v: p.svc_ov_on[v] == 1)
     p.st_as_sh = shards_where(lambda v: p.svc_as_on[v] == 1)
+    p.st_dp = np.array([d for d, v in enumerate(p.dp_svc) if reach[v]], dtype=np.int64)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
     matter = zones_that_matter(p.sc)
     p.st_zone = np.array([p.zidx[z] for z in p.zones if z in matter], dtype=np.int64)
@@ -706,6 +744,8 @@ def _streams(p: _Parts) -> None:
         elif kind == AUX_PROBE_TGT:
             router = int(p.tgt_owner[obj])
             aux_key.append((4 << 60) | (router << 36) | (obj - int(p.svc_tgt_ptr[router])))
+        elif kind == AUX_DEPLOY:  # keyed by its service: other services' deploys do not move it
+            aux_key.append((6 << 60) | (int(p.dp_svc[obj]) << 36))
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
     p.src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
@@ -715,6 +755,8 @@ def _streams(p: _Parts) -> None:
         p.zone_cause,
         np.full(H + len(p.aux_kind), -1, dtype=np.int64),  # timers: the cause is inherited
     ]).astype(np.int64)
+    for d, a in enumerate(p.dp_aux):  # but a release's timer starts outages of its own: "change <service>"
+        p.src_cause[a] = p.dp_cause[d]
 
 
 def _model(p: _Parts) -> CompiledModel:
@@ -775,11 +817,12 @@ def _model(p: _Parts) -> CompiledModel:
         zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
+        svc_dp=p.svc_dp, dp_svc=p.dp_svc, dp_aux=p.dp_aux, dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp,
     )
 
 
 #: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
-_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _stage_sets, _streams)
+_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _stage_sets, _streams)
 
 
 def _plain_codes(p: _Parts, inst_svc: np.ndarray) -> np.ndarray:

@@ -3,11 +3,12 @@ outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy e
 
 from __future__ import annotations
 
-from ._codes import CB_OPEN, EXPIRED, ST_FULL, ST_ZERO
+from ._codes import CB_OPEN, DP_BACK, DP_OUT, EXPIRED, ST_FULL, ST_ZERO
 from ._dns import _ramp_weight
 from ._jit import fast, inline
 from ._day import _span
-from ._output import BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
+from ._deploys import _dp_stage
+from ._output import BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, ROLLBACK, STALE_CACHE, ZONE
 from ._rng import sample_key
 from ._shards import _in_failover
 
@@ -15,7 +16,7 @@ from ._shards import _in_failover
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
-    failover > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a
+    failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a
     part the entry can depend on (the SimPy engine's rule).  Scaling is a pool short of instances
     while its autoscaler's scale-out runs (what ends the loss, even of a zone); capacity is a pool short of instances for its
     load; breaker, a pool short only of the workers its timed-out calls hold, or an open breaker
@@ -37,9 +38,13 @@ def _stage(m, w, now):
     for x in range(len(m.st_hc_sh)):  # failed but still routed
         if w.sh_rd[m.st_hc_sh[x]] > 0:
             return DETECTION
+    if _dp_stage(m, w, DP_OUT):  # a bad release out, not noticed yet
+        return DETECTION
     for x in range(len(m.st_fo_sh)):
         if _in_failover(w.sh_state[m.st_fo_sh[x]]):
             return FAILOVER
+    if _dp_stage(m, w, DP_BACK):
+        return ROLLBACK
     for x in range(len(m.st_as_sh)):  # short of instances while the autoscaler brings more
         sh = m.st_as_sh[x]
         h = w.sh_h[sh] + w.sh_ext[sh]

@@ -36,6 +36,13 @@ AUX_HOUR = 4       # the hour of the day changes (daily load profiles)
 AUX_OVERLOAD = 5   # a shard's overload grace period ends: it collapses
 AUX_BREAKER = 6    # a circuit breaker opens (its window is over) or half-opens (its reset timeout is)
 AUX_SCALE = 7      # a shard's scale-out or scale-in happens
+AUX_DEPLOY = 8     # a release, a rollout's next step, a bad release noticed or rolled back
+
+# Rollout strategies (hasim.model.deploys.STRATEGIES, in this order).
+STRATEGY_ALL = 0
+STRATEGY_BLUE_GREEN = 1
+STRATEGY_ROLLING = 2
+STRATEGY_CANARY = 3
 
 #: Most Gauss-Legendre nodes used to integrate a served fraction that varies between events.
 #: n nodes integrate a polynomial of degree 2n - 1 exactly; a DNS ramp is linear, so this is
@@ -72,6 +79,11 @@ ST_FULL = np.int64(2)
 CB_CLOSED = np.int64(0)
 CB_OPEN = np.int64(1)
 CB_HALF = np.int64(2)
+
+# Deploy process phases.
+DP_IDLE = np.int64(0)
+DP_OUT = np.int64(1)       # a bad release out, not noticed yet
+DP_BACK = np.int64(2)      # noticed: being rolled back
 
 # Cache states.
 FRESH = np.int64(0)

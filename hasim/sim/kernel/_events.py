@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._codes import ACTIVE, AUX_BREAKER, AUX_CACHE, AUX_SCALE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
+from ._codes import ACTIVE, AUX_BREAKER, AUX_CACHE, AUX_DEPLOY, AUX_SCALE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
 from ._autoscaling import _scale_event
 from ._breakers import _cb_event
 from ._day import _hour_event
+from ._deploys import _dp_event
 from ._failover import _gained, _lost
 from ._healthcheck import _hc_moved
 from ._jit import fast, inline
@@ -81,7 +82,8 @@ def _instance_event(m, w, i, now):
 def _aux_event(m, w, p, now):
     """Auxiliary timer ``p`` (already popped) fires: an endpoint flips in or out of rotation, a
     piece of a DNS ramp ends, a cache's ttl runs out, an hour begins, a circuit breaker opens or
-    half-opens, a scale-out or scale-in happens, or an overload grace period ends."""
+    half-opens, a scale-out or scale-in happens, a release or a rollout's step, or an overload grace
+    period ends."""
     a = p - _aux_base(m)
     kind = m.aux_kind[a]
     obj = m.aux_obj[a]
@@ -122,6 +124,8 @@ def _aux_event(m, w, p, now):
     elif kind == AUX_SCALE:
         _scale_event(m, w, obj)
         _update_own(m, w, obj)
+    elif kind == AUX_DEPLOY:
+        _dp_event(m, w, obj, now)
     else:  # AUX_OVERLOAD: the grace period is over, the shard collapses
         _collapse_event(m, w, obj)
         _update_own(m, w, obj)

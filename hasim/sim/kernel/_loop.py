@@ -14,6 +14,7 @@ from ._accounting import _close_window, _record_outage, _stage, _store_replica
 from ._codes import (_DLN, _EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._day import _day_reset, _span
+from ._deploys import _dp_reset
 from ._hours import _hour_of
 from ._dns import _answer_for
 from ._events import _aux_event, _instance_event
@@ -107,6 +108,7 @@ def _reset(m, w, seed, stream):
             w.pr_run0[a] = -1
             w.pr_end[a] = -1
     _rp_reset(m, w)
+    _dp_reset(m, w)
     for sh in range(m.n_shards):
         _update_own(m, w, sh)
 
@@ -288,7 +290,7 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             _qpop(h, src)
             _timer_event(m, w, src - m.n_instances - m.n_zones, t)
         else:
-            evc = -1
+            evc = m.src_cause[src]  # -1 but for a release's timer, whose bad release is a cause of its own
             _qpop(h, src)
             _aux_event(m, w, src, t)
     if in_outage:  # truncated by the horizon

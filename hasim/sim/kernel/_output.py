@@ -46,7 +46,8 @@ incidents (keys from ordinal ``2**40`` on, apart from the outages'), every
 incident counted and summed in ``dl_n`` / ``dl_hours``.
 
 Causes (axis C): every service in topological order (an instance failure of
-that service started the outage), then every zone in scenario order ("zone Z").
+that service started the outage), then every zone in scenario order ("zone Z"),
+then every service with deploys ("change X": one of its bad releases).
 Stages (axis G): :data:`STAGES`, the mechanism that keeps the loss going.
 """
 
@@ -63,9 +64,9 @@ LOSS_KEY_BASE = np.int64(1) << np.int64(40)
 
 #: Stages of lost service, in output order (fixed: part of the results contract).
 STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload", "breaker",
-          "scaling")
+          "scaling", "rollback")
 N_STAGES = len(STAGES)
-DETECTION, FAILOVER, DNS, CAPACITY, REPAIR, ZONE, STALE_CACHE, OVERLOAD, BREAKER, SCALING = range(N_STAGES)
+DETECTION, FAILOVER, DNS, CAPACITY, REPAIR, ZONE, STALE_CACHE, OVERLOAD, BREAKER, SCALING, ROLLBACK = range(N_STAGES)
 
 
 class SimOutput(NamedTuple):

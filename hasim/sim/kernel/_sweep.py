@@ -9,6 +9,7 @@ from ._cache import _cache_react
 from ._codes import (_EVC, _LO, _MAXDEG, _NVAR, _VARCHG, _WEIGHT, GAUSS_NODES, NO_ROUTE, REGAINED, SERVING, ST_FULL,
                      ST_PARTIAL, ST_ZERO, WAIT_REQ)
 from ._day import _span
+from ._deploys import _dp_share
 from ._dns import _router_react, _router_status, _router_value
 from ._failover import _elect, _start_promotion
 from ._jit import fast, inline
@@ -97,6 +98,8 @@ def _sweep(m, w, now):
                     if w.sh_own[sh] != 1.0:
                         full = False
                 val = 1.0 if full else total / (p1 - p0)
+            if m.svc_dp[v] >= 0:  # a bad release fails its share of the requests
+                val *= _dp_share(m, w, v)
             w.svc_own[v] = val
             full = val == 1.0
             zero = val == 0.0

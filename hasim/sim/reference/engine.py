@@ -21,6 +21,7 @@ from hasim.sim.reference.autoscaling import AutoscalingProcesses
 from hasim.sim.reference.breakers import BreakerProcesses
 from hasim.sim.reference.caches import CacheProcesses
 from hasim.sim.reference.day import DayProcesses
+from hasim.sim.reference.deploys import DeployProcesses
 from hasim.sim.reference.evaluation import Evaluation
 from hasim.sim.reference.failover import FailoverProcesses
 from hasim.sim.reference.health import HealthProbes
@@ -40,7 +41,7 @@ __all__ = ["simulate_reference", "trace"]
 
 class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes, RouterProcesses,
               CacheProcesses, OverloadProcesses, BreakerProcesses, AutoscalingProcesses, ReplicationProcesses,
-              DayProcesses, Evaluation, Measures, ReplicaState):
+              DeployProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def run(self) -> None:
@@ -79,6 +80,8 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
                             (lambda s=s, i=i: self._flip_target(s, i)), wake))
             for c in s.caches:
                 env.process(self._cache(c))
+            if s.spec.deploys is not None:
+                env.process(self._deploy_life(s))
         if self.start > 0:
             env.run(until=self.start)
             self._advance(self.start)

@@ -35,7 +35,7 @@ class Evaluation:
     """Mixin of :class:`~hasim.sim.reference.engine.Replica`: the settle step and the served fractions."""
 
     def _own(self, s: Service) -> float:
-        """Mean over shards of what each shard's own pool serves."""
+        """Mean over shards of what each shard's own pool serves (times what a bad release leaves)."""
         if not s.shards:
             return 1.0
         total, full = 0.0, True
@@ -43,7 +43,8 @@ class Evaluation:
             x = self._shard_own(s, sh)
             total += x
             full = full and x == 1.0
-        return 1.0 if full else total / len(s.shards)
+        own = 1.0 if full else total / len(s.shards)
+        return own * self._deploy_share(s) if s.spec.deploys is not None else own
 
     def _shard_own(self, s: Service, sh: Shard) -> float:
         mode = s.spec.mode

@@ -13,7 +13,9 @@ import math
 
 import numpy as np
 
-from hasim.sim.kernel._output import BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, STALE_CACHE, ZONE
+from hasim.sim.kernel._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, ROLLBACK,
+                                     STALE_CACHE, ZONE)
+from hasim.sim.reference.deploys import BACK, OUT
 from hasim.sim.kernel._rng import sample_key
 from hasim.sim.reference.state import EXPIRED, FAILOVER_STATES, FULL, ZERO
 
@@ -35,7 +37,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > failover > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
+        dns > detection > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -49,8 +51,12 @@ class Measures:
                 return DETECTION
         if any(sh.routed_down > 0 for sh in self.st_hc_shards):   # failed but still routed
             return DETECTION
+        if self._deploy_stage(OUT):    # a bad release out, not noticed yet
+            return DETECTION
         if any(sh.state in FAILOVER_STATES for sh in self.st_fo_shards):
             return FAILOVER
+        if self._deploy_stage(BACK):
+            return ROLLBACK
         if any(sh.scale_dir > 0 and 0 < sh.available + sh.extra < sh.base_k * sh.service.load_factor
                for sh in self.st_as_shards):   # short of instances while the autoscaler brings more
             return SCALING

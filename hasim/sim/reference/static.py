@@ -10,7 +10,7 @@ from __future__ import annotations
 from hasim.model.scenario import Scenario
 import numpy as np
 
-from hasim.model.structure import (cause_labels, dr_copies, needed_daily, placement, reach, read_by, reads, request_weights,
+from hasim.model.structure import (cause_labels, changed, dr_copies, needed_daily, placement, reach, read_by, reads, request_weights,
                                    zone_descendants, zones_that_matter)
 
 __all__ = ["Model"]
@@ -50,3 +50,5 @@ class Model:
         self.day_on = any(self.day_varies) or bool(np.ptp(self.weights) > 0)
         # Disaster-recovery copies behind each failover router's targets (data loss on a switch).
         self.dr_copies = dr_copies(sc)
+        # The cause "change <name>" of each service with deploys, by service index.
+        self.change_cause = {self.index[n]: self.causes.index(f"change {n}") for n in changed(sc)}

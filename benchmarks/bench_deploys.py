@@ -1,0 +1,74 @@
+"""What releases cost the numba engine: one pool with and without deploys, side by side in one run.
+
+    python benchmarks/bench_deploys.py [--replicas 20000] [--rounds 5]
+
+The pool is ``scenarios/canary-vs-rolling.yaml``'s ``orders`` (six pods, MTBF 720 h) as the entry,
+in four variants alternated round by round after a warm-up that loads every kernel:
+
+* ``no deploys``  -- the pool alone (its instances' events only);
+* ``harmless``    -- ten releases a week, none bad: the release timer's events, nothing else;
+* ``rolling``     -- 10 % bad, rolled out 25 % every 5 minutes (four steps, noticed, rolled back);
+* ``canary``      -- 10 % bad, a 5 % canary for 30 minutes (caught at the bake's end 90 % of the time).
+
+Prints per variant the median seconds, the events per replica, the events/s and the ratios of its
+events/s and seconds to ``no deploys``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import hasim  # noqa: E402
+from hasim.sim.engine import simulate  # noqa: E402
+
+
+def variants() -> dict:
+    sc = hasim.load(ROOT / "scenarios" / "canary-vs-rolling.yaml")
+    orders = sc.services["orders"].model_dump(mode="json", exclude_unset=True)
+    canary = sc.services["payments"].model_dump(mode="json", exclude_unset=True)["deploys"]
+    pool = {k: v for k, v in orders.items() if k != "deploys"}
+    out = {}
+    for name, deploys in (("no deploys", None), ("harmless", {**orders["deploys"], "bad": 0}),
+                          ("rolling", orders["deploys"]), ("canary", canary)):
+        svc = pool if deploys is None else {**pool, "deploys": deploys}
+        out[name] = hasim.Scenario(name=name, entry="orders", horizon="1y", seed=1, services={"orders": svc})
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--replicas", type=int, default=20_000)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args(argv)
+    designs = variants()
+    for sc in designs.values():  # load (or compile) the kernel before timing
+        simulate(sc, replicas=64, seed=1)
+    times = {name: [] for name in designs}
+    events = {}
+    for _ in range(args.rounds):
+        for name, sc in designs.items():
+            t = time.perf_counter()
+            res = simulate(sc, replicas=args.replicas, seed=1)
+            times[name].append(time.perf_counter() - t)
+            events[name] = int(res.out.events.sum())
+    base = None
+    print(f"{'variant':<12} {'seconds':>8} {'ev/replica':>11} {'M ev/s':>8} {'ev/s ratio':>11} {'time ratio':>11}")
+    for name in designs:
+        sec = statistics.median(times[name])
+        rate = events[name] / sec
+        if base is None:
+            base = (rate, sec)
+        print(f"{name:<12} {sec:8.3f} {events[name] / args.replicas:11.1f} {rate / 1e6:8.2f} "
+              f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

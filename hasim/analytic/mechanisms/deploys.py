@@ -1,0 +1,56 @@
+"""Changes: a bad release fails ``errors`` of the requests it is exposed to, as the rollout strategy
+exposes it, until it is noticed and rolled back (:mod:`hasim.model.deploys`).
+
+First order: ``rate x bad`` bad releases an hour, one at a time, each holding the service's own
+fraction at ``1 - errors x e`` for the expected hours it spends at each exposure ``e``
+(:func:`hasim.model.deploys.exposure_pieces`, exact for any detection and rollback laws).  Left out:
+a second failure during the exposure and the releases skipped while a bad one is out (both of
+second order in the rates).
+"""
+
+from __future__ import annotations
+
+from hasim.analytic.first_order import HOURS_PER_YEAR, DelayTerm, DelayTerms
+from hasim.model.deploys import exposure_pieces, releases_per_hour
+from hasim.text import duration
+
+__all__ = ["deploy_terms"]
+
+
+def deploy_terms(terms: DelayTerms, name: str) -> None:
+    """Add the terms of the bad releases of ``name`` (nothing without ``deploys``).
+
+    Parameters
+    ----------
+    terms : DelayTerms
+        The collector of the analysis; terms are appended to it.
+    name : str
+        The service.
+    """
+    dp = terms.sc.services[name].deploys
+    if dp is None:
+        return
+    rate = releases_per_hour(dp) * dp.bad
+    # One term per exposure, then merged into one row per stage: the pieces are disjoint stretches of
+    # one incident, so their request-hours and hours not fully up add.
+    start = len(terms.terms)
+    pieces = exposure_pieces(dp)
+    for stage, exposure, hours in pieces:
+        terms.add(name, stage, rate, hours, 1.0 - dp.errors * exposure, "")
+    added = terms.terms[start:]
+    del terms.terms[start:]
+    how = f"{dp.bad:.0%} of {releases_per_hour(dp) * 168:.3g} releases a week, {dp.strategy.replace('_', ' ')}"
+    for stage in ("detection", "rollback"):
+        rows = [t for t in added if t.stage == stage]
+        if not rows:
+            continue
+        hours = sum(h for s, _, h in pieces if s == stage)
+        shares = sorted({round(dp.errors * e, 4) for s, e, h in pieces if s == stage and h > 0})
+        fails = f"{shares[0]:.0%}" if len(shares) == 1 else f"{shares[0]:.0%} to {shares[-1]:.0%}"
+        what = "until it is noticed" if stage == "detection" else "while it is rolled back"
+        terms.append(DelayTerm(
+            service=name, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
+            hours_per_event=sum(t.hours_per_event for t in rows),
+            request_unavailability=sum(t.request_unavailability for t in rows),
+            time_unavailability=sum(t.time_unavailability for t in rows),
+            description=f"a bad release ({how}) fails {fails} of the requests {what}: {duration(hours)} on average"))

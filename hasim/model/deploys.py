@@ -1,0 +1,228 @@
+"""Changes (the ``rollback`` stage): releases of a service, some of them bad, exposed to users as the
+rollout strategy exposes them until someone notices, then rolled back.
+
+Most production outages start with a change (Google's SRE book: "roughly 70 % of outages are due to
+changes in a live system"), and DORA's change failure rate, the share of deployments that cause a
+failure in production, is 0-15 % for its best performers and up to 46-60 % for its lowest.
+
+A service with ``deploys`` releases new versions at ``per_week`` (a Poisson stream) or ``every``
+(a release train: one per period, at a random phase).  Each release is bad with probability ``bad``;
+a bad release fails ``errors`` of the requests it receives (the process runs and answers its health
+checks: the code is wrong, not the machine).  What share of the service's requests it receives is
+the *exposure*, which the strategy sets, from the first exposed request (time 0):
+
+* ``all_at_once``: every instance at once, exposure 1;
+* ``blue_green``: the same switch of all traffic to the new (green) stack; its ``rollback`` is the
+  switch back (seconds, where the others redeploy);
+* ``rolling``: ``batch`` more of the instances every ``pause`` (exposure ``batch``, ``2 batch``, ...,
+  up to 1);
+* ``canary``: ``canary`` of the requests for ``bake``; the canary analysis at the end of the bake
+  catches a bad release with probability ``catch``; one it misses is promoted to every instance.
+
+A bad release is noticed ``detect`` after its first exposed request (the monitoring: a fixed time
+or a law; alert rules come with :mod:`hasim.model` later), or at the end of the bake if the canary
+analysis catches it first.  From then on the rollout stops (the exposure stays where it is) and
+``rollback`` later the old version serves everything again.  The loss before it is noticed is
+charged to ``detection``, the loss while it is rolled back to ``rollback``; its root cause is
+"change <service>".  A release that comes while a bad one is still out is skipped (the pipeline is
+held during an incident); good releases cost nothing.
+
+Closed forms (first order, one bad release at a time): a canary that catches every bad release at
+the end of the bake, with ``detect`` longer than the bake, loses ``errors x canary x (bake +
+E[rollback])`` per bad release, ``rate x bad`` of them an hour; all at once loses ``errors x
+(E[detect] + E[rollback])``.  :func:`exposure_pieces` gives every strategy's expected time at each
+exposure, which the solver's term (:mod:`hasim.analytic.mechanisms.deploys`) uses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, model_validator
+from pydantic_core import PydanticCustomError
+
+from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, _positive_duration
+from hasim.model.distributions import Distribution
+from hasim.model.mechanism import Knob, Mechanism
+from hasim.text import duration
+
+__all__ = ["Deploys", "MECHANISM", "STRATEGIES", "releases_per_hour", "exposure_pieces", "rollout", "change_cause"]
+
+#: The strategies, in the kernel's code order.
+STRATEGIES = ("all_at_once", "blue_green", "rolling", "canary")
+
+_WEEK = 168.0
+
+
+def _law(value: Any) -> Any:
+    """``detect: 10m`` is the fixed law of 10 minutes; a mapping is any distribution."""
+    if isinstance(value, dict) or hasattr(value, "dist"):
+        return value
+    return {"dist": "fixed", "value": _positive_duration(value)}
+
+
+Law = Annotated[Distribution, BeforeValidator(_law)]
+
+
+class Deploys(HasimModel):
+    """How a service releases new versions and what a bad one costs (see the module docstring).
+
+    ``per_week`` or ``every``: how often; ``strategy``; ``bad``: the share of releases that are bad
+    (the change failure rate); ``errors``: the share of a bad release's requests that fail (default
+    100 %); ``detect``: from its first exposed request to someone noticing; ``rollback``: from then to
+    the old version serving everything; ``batch`` and ``pause`` (rolling); ``canary``, ``bake`` and
+    ``catch`` (canary).
+    """
+
+    per_week: PositiveFloat | None = None
+    every: PositiveDuration | None = None
+    strategy: Literal["all_at_once", "blue_green", "rolling", "canary"]
+    bad: Share
+    errors: Share = 1.0
+    detect: Law
+    rollback: Law
+    batch: Share | None = None
+    pause: Delay | None = None
+    canary: Share | None = None
+    bake: PositiveDuration | None = None
+    catch: Share | None = None
+
+    @model_validator(mode="after")
+    def _keys_of_the_strategy(self):
+        def fail(key: str, message: str, **ctx):
+            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
+
+        if (self.per_week is None) == (self.every is None):
+            fail("per_week", "give one of per_week (releases a week, e.g. 10) or every (a release train, e.g. 1d)")
+        own = {"rolling": ("batch", "pause"), "canary": ("canary", "bake")}
+        for strategy, keys in own.items():
+            for key in keys:
+                if self.strategy == strategy and getattr(self, key) is None:
+                    fail(key, "strategy: {s} needs '{k}' ({what})", s=strategy, k=key, what={
+                        "batch": "the share of instances each batch updates, e.g. 25%",
+                        "pause": "the time between batches, e.g. 5m",
+                        "canary": "the share of requests the canary serves, e.g. 5%",
+                        "bake": "how long the canary runs before it is promoted, e.g. 30m"}[key])
+                if self.strategy != strategy and getattr(self, key) is not None:
+                    fail(key, "'{k}' applies to strategy: {s} (these deploys are strategy: {cur})", k=key,
+                         s=strategy, cur=self.strategy)
+        if self.catch is not None and self.strategy != "canary":
+            fail("catch", "'catch' applies to strategy: canary (these deploys are strategy: {cur})", cur=self.strategy)
+        if self.batch is not None and not self.batch > 0:
+            fail("batch", "a batch must update some instances: expected a share above 0, got {b}", b=self.batch)
+        if self.canary is not None and not 0 < self.canary <= 1:
+            fail("canary", "expected a share above 0, got {c}", c=self.canary)
+        return self
+
+    @property
+    def caught(self) -> float:
+        """The share of bad releases the canary analysis catches at the end of the bake (1 unless given)."""
+        return 1.0 if self.catch is None else self.catch
+
+
+def releases_per_hour(dp: Deploys) -> float:
+    """Releases an hour."""
+    return dp.per_week / _WEEK if dp.per_week is not None else 1.0 / dp.every
+
+
+def change_cause(name: str) -> str:
+    """The root-cause label of a bad release of ``name``."""
+    return f"change {name}"
+
+
+def exposure_pieces(dp: Deploys) -> list[tuple[str, float, float]]:
+    """Expected hours a bad release spends at each exposure: ``(stage, exposure, hours)``.
+
+    ``stage`` is ``detection`` before it is noticed and ``rollback`` after; with ``D`` the detection
+    law and ``R`` the rollback's, each piece is exact for one bad release at a time.
+    """
+    D, R = dp.detect, dp.rollback.mean_hours
+    if dp.strategy in ("all_at_once", "blue_green"):
+        return [("detection", 1.0, D.mean_hours), ("rollback", 1.0, R)]
+    if dp.strategy == "rolling":
+        out = []
+        steps = math.ceil(1.0 / dp.batch - 1e-9)
+        for k in range(1, steps + 1):
+            e = min(1.0, k * dp.batch)
+            lo = (k - 1) * dp.pause
+            if k < steps:
+                hi = k * dp.pause
+                before = D.expected_min(hi) - D.expected_min(lo)
+                p_here = D.sf(lo) - D.sf(hi)
+            else:  # the last batch: out until noticed
+                before = D.mean_hours - D.expected_min(lo)
+                p_here = D.sf(lo)
+            out += [("detection", e, before), ("rollback", e, p_here * R)]
+        return out
+    f, B, c = dp.canary, dp.bake, dp.caught
+    before = D.expected_min(B)              # on the canary until noticed or the end of the bake
+    late = D.sf(B)                          # not noticed by the monitoring during the bake
+    return [("detection", f, before),
+            ("rollback", f, (1.0 - late) * R + late * c * R),   # noticed during the bake, or caught at its end
+            ("detection", 1.0, (1.0 - c) * (D.mean_hours - before)),  # missed: promoted, out until noticed
+            ("rollback", 1.0, (1.0 - c) * late * R)]
+
+
+def rollout(dp: Deploys, seen: float, caught: bool) -> tuple[list[tuple[float, float]], float]:
+    """What one bad release does, given the time ``seen`` the monitoring takes to notice it and
+    whether a canary analysis ``caught`` it: ``(steps, noticed)``, the exposure from each step's
+    offset on (``[(0, e0), (t1, e1), ...]``, hours from the first exposed request) and the offset at
+    which it is noticed (the rollout stops: no step at or after it).  The rule both engines follow."""
+    if dp.strategy == "rolling":
+        steps, e, k = [], 0.0, 0
+        while e < 1.0 and (k == 0 or k * dp.pause < seen):
+            e = min(1.0, e + dp.batch)
+            steps.append((k * dp.pause, e))
+            k += 1
+        return steps, seen
+    if dp.strategy == "canary":
+        if seen < dp.bake:
+            return [(0.0, dp.canary)], seen
+        if caught:
+            return [(0.0, dp.canary)], dp.bake
+        return ([(0.0, dp.canary), (dp.bake, 1.0)] if dp.canary < 1.0 else [(0.0, 1.0)]), seen
+    return [(0.0, 1.0)], seen
+
+
+def _knobs(name: str, svc) -> list[Knob]:
+    dp = svc.deploys
+    if dp is None:
+        return []
+    base = f"services.{name}.deploys"
+    out = [Knob(f"{name} time to notice a bad release", f"{base}.detect", "change_detect", dp.detect.mean_hours,
+                lambda f, d=dp.detect: d.scaled(f).model_dump(mode="json")),
+           Knob(f"{name} rollback time", f"{base}.rollback", "change_rollback", dp.rollback.mean_hours,
+                lambda f, d=dp.rollback: d.scaled(f).model_dump(mode="json"))]
+    if dp.strategy == "canary":
+        out.append(Knob(f"{name} canary bake time", f"{base}.bake", "canary_bake", dp.bake, lambda f, v=dp.bake: v * f))
+    return out
+
+
+def _describe(svc) -> list[str]:
+    dp = svc.deploys
+    if dp is None:
+        return []
+    how = f"{dp.per_week:g} releases a week" if dp.per_week is not None else f"a release every {duration(dp.every)}"
+    if dp.strategy == "rolling":
+        strategy = f"rolling {dp.batch:.0%} every {duration(dp.pause)}"
+    elif dp.strategy == "canary":
+        strategy = f"canary {dp.canary:.0%} for {duration(dp.bake)}, {dp.caught:.0%} caught"
+    else:
+        strategy = "all at once" if dp.strategy == "all_at_once" else "blue/green"
+    return [f"{how}, {strategy}, {dp.bad:.0%} bad, noticed after {duration(dp.detect.mean_hours)}, "
+            f"rolled back in {duration(dp.rollback.mean_hours)}"]
+
+
+MECHANISM = Mechanism(
+    name="deploys", stage="rollback",
+    summary="Releases, some of them bad: a bad release fails its requests as the rollout exposes it until it is "
+            "noticed, and until its rollback ends.",
+    declares=("deploys",),
+    worse_when_raised={"change_detect": +1, "change_rollback": +1, "canary_bake": +1},
+    service_knobs=_knobs, describe=_describe, column="deps",
+    used_by=lambda sc: [n for n, s in sc.services.items() if s.deploys is not None],
+    badge=lambda svc: None if svc.deploys is None else svc.deploys.strategy.replace("_", " "),
+    parts={"kernel": "hasim.sim.kernel._deploys", "reference": "hasim.sim.reference.deploys",
+           "analytic": "hasim.analytic.mechanisms.deploys", "tests": "tests/mechanisms/test_deploys.py"},
+)

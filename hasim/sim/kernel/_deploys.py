@@ -1,0 +1,148 @@
+"""Changes: each service with deploys has one process and one timer (:mod:`hasim.model.deploys`).
+
+Good releases change nothing, so the kernel simulates only the bad ones: releases are a Poisson
+stream (or a train), each bad with probability ``bad``, and a release that finds a bad one still
+out is skipped, so the next bad release after a quiet moment ``t`` is ``t + Exp(gap / bad)`` away
+(a train: the first release at or after ``t``, plus a geometric number of periods).  The reference
+engine simulates every release; the two agree in law, which the mechanism's tests check.  A bad
+release draws, in this order and from the timer's own stream, the time to notice it, the rollback
+time and whether the canary analysis catches it, then sets the exposure ``e`` (the share of the
+service's requests it receives) and the times at which it is noticed, rolled back and takes its
+next step (a rolling batch, a canary's promotion); the service serves ``1 - errors x e`` of what its
+instances do (:func:`_dp_share`, in the sweep).  The timer always waits for the earliest of those
+times, and after the rollback for the next bad release.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._codes import DP_BACK, DP_IDLE, DP_OUT, KIND_AUX, STRATEGY_CANARY, STRATEGY_ROLLING
+from ._jit import fast, inline
+from ._queue import _qschedule
+from ._rng import exponential, next_double
+from ._shards import _draw, _mark_dirty
+
+# Slots of Work.dp_t.
+_NEXT = 0    # the next bad release (inf while one is out)
+_SEEN = 1    # when the bad release out is noticed
+_BACK = 2    # when its rollback is over
+_STEP = 3    # its rollout's next step (inf: none)
+_EXP = 4     # the exposure now
+_PHASE = 5   # a train's phase: releases at phase + k x period
+
+
+@inline
+def _dp_share(m, w, v):
+    """What the releases of ``v`` leave of its own served fraction: ``1 - errors x exposure``."""
+    d = m.svc_dp[v]
+    if d < 0:
+        return 1.0
+    return 1.0 - m.dp_f[d, 3] * w.dp_t[d, _EXP]
+
+
+@fast
+def _dp_next_bad(m, w, d, now):
+    """When the next bad release of process ``d`` comes, the process quiet from ``now`` on."""
+    c = m.dp_aux[d]
+    gap = m.dp_f[d, 0]
+    bad = m.dp_f[d, 2]
+    if bad <= 0.0:
+        return math.inf
+    if m.dp_f[d, 1] == 0.0:  # Poisson releases thinned to the bad ones
+        return now + exponential(w.rng[c], gap / bad)
+    # A train from phase t_phase: the first release at or after now, then a geometric number of periods.
+    first = w.dp_t[d, _PHASE] + gap * math.ceil((now - w.dp_t[d, _PHASE]) / gap)
+    if first < now:
+        first += gap
+    extra = 0.0
+    if bad < 1.0:
+        extra = math.floor(math.log(1.0 - next_double(w.rng[c])) / math.log(1.0 - bad))
+    return first + gap * extra
+
+
+@fast
+def _dp_reset(m, w):
+    """Nothing out; the first bad release of each process."""
+    for d in range(len(m.dp_svc)):
+        c = m.dp_aux[d]
+        w.dp_ph[d] = DP_IDLE
+        w.dp_t[d, _EXP] = 0.0
+        w.dp_t[d, _STEP] = math.inf
+        w.dp_t[d, _PHASE] = next_double(w.rng[c]) * m.dp_f[d, 0] if m.dp_f[d, 1] > 0.0 else 0.0
+        w.dp_t[d, _NEXT] = _dp_next_bad(m, w, d, 0.0)
+        if w.dp_t[d, _NEXT] < math.inf:
+            _qschedule(w.heap, c, w.dp_t[d, _NEXT], KIND_AUX)
+
+
+@fast
+def _dp_release(m, w, d, now):
+    """A bad release of process ``d`` at ``now`` (none is out): its draws, its exposure and times."""
+    c = m.dp_aux[d]
+    seen = _draw(m, w, m.dp_i[d, 1], c)
+    back = _draw(m, w, m.dp_i[d, 2], c)
+    caught = next_double(w.rng[c]) < m.dp_f[d, 6]
+    strategy = m.dp_i[d, 0]
+    e = 1.0
+    step = math.inf
+    if strategy == STRATEGY_ROLLING:
+        e = min(1.0, m.dp_f[d, 4])
+        if e < 1.0:
+            step = now + m.dp_f[d, 5]
+    elif strategy == STRATEGY_CANARY:
+        e = m.dp_f[d, 4]
+        bake = m.dp_f[d, 5]
+        if seen >= bake:
+            if caught:  # the canary analysis at the end of the bake
+                seen = bake
+            elif e < 1.0:
+                step = now + bake  # promoted to every instance
+    w.dp_ph[d] = DP_OUT
+    w.dp_t[d, _EXP] = e
+    w.dp_t[d, _SEEN] = now + seen
+    w.dp_t[d, _BACK] = now + seen + back
+    w.dp_t[d, _STEP] = step
+    w.dp_t[d, _NEXT] = math.inf  # releases while it is out are skipped
+
+
+@fast
+def _dp_event(m, w, d, now):
+    """Process ``d``'s timer: a rollback over, a bad release noticed, a rollout's step, a bad release
+    (in this order at one instant); then the timer waits for the next of them."""
+    e0 = w.dp_t[d, _EXP]
+    if w.dp_ph[d] == DP_BACK and now >= w.dp_t[d, _BACK]:
+        w.dp_ph[d] = DP_IDLE
+        w.dp_t[d, _EXP] = 0.0
+        w.dp_t[d, _NEXT] = _dp_next_bad(m, w, d, now)
+    if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _SEEN]:
+        w.dp_ph[d] = DP_BACK  # the rollout stops where it is
+        w.dp_t[d, _STEP] = math.inf
+    if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _STEP]:
+        if m.dp_i[d, 0] == STRATEGY_ROLLING:
+            e = min(1.0, w.dp_t[d, _EXP] + m.dp_f[d, 4])
+            w.dp_t[d, _EXP] = e
+            w.dp_t[d, _STEP] = now + m.dp_f[d, 5] if e < 1.0 else math.inf
+        else:  # a canary the analysis missed, promoted
+            w.dp_t[d, _EXP] = 1.0
+            w.dp_t[d, _STEP] = math.inf
+    if w.dp_ph[d] == DP_IDLE and now >= w.dp_t[d, _NEXT]:
+        _dp_release(m, w, d, now)
+    nxt = w.dp_t[d, _NEXT]
+    if w.dp_ph[d] == DP_OUT:
+        nxt = min(w.dp_t[d, _SEEN], w.dp_t[d, _STEP])
+    elif w.dp_ph[d] == DP_BACK:
+        nxt = w.dp_t[d, _BACK]
+    if nxt < math.inf:
+        _qschedule(w.heap, m.dp_aux[d], nxt, KIND_AUX)
+    if w.dp_t[d, _EXP] != e0:
+        _mark_dirty(m, w, m.dp_svc[d])
+
+
+@inline
+def _dp_stage(m, w, phase):
+    """Whether a reachable process has a bad release failing requests in ``phase``."""
+    for x in range(len(m.st_dp)):
+        d = m.st_dp[x]
+        if w.dp_ph[d] == phase and w.dp_t[d, _EXP] * m.dp_f[d, 3] > 0.0:
+            return True
+    return False
