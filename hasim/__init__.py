@@ -6,7 +6,7 @@ from hasim.errors import Problem, ScenarioError
 from hasim.model.io import dump, load, loads
 from hasim.model.scenario import Cached, Dns, Failover, HealthCheck, Scenario, Service, Zone
 from hasim.model.autoscaling import Autoscaling
-from hasim.model.deploys import Deploys
+from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.breaker import Breaker
 from hasim.model.capacity import Load
 from hasim.model.overload import Overload, Retries
@@ -25,7 +25,7 @@ from hasim.studies.sweep import sweep
 __all__ = [
     "__version__",
     "Scenario", "Service", "Zone", "Failover", "HealthCheck", "Dns", "Cached",
-    "Load", "Overload", "Retries", "Breaker", "Autoscaling", "Deploys",
+    "Load", "Overload", "Retries", "Breaker", "Autoscaling", "Deploys", "ConfigPush",
     "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
     "ScenarioError", "Problem",
     "load", "loads", "dump",

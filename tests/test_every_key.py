@@ -53,8 +53,14 @@ def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
 
 def _fields() -> set[str]:
     out = set()
-    for model in _models(Scenario):
+    models = _models(Scenario)
+    for model in models:
+        # A field a model inherits from another walked model has that model's case (a ConfigPush is
+        # a Deploys with services): only the fields it adds need their own.
+        inherited = {f for base in model.__mro__[1:] if base in models for f in base.model_fields}
         for name in model.model_fields:
+            if name in inherited:
+                continue
             if name == "dist" and "Literal" in str(model.model_fields[name].annotation):
                 continue  # the law's tag: changing it is changing the law, whose fields are cases
             out.add(f"{model.__name__}.{name}")
@@ -141,6 +147,12 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
                                                                              "of": v}} if v else {}))}),
                        None, "p"),
     "Service.deploys": (lambda v: S({"app": svc(replicas=4, **({"deploys": v} if v else {}))}), None, DEPLOYS),
+    "Scenario.config_pushes": (lambda v: S({"app": svc(replicas=4), "db": DB},
+                                           config_pushes={"flags": {**DEPLOYS, "services": ["app"]}} if v else {}),
+                               False, True),
+    "ConfigPush.services": (lambda v: S({"app": svc(replicas=4, requires=["db"]), "db": DB},
+                                        config_pushes={"flags": {**DEPLOYS, "services": v, "errors": "50%"}}),
+                            ["app"], ["app", "db"]),
     "Deploys.per_week": (lambda v: released(per_week=v), 20, 30),
     "Deploys.every": (lambda v: released(per_week=None, every=v), "8h", "12h"),
     "Deploys.strategy": (lambda v: released(strategy=v, **({"batch": "25%", "pause": "5m"} if v == "rolling" else {})),

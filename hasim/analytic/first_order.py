@@ -80,14 +80,17 @@ class _FirstOrder:
         _deterministic(self.sc, self.st, name, self.zone_up(down_zone), {}, record=values)
         return values[name]
 
-    def impact(self, name: str, value: float, on: str = "own", down_zone: str | None = None):
+    def impact(self, name: str, value: float, on: str = "own", down_zone: str | None = None,
+               together: dict[str, float] | None = None):
         """(drop in s_entry, drop in 1[s_entry = 1], router that would switch or None).
 
         ``down_zone``: the event happens while that zone is down (a common cause), so
-        the baseline already has the zone's instances out.
+        the baseline already has the zone's instances out.  ``together``: other services held at
+        these values at the same time (a change pushed to several services at once).
         """
         base, base_values = self.baseline(down_zone)
         forced = {"own": {}, "s": {}}
+        forced[on].update(together or {})
         forced[on][name] = value
         values: dict[str, float] = {}
         hit = _deterministic(self.sc, self.st, self.root, self.zone_up(down_zone), {},
@@ -154,7 +157,7 @@ class DelayTerms:
         self.terms: list[DelayTerm] = []
 
     def add(self, name: str, stage: str, rate: float, tau: float, value: float, description: str,
-            on: str = "own", down_zone: str | None = None) -> None:
+            on: str = "own", down_zone: str | None = None, together: dict[str, float] | None = None) -> None:
         """``rate`` events per hour, each holding ``name`` at ``value`` for ``tau`` hours.
 
         Parameters
@@ -175,11 +178,13 @@ class DelayTerms:
             ``"own"`` or ``"s"``, as in :meth:`_FirstOrder.impact`.
         down_zone : str or None
             The event happens while that zone is down (a common cause).
+        together : dict or None
+            Other services held at these values meanwhile (as in :meth:`_FirstOrder.impact`).
         """
         if rate <= 0 or tau <= 0:
             return
         fo1 = self.first_order
-        d_req, d_time, router = fo1.impact(name, value, on, down_zone)
+        d_req, d_time, router = fo1.impact(name, value, on, down_zone, together)
         req_h, time_h = fo1.router_loss(router, tau) if router else (tau, tau)
         self.terms.append(DelayTerm(
             service=name, stage=stage, events_per_year=rate * HOURS_PER_YEAR,

@@ -27,6 +27,12 @@ charged to ``detection``, the loss while it is rolled back to ``rollback``; its 
 "change <service>".  A release that comes while a bad one is still out is skipped (the pipeline is
 held during an incident); good releases cost nothing.
 
+A *config push* (``config_pushes:`` at the top level, :class:`ConfigPush`) is the same process
+applied to several services at once: the keys of ``deploys`` plus ``services``; each service it
+reaches serves ``1 - errors x e`` of what it did, with the push's one exposure ``e``, and the loss is
+charged to "config <name>" (Cloudflare's 2019 regex and Google's 2016 network config were such
+pushes: every service behind them at once).
+
 Closed forms (first order, one bad release at a time): a canary that catches every bad release at
 the end of the bake, with ``detect`` longer than the bake, loses ``errors x canary x (bake +
 E[rollback])`` per bad release, ``rate x bad`` of them an hour; all at once loses ``errors x
@@ -39,7 +45,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, _positive_duration
@@ -47,7 +53,7 @@ from hasim.model.distributions import Distribution
 from hasim.model.mechanism import Knob, Mechanism
 from hasim.text import duration
 
-__all__ = ["Deploys", "MECHANISM", "STRATEGIES", "releases_per_hour", "exposure_pieces", "rollout", "change_cause"]
+__all__ = ["Deploys", "ConfigPush", "MECHANISM", "STRATEGIES", "releases_per_hour", "exposure_pieces", "rollout", "change_cause", "config_cause"]
 
 #: The strategies, in the kernel's code order.
 STRATEGIES = ("all_at_once", "blue_green", "rolling", "canary")
@@ -121,6 +127,15 @@ class Deploys(HasimModel):
         return 1.0 if self.catch is None else self.catch
 
 
+class ConfigPush(Deploys):
+    """A change pushed to several services at once (a feature flag, a routing table, a certificate):
+    a common cause across them, like a zone but logical.  The keys of :class:`Deploys`, plus
+    ``services``: every service it reaches, each exposed alike (a staged push rolls through each
+    service's fleet at the same pace).  Its root cause is "config <name>"."""
+
+    services: list[str] = Field(min_length=1)
+
+
 def releases_per_hour(dp: Deploys) -> float:
     """Releases an hour."""
     return dp.per_week / _WEEK if dp.per_week is not None else 1.0 / dp.every
@@ -129,6 +144,11 @@ def releases_per_hour(dp: Deploys) -> float:
 def change_cause(name: str) -> str:
     """The root-cause label of a bad release of ``name``."""
     return f"change {name}"
+
+
+def config_cause(name: str) -> str:
+    """The root-cause label of a bad config push ``name``."""
+    return f"config {name}"
 
 
 def exposure_pieces(dp: Deploys) -> list[tuple[str, float, float]]:
@@ -221,7 +241,8 @@ MECHANISM = Mechanism(
     declares=("deploys",),
     worse_when_raised={"change_detect": +1, "change_rollback": +1, "canary_bake": +1},
     service_knobs=_knobs, describe=_describe, column="deps",
-    used_by=lambda sc: [n for n, s in sc.services.items() if s.deploys is not None],
+    used_by=lambda sc: ([n for n, s in sc.services.items() if s.deploys is not None]
+                        + [config_cause(n) for n in sc.config_pushes]),
     badge=lambda svc: None if svc.deploys is None else svc.deploys.strategy.replace("_", " "),
     parts={"kernel": "hasim.sim.kernel._deploys", "reference": "hasim.sim.reference.deploys",
            "analytic": "hasim.analytic.mechanisms.deploys", "tests": "tests/mechanisms/test_deploys.py"},

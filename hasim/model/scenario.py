@@ -24,7 +24,7 @@ from hasim.model.capacity import Load, load_problems
 from hasim.model.overload import Overload, Retries
 from hasim.model.autoscaling import Autoscaling
 from hasim.model.replication import Replication
-from hasim.model.deploys import Deploys
+from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -287,6 +287,9 @@ class Scenario(HasimModel):
         The service users call; its served fraction is what is measured.
     zones : dict of str to Zone, or list of Zone
         Failure domains.
+    config_pushes : dict of str to ConfigPush
+        Changes pushed to several services at once: a logical common cause
+        (:mod:`hasim.model.deploys`).
     horizon : duration
         Length of one simulated history (default ``1y``).
     replicas : int
@@ -319,6 +322,7 @@ class Scenario(HasimModel):
     entry: str
     zones: dict[str, Zone] = Field(default_factory=dict)
     services: dict[str, Service]
+    config_pushes: dict[str, ConfigPush] = Field(default_factory=dict)
 
     @field_validator("slo", mode="before")
     @classmethod
@@ -378,7 +382,7 @@ class Scenario(HasimModel):
         problems = load_problems(self)
         if problems:
             raise ScenarioError(problems)
-        problems = _copy_problems(self)
+        problems = _copy_problems(self) + _push_problems(self)
         if problems:
             raise ScenarioError(problems)
         if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
@@ -474,6 +478,25 @@ def _behind(sc: "Scenario", start: str) -> set[str]:
             seen.add(name)
             todo.extend(_edges(sc.services[name]))
     return seen
+
+
+def _push_problems(sc: "Scenario") -> list[Problem]:
+    """A config push names services with instances of their own, each once."""
+    problems = []
+    for name, push in sc.config_pushes.items():
+        try:
+            check_name(name)
+        except ValueError as exc:
+            problems.append(Problem(f"config_pushes.{name}", str(exc)))
+        for k, target in enumerate(push.services):
+            path = f"config_pushes.{name}.services.{k}"
+            if target not in sc.services:
+                problems.append(Problem(path, f"no service {target!r}" + suggest(target, sc.services)))
+            elif sc.services[target].is_router:
+                problems.append(Problem(path, f"{target!r} is a router: a push reaches services with instances"))
+            elif target in push.services[:k]:
+                problems.append(Problem(path, f"{target!r} is listed twice"))
+    return problems
 
 
 def _copy_problems(sc: "Scenario") -> list[Problem]:

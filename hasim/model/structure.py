@@ -15,12 +15,12 @@ from typing import NamedTuple
 import numpy as np
 
 from hasim.model.capacity import HOURS, daily_demand, demand, flow_edges, request_weights
-from hasim.model.deploys import change_cause
+from hasim.model.deploys import Deploys, change_cause, config_cause
 from hasim.model.scenario import Scenario, Service
 
 __all__ = ["reads", "watched", "flow_edges", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
            "request_weights", "utilisation", "cause_labels", "Labels", "labels", "placement",
-           "zone_descendants", "zones_that_matter", "dr_copies", "changed"]
+           "zone_descendants", "zones_that_matter", "dr_copies", "changed", "Change"]
 
 
 class Labels(NamedTuple):
@@ -39,13 +39,24 @@ def cause_labels(sc: Scenario) -> tuple[list[str], list[str]]:
     "change <name>": :mod:`hasim.model.deploys`)."""
     services = sc.topological_order()
     changes = changed(sc)
-    return (list(services) + [f"zone {z}" for z in sc.zones] + [change_cause(n) for n in changes],
+    return (list(services) + [f"zone {z}" for z in sc.zones] + [c.cause for c in changes],
             ["instance"] * len(services) + ["zone"] * len(sc.zones) + ["change"] * len(changes))
 
 
-def changed(sc: Scenario) -> list[str]:
-    """The services with ``deploys``, in topological order (the order of their change causes)."""
-    return [n for n in sc.topological_order() if sc.services[n].deploys is not None]
+class Change(NamedTuple):
+    """One process of changes: a service's deploys, or a config push to several services."""
+
+    cause: str            # "change <service>" or "config <push>"
+    spec: Deploys         # its releases (a ConfigPush is a Deploys)
+    services: list[str]   # the services it exposes
+
+
+def changed(sc: Scenario) -> list[Change]:
+    """Every process of changes, in cause order: the services with ``deploys`` in topological order,
+    then the config pushes in declaration order."""
+    out = [Change(change_cause(n), sc.services[n].deploys, [n]) for n in sc.topological_order()
+           if sc.services[n].deploys is not None]
+    return out + [Change(config_cause(n), push, list(push.services)) for n, push in sc.config_pushes.items()]
 
 
 def labels(sc: Scenario) -> Labels:

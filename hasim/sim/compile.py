@@ -100,8 +100,9 @@ svc_as_on         int64[S]            1 if the pool autoscales
 svc_as            float64[S, 4]       its target utilisation, scale-out delay, scale-in delay, most added instances
 sh_as_aux         int64[H]            source id of the shard's scaling timer (-1: none)
 st_as_sh          int64[*]            reachable autoscaled shards (the ``scaling`` stage)
-svc_dp            int64[S]            the service's deploy process (-1: no deploys)
-dp_svc/_aux       int64[D]            each deploy process's service and the source id of its timer
+svc_dp_ptr/_      int64               the processes of changes that expose each service (its deploys, pushes)
+dp_svc_ptr/_      int64               the services each process of changes exposes
+dp_aux            int64[D]            the source id of each process's timer
 dp_i              int64[D, 3]         its strategy (``STRATEGY_*``), the rows of its detect and rollback laws
 dp_f              float64[D, 7]       mean gap or period between releases, 1 for a train, bad, errors,
                                       batch or canary share, pause or bake, catch
@@ -307,7 +308,9 @@ class CompiledModel(NamedTuple):
     zone_cause: np.ndarray
     src_cause: np.ndarray
     src_key: np.ndarray
+    svc_dp_ptr: np.ndarray
     svc_dp: np.ndarray
+    dp_svc_ptr: np.ndarray
     dp_svc: np.ndarray
     dp_aux: np.ndarray
     dp_i: np.ndarray
@@ -685,27 +688,37 @@ def _breakers(p: _Parts) -> None:
 
 
 def _deploys(p: _Parts) -> None:
-    """One process per service with deploys (:mod:`hasim.model.deploys`), each with a timer of its own."""
+    """One process per service with deploys and per config push (:mod:`hasim.model.deploys`), each
+    with a timer of its own."""
     sc, S = p.sc, p.S
-    p.svc_dp = np.full(S, -1, dtype=np.int64)
-    svc, aux, codes, params = [], [], [], []
-    for name in changed(sc):
-        v = p.sidx[name]
-        dp = sc.services[name].deploys
-        d = len(svc)
-        p.svc_dp[v] = d
-        svc.append(v)
+    rows, by_svc, aux, codes, params, keys = [], [[] for _ in range(S)], [], [], [], []
+    n_push = 0
+    for d, change in enumerate(changed(sc)):
+        dp = change.spec
+        vs = [p.sidx[n] for n in change.services]
+        rows.append(vs)
+        for v in vs:
+            by_svc[v].append(d)
         aux.append(p.add_aux(AUX_DEPLOY, d))
+        # Keyed by what it is (the service, or the push's place): other changes do not move its draws.
+        if change.cause.startswith("config "):
+            keys.append((7 << 60) | (n_push << 36))
+            n_push += 1
+        else:
+            keys.append((6 << 60) | (vs[0] << 36))
         codes.append((STRATEGIES.index(dp.strategy), p.dists.add(dp.detect), p.dists.add(dp.rollback)))
         gap = 1.0 / releases_per_hour(dp)
         share = dp.batch if dp.strategy == "rolling" else (dp.canary if dp.strategy == "canary" else 1.0)
         wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
         params.append((gap, float(dp.every is not None), dp.bad, dp.errors, share, wait, dp.caught))
-    p.dp_svc = np.array(svc, dtype=np.int64)
+    p.dp_svc_ptr, p.dp_svc = _csr(rows)
+    p.svc_dp_ptr, p.svc_dp = _csr(by_svc)
     p.dp_aux = np.array(aux, dtype=np.int64)
+    p.dp_key = keys
     p.dp_i = np.array(codes, dtype=np.int64).reshape(-1, 3)
     p.dp_f = np.array(params, dtype=np.float64).reshape(-1, 7)
-    p.dp_cause = np.array([S + p.Z + d for d in range(len(svc))], dtype=np.int64)
+    p.dp_cause = np.array([S + p.Z + d for d in range(len(rows))], dtype=np.int64)
+    p.dp_rows = rows
 
 
 def _stage_sets(p: _Parts) -> None:
@@ -722,7 +735,7 @@ def _stage_sets(p: _Parts) -> None:
                                                                        p.sc.services[p.order[v]].capacity is not None))
     p.st_ov_sh = shards_where(lambda v: p.svc_ov_on[v] == 1)
     p.st_as_sh = shards_where(lambda v: p.svc_as_on[v] == 1)
-    p.st_dp = np.array([d for d, v in enumerate(p.dp_svc) if reach[v]], dtype=np.int64)
+    p.st_dp = np.array([d for d, vs in enumerate(p.dp_rows) if any(reach[v] for v in vs)], dtype=np.int64)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
     matter = zones_that_matter(p.sc)
     p.st_zone = np.array([p.zidx[z] for z in p.zones if z in matter], dtype=np.int64)
@@ -744,8 +757,8 @@ def _streams(p: _Parts) -> None:
         elif kind == AUX_PROBE_TGT:
             router = int(p.tgt_owner[obj])
             aux_key.append((4 << 60) | (router << 36) | (obj - int(p.svc_tgt_ptr[router])))
-        elif kind == AUX_DEPLOY:  # keyed by its service: other services' deploys do not move it
-            aux_key.append((6 << 60) | (int(p.dp_svc[obj]) << 36))
+        elif kind == AUX_DEPLOY:
+            aux_key.append(p.dp_key[obj])
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
     p.src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
@@ -817,7 +830,8 @@ def _model(p: _Parts) -> CompiledModel:
         zone_fail=p.zone_fail, zone_rep=p.zone_rep, zone_chain_ptr=zone_chain_ptr, zone_chain=zone_chain,
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
-        svc_dp=p.svc_dp, dp_svc=p.dp_svc, dp_aux=p.dp_aux, dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp,
+        svc_dp_ptr=p.svc_dp_ptr, svc_dp=p.svc_dp, dp_svc_ptr=p.dp_svc_ptr, dp_svc=p.dp_svc, dp_aux=p.dp_aux,
+        dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp,
     )
 
 

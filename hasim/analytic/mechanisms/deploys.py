@@ -11,14 +11,15 @@ second order in the rates).
 from __future__ import annotations
 
 from hasim.analytic.first_order import HOURS_PER_YEAR, DelayTerm, DelayTerms
-from hasim.model.deploys import exposure_pieces, releases_per_hour
+from hasim.model.deploys import config_cause, exposure_pieces, releases_per_hour
 from hasim.text import duration
 
 __all__ = ["deploy_terms"]
 
 
 def deploy_terms(terms: DelayTerms, name: str) -> None:
-    """Add the terms of the bad releases of ``name`` (nothing without ``deploys``).
+    """Add the terms of the bad releases of ``name``, and of each config push whose first service
+    the entry reaches is ``name`` (once per push).
 
     Parameters
     ----------
@@ -27,19 +28,30 @@ def deploy_terms(terms: DelayTerms, name: str) -> None:
     name : str
         The service.
     """
-    dp = terms.sc.services[name].deploys
-    if dp is None:
-        return
+    sc = terms.sc
+    if sc.services[name].deploys is not None:
+        _terms(terms, name, sc.services[name].deploys, [name], name)
+    reach = list(terms.solver.reach)
+    for push_name, push in sc.config_pushes.items():
+        reached = [s for s in push.services if s in reach]
+        if reached and reached[0] == name:
+            _terms(terms, name, push, reached, config_cause(push_name))
+
+
+def _terms(terms: DelayTerms, name: str, dp, services: list[str], label: str) -> None:
+    """The terms of one process of changes exposing ``services`` (``name`` the first of them)."""
     rate = releases_per_hour(dp) * dp.bad
     # One term per exposure, then merged into one row per stage: the pieces are disjoint stretches of
     # one incident, so their request-hours and hours not fully up add.
     start = len(terms.terms)
     pieces = exposure_pieces(dp)
     for stage, exposure, hours in pieces:
-        terms.add(name, stage, rate, hours, 1.0 - dp.errors * exposure, "")
+        value = 1.0 - dp.errors * exposure
+        terms.add(name, stage, rate, hours, value, "", together={s: value for s in services if s != name})
     added = terms.terms[start:]
     del terms.terms[start:]
     how = f"{dp.bad:.0%} of {releases_per_hour(dp) * 168:.3g} releases a week, {dp.strategy.replace('_', ' ')}"
+    reaches = "" if services == [name] else f" of {', '.join(services)}"
     for stage in ("detection", "rollback"):
         rows = [t for t in added if t.stage == stage]
         if not rows:
@@ -49,8 +61,9 @@ def deploy_terms(terms: DelayTerms, name: str) -> None:
         fails = f"{shares[0]:.0%}" if len(shares) == 1 else f"{shares[0]:.0%} to {shares[-1]:.0%}"
         what = "until it is noticed" if stage == "detection" else "while it is rolled back"
         terms.append(DelayTerm(
-            service=name, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
+            service=label, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
             hours_per_event=sum(t.hours_per_event for t in rows),
             request_unavailability=sum(t.request_unavailability for t in rows),
             time_unavailability=sum(t.time_unavailability for t in rows),
-            description=f"a bad release ({how}) fails {fails} of the requests {what}: {duration(hours)} on average"))
+            description=f"a bad release ({how}) fails {fails} of the requests{reaches} {what}: "
+                        f"{duration(hours)} on average"))

@@ -1,4 +1,5 @@
-"""Changes: each service with deploys has one process and one timer (:mod:`hasim.model.deploys`).
+"""Changes: each service with deploys, and each config push, has one process and one timer
+(:mod:`hasim.model.deploys`); a push exposes every service it reaches alike.
 
 Good releases change nothing, so the kernel simulates only the bad ones: releases are a Poisson
 stream (or a train), each bad with probability ``bad``, and a release that finds a bad one still
@@ -34,11 +35,13 @@ _PHASE = 5   # a train's phase: releases at phase + k x period
 
 @inline
 def _dp_share(m, w, v):
-    """What the releases of ``v`` leave of its own served fraction: ``1 - errors x exposure``."""
-    d = m.svc_dp[v]
-    if d < 0:
-        return 1.0
-    return 1.0 - m.dp_f[d, 3] * w.dp_t[d, _EXP]
+    """What the changes exposing ``v`` leave of its own served fraction: the product of
+    ``1 - errors x exposure`` over its deploys and the config pushes that reach it."""
+    x = 1.0
+    for a in range(m.svc_dp_ptr[v], m.svc_dp_ptr[v + 1]):
+        d = m.svc_dp[a]
+        x *= 1.0 - m.dp_f[d, 3] * w.dp_t[d, _EXP]
+    return x
 
 
 @fast
@@ -64,7 +67,7 @@ def _dp_next_bad(m, w, d, now):
 @fast
 def _dp_reset(m, w):
     """Nothing out; the first bad release of each process."""
-    for d in range(len(m.dp_svc)):
+    for d in range(len(m.dp_aux)):
         c = m.dp_aux[d]
         w.dp_ph[d] = DP_IDLE
         w.dp_t[d, _EXP] = 0.0
@@ -135,7 +138,8 @@ def _dp_event(m, w, d, now):
     if nxt < math.inf:
         _qschedule(w.heap, m.dp_aux[d], nxt, KIND_AUX)
     if w.dp_t[d, _EXP] != e0:
-        _mark_dirty(m, w, m.dp_svc[d])
+        for a in range(m.dp_svc_ptr[d], m.dp_svc_ptr[d + 1]):
+            _mark_dirty(m, w, m.dp_svc[a])
 
 
 @inline

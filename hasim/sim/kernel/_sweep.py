@@ -98,7 +98,7 @@ def _sweep(m, w, now):
                     if w.sh_own[sh] != 1.0:
                         full = False
                 val = 1.0 if full else total / (p1 - p0)
-            if m.svc_dp[v] >= 0:  # a bad release fails its share of the requests
+            if m.svc_dp_ptr[v + 1] > m.svc_dp_ptr[v]:  # a bad release fails its share of the requests
                 val *= _dp_share(m, w, v)
             w.svc_own[v] = val
             full = val == 1.0

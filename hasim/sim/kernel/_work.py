@@ -123,5 +123,5 @@ def _new_work(m):
         np.zeros(H, dtype=np.float64),
         np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.int64),
         np.zeros((H, 4), dtype=np.uint64),
-        np.zeros(len(m.dp_svc), dtype=np.int64), np.zeros((len(m.dp_svc), 6), dtype=np.float64),
+        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 6), dtype=np.float64),
     )

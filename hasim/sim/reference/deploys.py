@@ -1,12 +1,12 @@
-"""Changes: the releases of services with deploys (:mod:`hasim.model.deploys`; the kernel's rule is
-:mod:`hasim.sim.kernel._deploys`).
+"""Changes: the releases of services with deploys and the config pushes (:mod:`hasim.model.deploys`;
+the kernel's rule is :mod:`hasim.sim.kernel._deploys`).
 
-Written from the model's rule: one process per service makes the releases, drawing for each, in
+Written from the model's rule: one process per change makes the releases, drawing for each, in
 this order, whether it is bad, the time to notice it, the rollback time and whether a canary
 analysis catches it (a release that finds a bad one still out draws and is skipped); a bad release
 starts a process of its own that walks :func:`hasim.model.deploys.rollout`'s steps, is noticed,
-and is rolled back.  The service's own fraction is multiplied by ``1 - errors x exposure``
-(:meth:`~hasim.sim.reference.evaluation.Evaluation._own`).
+and is rolled back.  Each service's own fraction is multiplied by ``1 - errors x exposure`` of every
+change that exposes it (:meth:`~hasim.sim.reference.evaluation.Evaluation._own`).
 """
 
 from __future__ import annotations
@@ -16,56 +16,89 @@ import numpy as np
 from hasim.model.deploys import releases_per_hour, rollout
 from hasim.sim.reference.state import KIND_SERVICE_TIMER
 
-__all__ = ["DeployProcesses", "IDLE", "OUT", "BACK"]
+__all__ = ["DeployProcesses", "Release", "IDLE", "OUT", "BACK"]
 
 IDLE, OUT, BACK = "idle", "bad release out", "rolling back"
+
+
+class Release:
+    """The state of one change (a service's deploys or a config push)."""
+
+    __slots__ = ("label", "spec", "services", "cause", "phase", "exposure")
+
+    def __init__(self, label, spec, services, cause):
+        self.label, self.spec, self.services, self.cause = label, spec, services, cause
+        self.phase, self.exposure = IDLE, 0.0
+
+    @property
+    def share(self) -> float:
+        """What it leaves of each of its services' own fraction."""
+        return 1.0 - self.spec.errors * self.exposure
 
 
 class DeployProcesses:
     """Mixin of :class:`~hasim.sim.reference.engine.Replica`: releases and bad releases."""
 
-    def _deploy_life(self, s):
-        """The releases of service ``s``, each on its own stream's draws."""
-        dp, env = s.spec.deploys, self.env
-        cause = self.m.change_cause[s.index]
-        # A stream of its own per service: declaring deploys changes no other draw.
-        rng = np.random.default_rng(np.random.SeedSequence([int(x) for x in self.sample] + [0xDE9107, s.index]))
+    def _init_deploys(self) -> None:
+        """One :class:`Release` per change, attached to every service it exposes."""
+        self.releases = []
+        for k, change in enumerate(self.m.changes):
+            services = [self.svc[self.m.index[n]] for n in change.services]
+            r = Release(change.cause, change.spec, services, self.m.causes.index(change.cause))
+            self.releases.append(r)
+            for s in services:
+                s.releases.append(r)
+        self.st_releases = [r for r in self.releases if any(self.m.reach[s.index] for s in r.services)]
+
+    def _deploy_life(self, k: int):
+        """The releases of change ``k``, each on its own stream's draws."""
+        r = self.releases[k]
+        dp, env = r.spec, self.env
+        # A stream of its own per change: declaring one changes no other draw.
+        rng = np.random.default_rng(np.random.SeedSequence([int(x) for x in self.sample] + [0xDE9107, k]))
         gap = 1.0 / releases_per_hour(dp)
         train = dp.every is not None
         t_next = rng.random() * gap if train else rng.exponential(gap)
         while True:
-            yield self._timer(KIND_SERVICE_TIMER, t_next - env.now, cause)
+            yield self._timer(KIND_SERVICE_TIMER, t_next - env.now, r.cause)
             bad = rng.random() < dp.bad
             seen, back = dp.detect.sample(rng), dp.rollback.sample(rng)
             caught = rng.random() < dp.caught
             t_next = env.now + (gap if train else rng.exponential(gap))
-            if not bad or s.dp_phase != IDLE:
+            if not bad or r.phase != IDLE:
                 continue
             steps, noticed = rollout(dp, float(seen), bool(caught))
-            self._log(s.name, f"bad release out ({dp.strategy})")
-            s.dp_phase, s.exposure = OUT, steps[0][1]
-            self._touch(s)
-            env.process(self._bad_release(s, env.now, steps[1:], noticed, float(back), cause))
+            self._log(r.label, f"bad release out ({dp.strategy})")
+            r.phase = OUT
+            self._expose(r, steps[0][1])
+            env.process(self._bad_release(r, env.now, steps[1:], noticed, float(back)))
 
-    def _bad_release(self, s, t0: float, steps: list, noticed: float, back: float, cause: int):
-        """A bad release of ``s`` out since ``t0``: its later steps, noticed, rolled back."""
+    def _bad_release(self, r: Release, t0: float, steps: list, noticed: float, back: float):
+        """A bad release of ``r`` out since ``t0``: its later steps, noticed, rolled back."""
         env = self.env
         for offset, e in steps:
-            yield self._timer(KIND_SERVICE_TIMER, t0 + offset - env.now, cause)
-            s.exposure = e
+            yield self._timer(KIND_SERVICE_TIMER, t0 + offset - env.now, r.cause)
+            self._expose(r, e)
+        yield self._timer(KIND_SERVICE_TIMER, t0 + noticed - env.now, r.cause)
+        r.phase = BACK
+        self._log(r.label, "bad release noticed, rolling back")
+        yield self._timer(KIND_SERVICE_TIMER, back, r.cause)
+        r.phase = IDLE
+        self._log(r.label, "rolled back")
+        self._expose(r, 0.0)
+
+    def _expose(self, r: Release, e: float) -> None:
+        r.exposure = e
+        for s in r.services:
             self._touch(s)
-        yield self._timer(KIND_SERVICE_TIMER, t0 + noticed - env.now, cause)
-        s.dp_phase = BACK
-        self._log(s.name, "bad release noticed, rolling back")
-        yield self._timer(KIND_SERVICE_TIMER, back, cause)
-        s.dp_phase, s.exposure = IDLE, 0.0
-        self._log(s.name, "rolled back")
-        self._touch(s)
 
     def _deploy_share(self, s) -> float:
-        """What a bad release leaves of ``s``'s own fraction: ``1 - errors x exposure``."""
-        return 1.0 - s.spec.deploys.errors * s.exposure
+        """What the changes exposing ``s`` leave of its own fraction."""
+        x = 1.0
+        for r in s.releases:
+            x *= r.share
+        return x
 
     def _deploy_stage(self, phase: str) -> bool:
-        """Whether a reachable service has a bad release failing requests in ``phase``."""
-        return any(s.dp_phase == phase and s.exposure * s.spec.deploys.errors > 0 for s in self.st_deploys)
+        """Whether a change reaching the entry has a bad release failing requests in ``phase``."""
+        return any(r.phase == phase and r.exposure * r.spec.errors > 0 for r in self.st_releases)

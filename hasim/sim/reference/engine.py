@@ -54,6 +54,8 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
             env.process(self._zone_life(z))
         for inst in self.instances:
             inst.proc = env.process(self._instance_life(inst))
+        for k in range(len(self.releases)):
+            env.process(self._deploy_life(k))
         for s in self.svc:
             hc = s.spec.health_check
             if s.router is None and hc is not None:
@@ -80,8 +82,6 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
                             (lambda s=s, i=i: self._flip_target(s, i)), wake))
             for c in s.caches:
                 env.process(self._cache(c))
-            if s.spec.deploys is not None:
-                env.process(self._deploy_life(s))
         if self.start > 0:
             env.run(until=self.start)
             self._advance(self.start)

@@ -44,7 +44,7 @@ class Evaluation:
             total += x
             full = full and x == 1.0
         own = 1.0 if full else total / len(s.shards)
-        return own * self._deploy_share(s) if s.spec.deploys is not None else own
+        return own * self._deploy_share(s) if s.releases else own
 
     def _shard_own(self, s: Service, sh: Shard) -> float:
         mode = s.spec.mode

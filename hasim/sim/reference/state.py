@@ -213,7 +213,7 @@ class Cache:
 class Service:
     __slots__ = ("index", "name", "spec", "shards", "router", "caches", "masked_by", "deps", "own", "val",
                  "status", "varying", "degree", "episode_cause", "acc", "k", "hc_loss", "watch", "cut_by",
-                 "load_factor", "hold", "dp_phase", "exposure")
+                 "load_factor", "hold", "releases")
 
     def __init__(self, index, name, spec, k):
         self.index, self.name, self.spec = index, name, spec
@@ -235,8 +235,7 @@ class Service:
         self.cut_by = {}            # hard or optional dependency index -> the Edge whose breaker can cut it
         self.load_factor = 1.0      # share of its load the open breakers leave
         self.hold = 1.0             # worker time per request over its latency (timeouts)
-        self.dp_phase = "idle"      # its releases (hasim.sim.reference.deploys)
-        self.exposure = 0.0         # the share of its requests a bad release receives
+        self.releases = []          # the changes that expose it (hasim.sim.reference.deploys.Release)
 
 
 def status_of(x: float) -> str:
@@ -268,6 +267,7 @@ class ReplicaState:
             for sh in s.shards:
                 sh.k = sh.base_k = float(model.needs[s.index][0])
         self._init_breakers()
+        self._init_deploys()
         self.day_shards = [sh for s in self.svc if model.day_varies[s.index] for sh in s.shards]
         self._init_measures()
         for s in self.svc:          # everything starts up (a pool short of capacity even so serves < 1)
@@ -360,7 +360,6 @@ class ReplicaState:
                               for sh in s.shards]
         self.st_ov_shards = [sh for s in reach if s.spec.overload is not None for sh in s.shards]
         self.st_as_shards = [sh for s in reach if s.spec.autoscaling is not None for sh in s.shards]
-        self.st_deploys = [s for s in reach if s.spec.deploys is not None]
 
     # --- helpers every mechanism calls ---------------------------------------------------------
     def _log(self, component: str, event: str) -> None:

@@ -50,5 +50,5 @@ class Model:
         self.day_on = any(self.day_varies) or bool(np.ptp(self.weights) > 0)
         # Disaster-recovery copies behind each failover router's targets (data loss on a switch).
         self.dr_copies = dr_copies(sc)
-        # The cause "change <name>" of each service with deploys, by service index.
-        self.change_cause = {self.index[n]: self.causes.index(f"change {n}") for n in changed(sc)}
+        # Every process of changes (deploys, config pushes), in cause order.
+        self.changes = changed(sc)
