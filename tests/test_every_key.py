@@ -120,6 +120,11 @@ def released(**kw) -> dict:
     return S({"app": svc(replicas=4, deploys={**DEPLOYS, **kw})})
 
 
+def paged() -> dict:
+    """A standby pair whose promotions fail half the time and wait for a manual recovery."""
+    return standby(success=0.5, manual="20m")
+
+
 def router(**kw) -> dict:
     return S({"app": {"route": "failover", "targets": ["p", "d"], **kw}, **TARGETS})
 
@@ -153,6 +158,11 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "ConfigPush.services": (lambda v: S({"app": svc(replicas=4, requires=["db"]), "db": DB},
                                         config_pushes={"flags": {**DEPLOYS, "services": v, "errors": "50%"}}),
                             ["app"], ["app", "db"]),
+    "Scenario.oncall": (lambda v: S({"app": paged()}, oncall=v), None, {"respond": "30m"}),
+    "OnCall.respond": (lambda v: S({"app": paged()}, oncall={"respond": v}), "10m", "30m"),
+    "OnCall.night": (lambda v: S({"app": paged()}, oncall={"respond": "10m", "night": v}), None, "1h"),
+    "OnCall.business_hours": (lambda v: S({"app": paged()}, oncall={"respond": "10m", "night": "1h",
+                                                                    "business_hours": v}), [9, 18], [6, 22]),
     "Deploys.per_week": (lambda v: released(per_week=v), 20, 30),
     "Deploys.every": (lambda v: released(per_week=None, every=v), "8h", "12h"),
     "Deploys.strategy": (lambda v: released(strategy=v, **({"batch": "25%", "pause": "5m"} if v == "rolling" else {})),

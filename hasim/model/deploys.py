@@ -219,6 +219,17 @@ def _knobs(name: str, svc) -> list[Knob]:
     return out
 
 
+def _push_knobs(sc) -> list[Knob]:
+    out = []
+    for name, push in sc.config_pushes.items():
+        base = f"config_pushes.{name}"
+        out += [Knob(f"config {name} time to notice", f"{base}.detect", "change_detect", push.detect.mean_hours,
+                     lambda f, d=push.detect: d.scaled(f).model_dump(mode="json")),
+                Knob(f"config {name} rollback time", f"{base}.rollback", "change_rollback", push.rollback.mean_hours,
+                     lambda f, d=push.rollback: d.scaled(f).model_dump(mode="json"))]
+    return out
+
+
 def _describe(svc) -> list[str]:
     dp = svc.deploys
     if dp is None:
@@ -241,8 +252,9 @@ MECHANISM = Mechanism(
     declares=("deploys",),
     worse_when_raised={"change_detect": +1, "change_rollback": +1, "canary_bake": +1},
     service_knobs=_knobs, describe=_describe, column="deps",
-    used_by=lambda sc: ([n for n, s in sc.services.items() if s.deploys is not None]
-                        + [config_cause(n) for n in sc.config_pushes]),
+    used_by=lambda sc: [n for n, s in sc.services.items()
+                        if s.deploys is not None or any(n in p.services for p in sc.config_pushes.values())],
+    scenario_knobs=lambda sc: _push_knobs(sc),
     badge=lambda svc: None if svc.deploys is None else svc.deploys.strategy.replace("_", " "),
     parts={"kernel": "hasim.sim.kernel._deploys", "reference": "hasim.sim.reference.deploys",
            "analytic": "hasim.analytic.mechanisms.deploys", "tests": "tests/mechanisms/test_deploys.py"},

@@ -82,9 +82,10 @@ class Mechanism:
         For each :attr:`Knob.kind` of this mechanism, +1 when raising the parameter should cost
         availability and -1 when it should buy some: a study that finds the opposite beyond
         its CI has found something worth explaining.
-    service_knobs, zone_knobs : callable
-        ``service_knobs(name, service)`` / ``zone_knobs(name, zone)``: the
-        :class:`Knob` s of this mechanism in one service or zone of a design.
+    service_knobs, zone_knobs, scenario_knobs : callable
+        ``service_knobs(name, service)`` / ``zone_knobs(name, zone)`` / ``scenario_knobs(scenario)``:
+        the :class:`Knob` s of this mechanism in one service or zone of a design, or at its top
+        level (the on-call, the config pushes).
     describe : callable
         ``describe(service)``: the phrases the report's assumptions table prints for a service
         that uses the mechanism, in the table's column :attr:`column`.
@@ -109,6 +110,7 @@ class Mechanism:
     worse_when_raised: Mapping[str, int] = field(default_factory=dict)
     service_knobs: Callable[[str, Any], list[Knob]] = _nothing
     zone_knobs: Callable[[str, Any], list[Knob]] = _nothing
+    scenario_knobs: Callable[[Any], list[Knob]] = _nothing
     describe: Callable[[Any], list[str]] = _nothing
     column: str = ""
     used_by: Callable[[Any], list[str]] = _nothing

@@ -8,8 +8,8 @@ its phrases.
 
 from __future__ import annotations
 
-from hasim.model import (autoscaling, breaker, cache, capacity, deploys, dns, failover, health_check, overload,
-                         replication, zone)
+from hasim.model import (autoscaling, breaker, cache, capacity, deploys, dns, failover, health_check, oncall,
+                         overload, replication, zone)
 from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -28,16 +28,17 @@ MECHANISMS: tuple[Mechanism, ...] = (
     autoscaling.MECHANISM,
     replication.MECHANISM,
     deploys.MECHANISM,
+    oncall.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the
 #: kernel's output layout and stored batch results index it).
 STAGES: tuple[str, ...] = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload",
-                            "breaker", "scaling", "rollback")
+                            "breaker", "scaling", "rollback", "response")
 
 #: When several mechanisms keep one loss going, the one charged: the first of these still
 #: running (a region outage behind a cached dependency is the zone's, not the cache's).
-PRECEDENCE: tuple[str, ...] = ("dns", "detection", "failover", "rollback", "scaling", "zone", "overload", "capacity",
+PRECEDENCE: tuple[str, ...] = ("dns", "detection", "response", "failover", "rollback", "scaling", "zone", "overload", "capacity",
                                "breaker", "stale-cache", "repair")
 
 
@@ -52,8 +53,9 @@ def by_stage(stage: str) -> Mechanism:
 
 
 def knobs(scenario) -> list[Knob]:
-    """Every :class:`Knob` of a design: zones first, then each service's, mechanism by mechanism."""
-    out = [k for zname, z in scenario.zones.items() for m in MECHANISMS for k in m.zone_knobs(zname, z)]
+    """Every :class:`Knob` of a design: the top level's, zones, then each service's, mechanism by mechanism."""
+    out = [k for m in MECHANISMS for k in m.scenario_knobs(scenario)]
+    out += [k for zname, z in scenario.zones.items() for m in MECHANISMS for k in m.zone_knobs(zname, z)]
     for name, svc in scenario.services.items():
         out += [k for m in MECHANISMS for k in m.service_knobs(name, svc)]
     return out

@@ -25,6 +25,7 @@ from hasim.model.overload import Overload, Retries
 from hasim.model.autoscaling import Autoscaling
 from hasim.model.replication import Replication
 from hasim.model.deploys import ConfigPush, Deploys
+from hasim.model.oncall import OnCall
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -290,6 +291,8 @@ class Scenario(HasimModel):
     config_pushes : dict of str to ConfigPush
         Changes pushed to several services at once: a logical common cause
         (:mod:`hasim.model.deploys`).
+    oncall : OnCall, optional
+        The engineer a manual recovery (``failover.manual``) waits for (:mod:`hasim.model.oncall`).
     horizon : duration
         Length of one simulated history (default ``1y``).
     replicas : int
@@ -323,6 +326,7 @@ class Scenario(HasimModel):
     zones: dict[str, Zone] = Field(default_factory=dict)
     services: dict[str, Service]
     config_pushes: dict[str, ConfigPush] = Field(default_factory=dict)
+    oncall: OnCall | None = None
 
     @field_validator("slo", mode="before")
     @classmethod
@@ -385,6 +389,10 @@ class Scenario(HasimModel):
         problems = _copy_problems(self) + _push_problems(self)
         if problems:
             raise ScenarioError(problems)
+        if self.oncall is not None and not any(s.failover is not None and s.failover.manual is not None
+                                               for s in self.services.values()):
+            raise ScenarioError([Problem("oncall", "no manual recovery waits for the on-call: give a standby "
+                                                   "service failover.manual (the action once the engineer answers)")])
         if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
             raise ScenarioError([Problem("rpo", "an rpo needs a service whose standbys replicate (replication: "
                                                 "{mode: async, lag: 1s}, sync or snapshot): no write is lost without "

@@ -24,6 +24,8 @@ svc_fail          int64[S]            row of ``dist`` for time to failure (-1: n
 svc_rep           int64[S]            row of ``dist`` for time to repair (-1: none)
 svc_idle          float64[S]          life speed of an idle standby (1 hot, warm_factor, 0 cold)
 svc_fo            float64[S, 4]       detection, promotion, success, manual (inf: none)
+oc_row            int64[2]            on-call response laws (rows of ``dist``): business hours, night (-1: none)
+oc_hours          float64[2]          business hours [start, end) (0 and 24 without a night law)
 svc_rp            int64[S]            replication of a standby service: REPL_NONE / _SYNC / _ASYNC / _SNAPSHOT
 svc_rp_lag        int64[S]            row of ``dist`` of the asynchronous lag (-1: none)
 svc_rp_t          float64[S]          snapshot interval, hours (0: none)
@@ -204,6 +206,8 @@ class CompiledModel(NamedTuple):
     svc_rep: np.ndarray
     svc_idle: np.ndarray
     svc_fo: np.ndarray
+    oc_row: np.ndarray
+    oc_hours: np.ndarray
     svc_rp: np.ndarray
     svc_rp_lag: np.ndarray
     svc_rp_t: np.ndarray
@@ -711,6 +715,10 @@ def _deploys(p: _Parts) -> None:
         share = dp.batch if dp.strategy == "rolling" else (dp.canary if dp.strategy == "canary" else 1.0)
         wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
         params.append((gap, float(dp.every is not None), dp.bad, dp.errors, share, wait, dp.caught))
+    oc = sc.oncall
+    p.oc_row = np.array([-1, -1] if oc is None else [p.dists.add(oc.respond),
+                                                     -1 if oc.night is None else p.dists.add(oc.night)], dtype=np.int64)
+    p.oc_hours = np.array([0.0, 24.0] if oc is None or oc.night is None else oc.business_hours, dtype=np.float64)
     p.dp_svc_ptr, p.dp_svc = _csr(rows)
     p.svc_dp_ptr, p.svc_dp = _csr(by_svc)
     p.dp_aux = np.array(aux, dtype=np.int64)
@@ -831,7 +839,7 @@ def _model(p: _Parts) -> CompiledModel:
         zone_desc_ptr=zone_desc_ptr, zone_desc=zone_desc, zone_inst_ptr=zone_inst_ptr, zone_inst=zone_inst_flat,
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
         svc_dp_ptr=p.svc_dp_ptr, svc_dp=p.svc_dp, dp_svc_ptr=p.dp_svc_ptr, dp_svc=p.dp_svc, dp_aux=p.dp_aux,
-        dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp,
+        dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp, oc_row=p.oc_row, oc_hours=p.oc_hours,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from hasim.model.oncall import day_share
 from hasim.model.scenario import Service
 from hasim.model.structure import needed
 from hasim.analytic.exact import _binomial, _frequency, _Solver, _zone_hits, _zone_loss_rate
@@ -66,13 +67,36 @@ def _standby(terms: DelayTerms, name: str, svc: Service) -> float:
     if fo.success < 1.0:
         # Down from the failed promotion until manual intervention or the repair
         # of the failed instance (its residual repair time after the delay).
-        wait = svc.repair.partial_expectation(delay)
-        if fo.manual is not None:
-            wait -= svc.repair.partial_expectation(delay + fo.manual)
+        pe = svc.repair.partial_expectation
+        oc = sc.oncall
+        if fo.manual is not None and oc is not None:
+            # The on-call answers first (a law by the hour of the page, pages uniform over the day),
+            # then the manual action: E[min(residual, x)] waiting, then the action unless repaired.
+            laws = [(day_share(oc), oc.respond)] + ([(1.0 - day_share(oc), oc.night)] if oc.night else [])
+            answer = sum(w * _expect(law, lambda x: pe(delay) - pe(delay + x)) for w, law in laws)
+            wait = sum(w * _expect(law, lambda x: pe(delay + x) - pe(delay + x + fo.manual)) for w, law in laws)
+            terms.add(name, "response", rate * (1.0 - fo.success), answer, shard_down,
+                      f"promotion fails with probability {1 - fo.success:.3g}: down until the on-call answers "
+                      f"(or the repair)")
+        else:
+            wait = pe(delay)
+            if fo.manual is not None:
+                wait -= pe(delay + fo.manual)
         terms.add(name, "failover", rate * (1.0 - fo.success), wait, shard_down,
                   f"promotion fails with probability {1 - fo.success:.3g}: down until manual "
                   f"intervention or repair")
     return rate
+
+
+def _expect(law, fn, n: int = 256) -> float:
+    """E[fn(X)] for X of ``law``: exact for a fixed or an empirical law, else the midpoint rule over
+    ``n`` quantiles."""
+    if law.dist == "fixed":
+        return fn(law.value)
+    if law.dist == "empirical":
+        return sum(fn(x) for x in law.samples) / len(law.samples)
+    ppf = law.to_scipy().ppf
+    return sum(fn(float(ppf((k + 0.5) / n))) for k in range(n)) / n
 
 
 def _quorum(terms: DelayTerms, name: str, svc: Service) -> float:

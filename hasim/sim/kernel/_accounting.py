@@ -3,19 +3,20 @@ outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy e
 
 from __future__ import annotations
 
-from ._codes import CB_OPEN, DP_BACK, DP_OUT, EXPIRED, ST_FULL, ST_ZERO
+from ._codes import CB_OPEN, DP_BACK, DP_OUT, EXPIRED, FAILED, ST_FULL, ST_ZERO
 from ._dns import _ramp_weight
 from ._jit import fast, inline
 from ._day import _span
 from ._deploys import _dp_stage
-from ._output import BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, ROLLBACK, STALE_CACHE, ZONE
+from ._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE, ROLLBACK,
+                      STALE_CACHE, ZONE)
 from ._rng import sample_key
 from ._shards import _in_failover
 
 
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
-    """The mechanism responsible for loss from ``now`` on: the first of dns > detection >
+    """The mechanism responsible for loss from ``now`` on: the first of dns > detection > response >
     failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a
     part the entry can depend on (the SimPy engine's rule).  Scaling is a pool short of instances
     while its autoscaler's scale-out runs (what ends the loss, even of a zone); capacity is a pool short of instances for its
@@ -40,6 +41,10 @@ def _stage(m, w, now):
             return DETECTION
     if _dp_stage(m, w, DP_OUT):  # a bad release out, not noticed yet
         return DETECTION
+    for x in range(len(m.st_fo_sh)):  # a failed promotion waiting for the on-call engineer
+        sh = m.st_fo_sh[x]
+        if w.sh_state[sh] == FAILED and w.sh_resp[sh]:
+            return RESPONSE
     for x in range(len(m.st_fo_sh)):
         if _in_failover(w.sh_state[m.st_fo_sh[x]]):
             return FAILOVER

@@ -28,11 +28,12 @@ import math
 from ._codes import (DETECT, ELECT, FAILED, FALSE, KIND_TIMER, NO_LEADER, NO_STANDBY, PROMOTE, QUORUM, REGAINED,
                      STANDBY, TRUE, UP, WAIT_REQ)
 from ._healthcheck import _hc_moved
+from ._hours import _hour_of
 from ._jit import fast, inline
 from ._queue import _qremove, _qschedule
 from ._replication import _rp_gained, _rp_lost, _rp_promote
 from ._rng import next_double
-from ._shards import (_in_failover, _lowest_available, _make_active, _mark_dirty, _set_state, _timer_id,
+from ._shards import (_draw, _in_failover, _lowest_available, _make_active, _mark_dirty, _set_state, _timer_id,
                       _update_own)
 
 
@@ -62,7 +63,13 @@ def _complete_promotion(m, w, sh, now):
         _set_state(m, w, sh, FAILED)
         manual = m.svc_fo[v, 3]
         if manual < math.inf:
-            _qschedule(w.heap, _timer_id(m, sh), now + manual, KIND_TIMER)
+            if m.oc_row[0] >= 0:  # the page: the on-call engineer answers first (hasim.model.oncall)
+                hour = _hour_of(now)
+                row = m.oc_row[0] if m.oc_row[1] < 0 or m.oc_hours[0] <= hour < m.oc_hours[1] else m.oc_row[1]
+                w.sh_resp[sh] = 1
+                _qschedule(w.heap, _timer_id(m, sh), now + _draw(m, w, row, _timer_id(m, sh)), KIND_TIMER)
+            else:
+                _qschedule(w.heap, _timer_id(m, sh), now + manual, KIND_TIMER)
     _update_own(m, w, sh)
 
 
@@ -153,6 +160,7 @@ def _gained(m, w, i, now):
         if st == NO_STANDBY or st == FAILED:
             if st == FAILED:
                 _qremove(w.heap, _timer_id(m, sh))
+                w.sh_resp[sh] = 0
             _activate(m, w, sh, i, now)
             _set_state(m, w, sh, UP)
         if m.svc_rp[v] != 0:
@@ -180,6 +188,9 @@ def _timer_event(m, w, sh, now):
         _mark_dirty(m, w, v)
     elif st == PROMOTE:
         _complete_promotion(m, w, sh, now)
+    elif st == FAILED and w.sh_resp[sh]:  # the engineer answers the page: the manual action starts
+        w.sh_resp[sh] = 0
+        _qschedule(w.heap, _timer_id(m, sh), now + m.svc_fo[v, 3], KIND_TIMER)
     elif st == FAILED:  # manual intervention
         j = _lowest_available(m, w, sh)
         if j >= 0:

@@ -89,6 +89,7 @@ def _reset(m, w, seed, stream):
         w.sh_scd[sh] = 0
         w.sh_tc0[sh] = 0.0
         w.sh_tcol[sh] = 0.0
+        w.sh_resp[sh] = 0
     _day_reset(m, w)  # the needs of the first hour, before any shard is evaluated
     _cb_reset(m, w)
     for z in range(m.n_zones):

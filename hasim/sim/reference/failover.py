@@ -8,6 +8,8 @@ the shard's ``may_promote`` signal (:meth:`~hasim.sim.reference.evaluation.Evalu
 
 from __future__ import annotations
 
+import math
+
 from hasim.sim.reference.state import (DETECT, ELECT, FAILED, KIND_SHARD_TIMER, NO_LEADER, NO_STANDBY, PROMOTE,
                                        REGAINED, UP, WAIT_REQ, Instance, Shard)
 
@@ -52,7 +54,8 @@ class FailoverProcesses:
         happens meanwhile interrupts this: a standby that fails during promotion simply is not
         available when the promotion completes (then the first instance back becomes active), and a
         repaired instance is a candidate like any other.  A failed promotion waits for ``manual``
-        or for the first instance to come back, whichever is first."""
+        (with an ``oncall``: for the engineer's response, then ``manual``) or for the first instance
+        to come back, whichever is first."""
         fo = sh.service.spec.failover
         detection, promotion = (fo.detection, fo.promotion) if fo else (0.0, 0.0)
         self._set_state(sh, DETECT)
@@ -70,11 +73,22 @@ class FailoverProcesses:
                 new = yield from self._first_back(sh)
             return new
         self._set_state(sh, FAILED)
-        manual = self._timer(KIND_SHARD_TIMER, fo.manual) if fo.manual is not None else None
+        manual = None
+        oc = self.m.sc.oncall
+        if fo.manual is not None and oc is not None:   # the page: the engineer answers first
+            sh.responding = True
+            hour = min(int(self.env.now - 24.0 * math.floor(self.env.now / 24.0)), 23)
+            manual = self._timer(KIND_SHARD_TIMER, float(oc.law_at(hour).sample(self.rng)))
+        elif fo.manual is not None:
+            manual = self._timer(KIND_SHARD_TIMER, fo.manual)
         while True:
             back = sh.changed.wait()
             fired = yield (manual | back) if manual is not None else back
             if manual is not None and manual in fired:
+                if sh.responding:                       # answered: the manual action starts
+                    sh.responding = False
+                    manual = self._timer(KIND_SHARD_TIMER, fo.manual)
+                    continue
                 new = sh.lowest_available()
                 if new is None:
                     new = yield from self._first_back(sh)
@@ -83,6 +97,7 @@ class FailoverProcesses:
             if gained:
                 if manual is not None:
                     manual.cancelled = True
+                sh.responding = False
                 return sh.lowest_available(gained)
 
     def _first_back(self, sh: Shard):

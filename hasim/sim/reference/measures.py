@@ -13,11 +13,11 @@ import math
 
 import numpy as np
 
-from hasim.sim.kernel._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, ROLLBACK,
-                                     STALE_CACHE, ZONE)
+from hasim.sim.kernel._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE,
+                                     ROLLBACK, STALE_CACHE, ZONE)
 from hasim.sim.reference.deploys import BACK, OUT
 from hasim.sim.kernel._rng import sample_key
-from hasim.sim.reference.state import EXPIRED, FAILOVER_STATES, FULL, ZERO
+from hasim.sim.reference.state import EXPIRED, FAILED, FAILOVER_STATES, FULL, ZERO
 
 __all__ = ["Measures"]
 
@@ -37,7 +37,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
+        dns > detection > response > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -53,6 +53,8 @@ class Measures:
             return DETECTION
         if self._deploy_stage(OUT):    # a bad release out, not noticed yet
             return DETECTION
+        if any(sh.state == FAILED and sh.responding for sh in self.st_fo_shards):   # waiting for the on-call
+            return RESPONSE
         if any(sh.state in FAILOVER_STATES for sh in self.st_fo_shards):
             return FAILOVER
         if self._deploy_stage(BACK):

@@ -125,7 +125,7 @@ class Instance:
 class Shard:
     __slots__ = ("service", "instances", "available", "routed_up", "routed_down", "state", "active", "changed",
                  "may_promote", "label", "k", "base_k", "collapsed", "grace", "extra", "scale_timer", "scale_dir",
-                 "capx", "t_col0", "t_col", "copies", "writer", "t_lost", "phase")
+                 "capx", "t_col0", "t_col", "copies", "writer", "t_lost", "phase", "responding")
 
     def __init__(self, service, label):
         self.service, self.label = service, label
@@ -152,6 +152,7 @@ class Shard:
         self.writer = None          # the instance that took the writes last
         self.t_lost = 0.0           # when the writer was lost
         self.phase = 0.0            # snapshots at phase + k x interval
+        self.responding = False     # a failed promotion waiting for the on-call engineer
 
     def lowest_available(self, among=None):
         """The available instance of lowest index (among ``among`` if given), or None."""
