@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import hasim  # noqa: E402
-from hasim.sim.engine import simulate  # noqa: E402
+from _alternate import alternate  # noqa: E402
 
 
 def variants() -> dict:
@@ -48,16 +47,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args(argv)
     designs = variants()
-    for sc in designs.values():  # load (or compile) the kernel before timing
-        simulate(sc, replicas=64, seed=1)
-    times = {name: [] for name in designs}
-    events = {}
-    for _ in range(args.rounds):
-        for name, sc in designs.items():
-            t = time.perf_counter()
-            res = simulate(sc, replicas=args.replicas, seed=1)
-            times[name].append(time.perf_counter() - t)
-            events[name] = int(res.out.events.sum())
+    times, events = alternate(designs, args.replicas, args.rounds)
     base = None
     print(f"{'variant':<12} {'seconds':>8} {'ev/replica':>11} {'M ev/s':>8} {'ev/s ratio':>11} {'time ratio':>11}")
     for name in designs:

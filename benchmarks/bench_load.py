@@ -28,14 +28,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import hasim  # noqa: E402
-from hasim.sim.engine import simulate  # noqa: E402
+from _alternate import alternate  # noqa: E402
 
 
 def variants() -> dict:
@@ -71,16 +70,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     groups = [variants(), breaker_variants()]
     designs = {name: sc for g in groups for name, sc in g.items()}
-    for sc in designs.values():                      # load (or compile) every kernel before timing
-        simulate(sc, replicas=64, seed=1)
-    times = {name: [] for name in designs}
-    events = {}
-    for r in range(args.rounds):
-        for name, sc in designs.items():
-            t = time.perf_counter()
-            res = simulate(sc, replicas=args.replicas, seed=100 + r)
-            times[name].append(time.perf_counter() - t)
-            events[name] = res.events
+    times, events = alternate(designs, args.replicas, args.rounds, seed=lambda r: 100 + r)
     print(f"{'variant':12s} {'seconds':>8s} {'events/replica':>15s} {'M events/s':>11s} {'ev/s ratio':>11s} "
           f"{'time ratio':>11s}")
     for group in groups:

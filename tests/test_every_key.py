@@ -163,6 +163,8 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "OnCall.night": (lambda v: S({"app": paged()}, oncall={"respond": "10m", "night": v}), None, "1h"),
     "OnCall.business_hours": (lambda v: S({"app": paged()}, oncall={"respond": "10m", "night": "1h",
                                                                     "business_hours": v}), [9, 18], [6, 22]),
+    "Deploys.paged": (lambda v: S({"app": svc(replicas=4, deploys={**DEPLOYS, "paged": v})},
+                                  oncall={"respond": "20m"} if v else None), False, True),
     "Deploys.per_week": (lambda v: released(per_week=v), 20, 30),
     "Deploys.every": (lambda v: released(per_week=None, every=v), "8h", "12h"),
     "Deploys.strategy": (lambda v: released(strategy=v, **({"batch": "25%", "pause": "5m"} if v == "rolling" else {})),

@@ -24,8 +24,10 @@ or a law; alert rules come with :mod:`hasim.model` later), or at the end of the 
 analysis catches it first.  From then on the rollout stops (the exposure stays where it is) and
 ``rollback`` later the old version serves everything again.  The loss before it is noticed is
 charged to ``detection``, the loss while it is rolled back to ``rollback``; its root cause is
-"change <service>".  A release that comes while a bad one is still out is skipped (the pipeline is
-held during an incident); good releases cost nothing.
+"change <service>".  With ``paged: true`` (and a top-level ``oncall``) the rollback waits for the
+on-call engineer, paged when the bad release is noticed: that wait is charged to ``response``.  A
+release that comes while a bad one is still out is skipped (the pipeline is held during an
+incident); good releases cost nothing.
 
 A *config push* (``config_pushes:`` at the top level, :class:`ConfigPush`) is the same process
 applied to several services at once: the keys of ``deploys`` plus ``services``; each service it
@@ -78,7 +80,8 @@ class Deploys(HasimModel):
     (the change failure rate); ``errors``: the share of a bad release's requests that fail (default
     100 %); ``detect``: from its first exposed request to someone noticing; ``rollback``: from then to
     the old version serving everything; ``batch`` and ``pause`` (rolling); ``canary``, ``bake`` and
-    ``catch`` (canary).
+    ``catch`` (canary); ``paged``: the rollback waits for the on-call engineer (the top-level
+    ``oncall``), paged when the bad release is noticed.
     """
 
     per_week: PositiveFloat | None = None
@@ -93,6 +96,7 @@ class Deploys(HasimModel):
     canary: Share | None = None
     bake: PositiveDuration | None = None
     catch: Share | None = None
+    paged: bool = False
 
     @model_validator(mode="after")
     def _keys_of_the_strategy(self):
@@ -151,12 +155,24 @@ def config_cause(name: str) -> str:
     return f"config {name}"
 
 
-def exposure_pieces(dp: Deploys) -> list[tuple[str, float, float]]:
+def exposure_pieces(dp: Deploys, respond: float = 0.0) -> list[tuple[str, float, float]]:
     """Expected hours a bad release spends at each exposure: ``(stage, exposure, hours)``.
 
-    ``stage`` is ``detection`` before it is noticed and ``rollback`` after; with ``D`` the detection
-    law and ``R`` the rollback's, each piece is exact for one bad release at a time.
+    ``stage`` is ``detection`` before it is noticed, ``response`` while a ``paged`` rollback waits
+    for the on-call engineer (``respond``: the mean response, hours) and ``rollback`` after; with
+    ``D`` the detection law and ``R`` the rollback's, each piece is exact for one bad release at a
+    time.
     """
+    pieces = _pieces(dp)
+    if not dp.paged or respond <= 0.0:
+        return pieces
+    R = dp.rollback.mean_hours
+    # Each rollback piece is the chance of being noticed at that exposure times E[R]: the engineer's
+    # wait comes first, at the same exposure.
+    return pieces + [("response", e, h / R * respond) for stage, e, h in pieces if stage == "rollback"]
+
+
+def _pieces(dp: Deploys) -> list[tuple[str, float, float]]:
     D, R = dp.detect, dp.rollback.mean_hours
     if dp.strategy in ("all_at_once", "blue_green"):
         return [("detection", 1.0, D.mean_hours), ("rollback", 1.0, R)]

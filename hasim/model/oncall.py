@@ -1,8 +1,9 @@
 """People (the ``response`` stage): the on-call engineer a manual recovery waits for.
 
 "Human-in-the-loop recovery adds latency" (the guide).  With ``oncall:`` at the top level, a manual
-recovery (``failover.manual``: a promotion that failed) is a chain instead of a fixed time: the
-page goes out when the promotion fails, the engineer acknowledges and starts after ``respond``
+recovery (``failover.manual``: a promotion that failed) is a chain instead of a fixed time (and so
+is a ``paged`` rollback of a bad release, :mod:`hasim.model.deploys`): the page goes out when the
+promotion fails, the engineer acknowledges and starts after ``respond``
 (``night`` outside ``business_hours``, if given), then the manual action takes ``failover.manual``.
 The wait for the engineer is charged to ``response``, the action itself to ``failover``; an
 instance that comes back meanwhile ends both, as before.
@@ -91,8 +92,9 @@ MECHANISM = Mechanism(
     declares=(),
     worse_when_raised={"response": +1},
     scenario_knobs=_knobs_top, column="failover",
-    used_by=lambda sc: [n for n, s in sc.services.items()
-                        if sc.oncall is not None and s.failover is not None and s.failover.manual is not None],
+    used_by=lambda sc: [n for n, s in sc.services.items() if sc.oncall is not None and (
+        (s.failover is not None and s.failover.manual is not None) or (s.deploys is not None and s.deploys.paged)
+        or any(n in p.services and p.paged for p in sc.config_pushes.values()))],
     parts={"kernel": "hasim.sim.kernel._failover", "reference": "hasim.sim.reference.failover",
            "analytic": "hasim.analytic.mechanisms.failover", "tests": "tests/mechanisms/test_oncall.py"},
 )

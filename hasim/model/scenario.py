@@ -389,10 +389,17 @@ class Scenario(HasimModel):
         problems = _copy_problems(self) + _push_problems(self)
         if problems:
             raise ScenarioError(problems)
-        if self.oncall is not None and not any(s.failover is not None and s.failover.manual is not None
-                                               for s in self.services.values()):
+        paged = [(f"services.{n}.deploys.paged", s.deploys) for n, s in self.services.items() if s.deploys is not None]
+        paged = [path for path, dp in paged + [(f"config_pushes.{n}.paged", p) for n, p in self.config_pushes.items()]
+                 if dp.paged]
+        if self.oncall is None and paged:
+            raise ScenarioError([Problem(path, "a paged rollback needs an on-call to answer: give oncall: {respond: "
+                                               "5m} at the top level") for path in paged])
+        if self.oncall is not None and not paged and not any(s.failover is not None and s.failover.manual is not None
+                                                             for s in self.services.values()):
             raise ScenarioError([Problem("oncall", "no manual recovery waits for the on-call: give a standby "
-                                                   "service failover.manual (the action once the engineer answers)")])
+                                                   "service failover.manual (the action once the engineer answers) "
+                                                   "or deploys paged: true")])
         if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
             raise ScenarioError([Problem("rpo", "an rpo needs a service whose standbys replicate (replication: "
                                                 "{mode: async, lag: 1s}, sync or snapshot): no write is lost without "

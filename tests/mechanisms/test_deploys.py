@@ -40,10 +40,10 @@ M = 1.0 / 60.0  # a minute, in hours
 ENGINES = [("numba", 400), ("simpy", 120)]
 
 
-def design(**deploys) -> Scenario:
+def design(oncall=None, **deploys) -> Scenario:
     dp = {"per_week": PER_WEEK, "bad": BAD, "detect": "20m", "rollback": "10m", **deploys}
     api = {"replicas": 4, "failure": {"mtbf": "1000000h"}, "repair": {"mttr": "1h"}, "deploys": dp}
-    return Scenario(name="releases", entry="api", horizon="1y", services={"api": api})
+    return Scenario(name="releases", entry="api", horizon="1y", services={"api": api}, oncall=oncall)
 
 
 def per_year(q: float, length: float, bad: float = BAD) -> float:
@@ -169,6 +169,26 @@ def test_a_bad_release_behind_a_load_balancer_is_seen_through_its_dependants():
     assert 4 * se < 0.15 * ea
     change = a.attribution.set_index("cause").loc["change api", "downtime_minutes_per_year"]
     assert change > 0.8 * ea  # the releases dominate this design's downtime
+
+
+@pytest.mark.parametrize("engine, replicas", ENGINES)
+def test_a_paged_rollback_waits_for_the_on_call(engine, replicas):
+    """All at once, noticed after 20 min, then the engineer (10 min in business hours, uniform 10-40
+    min at night: 19.375 min on average over the day), then the 10 min rollback."""
+    answer = 9 / 24 * 10 + 15 / 24 * 25
+    sc = design(strategy="all_at_once", paged=True,
+                oncall={"respond": "10m", "night": {"dist": "uniform", "low": "10m", "high": "40m"}})
+    res = simulate(sc, replicas=replicas, seed=12, engine=engine)
+    length = (30 + answer) * M
+    _near(*_downtime(res), per_year(length, length), f"paged ({engine})")
+    _near(*_stage(res, "response"), per_year(answer * M, length), f"paged response ({engine})")
+    by_stage = hasim.analyze(sc).delays.groupby("stage")["minutes_per_year"].sum()
+    assert by_stage["response"] == pytest.approx(60 * 8760 * LAM * BAD * answer * M, rel=1e-6)
+
+
+def test_a_paged_rollback_needs_an_on_call():
+    with pytest.raises(ScenarioError, match="services.api.deploys.paged: a paged rollback needs an on-call"):
+        design(strategy="all_at_once", paged=True)
 
 
 def pushed(**push) -> Scenario:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from hasim.analytic.first_order import HOURS_PER_YEAR, DelayTerm, DelayTerms
 from hasim.model.deploys import config_cause, exposure_pieces, releases_per_hour
+from hasim.model.oncall import day_share
 from hasim.text import duration
 
 __all__ = ["deploy_terms"]
@@ -44,7 +45,10 @@ def _terms(terms: DelayTerms, name: str, dp, services: list[str], label: str) ->
     # One term per exposure, then merged into one row per stage: the pieces are disjoint stretches of
     # one incident, so their request-hours and hours not fully up add.
     start = len(terms.terms)
-    pieces = exposure_pieces(dp)
+    oc = terms.sc.oncall
+    respond = 0.0 if oc is None else (day_share(oc) * oc.respond.mean_hours
+                                      + (1.0 - day_share(oc)) * (oc.night.mean_hours if oc.night else 0.0))
+    pieces = exposure_pieces(dp, respond)
     for stage, exposure, hours in pieces:
         value = 1.0 - dp.errors * exposure
         terms.add(name, stage, rate, hours, value, "", together={s: value for s in services if s != name})
@@ -52,14 +56,15 @@ def _terms(terms: DelayTerms, name: str, dp, services: list[str], label: str) ->
     del terms.terms[start:]
     how = f"{dp.bad:.0%} of {releases_per_hour(dp) * 168:.3g} releases a week, {dp.strategy.replace('_', ' ')}"
     reaches = "" if services == [name] else f" of {', '.join(services)}"
-    for stage in ("detection", "rollback"):
+    for stage in ("detection", "response", "rollback"):
         rows = [t for t in added if t.stage == stage]
         if not rows:
             continue
         hours = sum(h for s, _, h in pieces if s == stage)
         shares = sorted({round(dp.errors * e, 4) for s, e, h in pieces if s == stage and h > 0})
         fails = f"{shares[0]:.0%}" if len(shares) == 1 else f"{shares[0]:.0%} to {shares[-1]:.0%}"
-        what = "until it is noticed" if stage == "detection" else "while it is rolled back"
+        what = {"detection": "until it is noticed", "response": "while the on-call is paged",
+                "rollback": "while it is rolled back"}[stage]
         terms.append(DelayTerm(
             service=label, stage=stage, events_per_year=rate * HOURS_PER_YEAR,
             hours_per_event=sum(t.hours_per_event for t in rows),

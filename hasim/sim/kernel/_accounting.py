@@ -3,7 +3,7 @@ outage sample (bottom-k by :func:`hasim.sim.kernel._rng.sample_key`, the SimPy e
 
 from __future__ import annotations
 
-from ._codes import CB_OPEN, DP_BACK, DP_OUT, EXPIRED, FAILED, ST_FULL, ST_ZERO
+from ._codes import CB_OPEN, DP_BACK, DP_OUT, DP_WAIT, EXPIRED, FAILED, ST_FULL, ST_ZERO
 from ._dns import _ramp_weight
 from ._jit import fast, inline
 from ._day import _span
@@ -45,6 +45,8 @@ def _stage(m, w, now):
         sh = m.st_fo_sh[x]
         if w.sh_state[sh] == FAILED and w.sh_resp[sh]:
             return RESPONSE
+    if _dp_stage(m, w, DP_WAIT):  # a paged rollback waiting for the engineer
+        return RESPONSE
     for x in range(len(m.st_fo_sh)):
         if _in_failover(w.sh_state[m.st_fo_sh[x]]):
             return FAILOVER

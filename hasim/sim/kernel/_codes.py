@@ -84,6 +84,7 @@ CB_HALF = np.int64(2)
 DP_IDLE = np.int64(0)
 DP_OUT = np.int64(1)       # a bad release out, not noticed yet
 DP_BACK = np.int64(2)      # noticed: being rolled back
+DP_WAIT = np.int64(3)      # noticed: the rollback waits for the on-call engineer
 
 # Cache states.
 FRESH = np.int64(0)

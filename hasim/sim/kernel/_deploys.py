@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-from ._codes import DP_BACK, DP_IDLE, DP_OUT, KIND_AUX, STRATEGY_CANARY, STRATEGY_ROLLING
+from ._codes import DP_BACK, DP_IDLE, DP_OUT, DP_WAIT, KIND_AUX, STRATEGY_CANARY, STRATEGY_ROLLING
+from ._hours import _hour_of
 from ._jit import fast, inline
 from ._queue import _qschedule
 from ._rng import exponential, next_double
@@ -31,6 +32,7 @@ _BACK = 2    # when its rollback is over
 _STEP = 3    # its rollout's next step (inf: none)
 _EXP = 4     # the exposure now
 _PHASE = 5   # a train's phase: releases at phase + k x period
+_ANS = 6     # when the on-call answers the page of a paged rollback
 
 
 @inline
@@ -100,10 +102,16 @@ def _dp_release(m, w, d, now):
                 seen = bake
             elif e < 1.0:
                 step = now + bake  # promoted to every instance
+    answer = 0.0
+    if m.dp_i[d, 3]:  # paged when noticed: the on-call's response by the hour of the page
+        hour = _hour_of(now + seen)
+        row = m.oc_row[0] if m.oc_row[1] < 0 or m.oc_hours[0] <= hour < m.oc_hours[1] else m.oc_row[1]
+        answer = _draw(m, w, row, c)
     w.dp_ph[d] = DP_OUT
     w.dp_t[d, _EXP] = e
     w.dp_t[d, _SEEN] = now + seen
-    w.dp_t[d, _BACK] = now + seen + back
+    w.dp_t[d, _ANS] = now + seen + answer
+    w.dp_t[d, _BACK] = now + seen + answer + back
     w.dp_t[d, _STEP] = step
     w.dp_t[d, _NEXT] = math.inf  # releases while it is out are skipped
 
@@ -117,8 +125,11 @@ def _dp_event(m, w, d, now):
         w.dp_ph[d] = DP_IDLE
         w.dp_t[d, _EXP] = 0.0
         w.dp_t[d, _NEXT] = _dp_next_bad(m, w, d, now)
+    if w.dp_ph[d] == DP_WAIT and now >= w.dp_t[d, _ANS]:
+        w.dp_ph[d] = DP_BACK
     if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _SEEN]:
-        w.dp_ph[d] = DP_BACK  # the rollout stops where it is
+        # The rollout stops where it is; a paged rollback first waits for the engineer.
+        w.dp_ph[d] = DP_WAIT if m.dp_i[d, 3] and w.dp_t[d, _ANS] > now else DP_BACK
         w.dp_t[d, _STEP] = math.inf
     if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _STEP]:
         if m.dp_i[d, 0] == STRATEGY_ROLLING:
@@ -133,6 +144,8 @@ def _dp_event(m, w, d, now):
     nxt = w.dp_t[d, _NEXT]
     if w.dp_ph[d] == DP_OUT:
         nxt = min(w.dp_t[d, _SEEN], w.dp_t[d, _STEP])
+    elif w.dp_ph[d] == DP_WAIT:
+        nxt = w.dp_t[d, _ANS]
     elif w.dp_ph[d] == DP_BACK:
         nxt = w.dp_t[d, _BACK]
     if nxt < math.inf:

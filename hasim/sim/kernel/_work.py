@@ -85,7 +85,8 @@ class Work(NamedTuple):
     rp_rng: np.ndarray      # uint64[H, 4]: replicated shards: the stream of their lags and snapshot phase
     sh_resp: np.ndarray     # uint8[H]: a failed promotion waiting for the on-call engineer (hasim.model.oncall)
     dp_ph: np.ndarray       # int64[D]: deploy processes: DP_IDLE, DP_OUT (a bad release out), DP_BACK (rolling back)
-    dp_t: np.ndarray        # float64[D, 6]: next bad release, noticed at, rolled back at, next step, exposure, phase
+    dp_t: np.ndarray        # float64[D, 7]: next bad release, noticed at, rolled back at, next step, exposure, phase,
+                            # the on-call answers at
 
 
 @njit
@@ -125,5 +126,5 @@ def _new_work(m):
         np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.int64),
         np.zeros((H, 4), dtype=np.uint64),
         np.zeros(H, dtype=np.uint8),
-        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 6), dtype=np.float64),
+        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 7), dtype=np.float64),
     )

@@ -5,20 +5,22 @@ Written from the model's rule: one process per change makes the releases, drawin
 this order, whether it is bad, the time to notice it, the rollback time and whether a canary
 analysis catches it (a release that finds a bad one still out draws and is skipped); a bad release
 starts a process of its own that walks :func:`hasim.model.deploys.rollout`'s steps, is noticed,
-and is rolled back.  Each service's own fraction is multiplied by ``1 - errors x exposure`` of every
+(``paged``: waits for the on-call engineer) and is rolled back.  Each service's own fraction is multiplied by ``1 - errors x exposure`` of every
 change that exposes it (:meth:`~hasim.sim.reference.evaluation.Evaluation._own`).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from hasim.model.deploys import releases_per_hour, rollout
 from hasim.sim.reference.state import KIND_SERVICE_TIMER
 
-__all__ = ["DeployProcesses", "Release", "IDLE", "OUT", "BACK"]
+__all__ = ["DeployProcesses", "Release", "IDLE", "OUT", "WAIT", "BACK"]
 
-IDLE, OUT, BACK = "idle", "bad release out", "rolling back"
+IDLE, OUT, WAIT, BACK = "idle", "bad release out", "waiting for the on-call", "rolling back"
 
 
 class Release:
@@ -71,15 +73,20 @@ class DeployProcesses:
             self._log(r.label, f"bad release out ({dp.strategy})")
             r.phase = OUT
             self._expose(r, steps[0][1])
-            env.process(self._bad_release(r, env.now, steps[1:], noticed, float(back)))
+            env.process(self._bad_release(r, env.now, steps[1:], noticed, float(back), rng))
 
-    def _bad_release(self, r: Release, t0: float, steps: list, noticed: float, back: float):
-        """A bad release of ``r`` out since ``t0``: its later steps, noticed, rolled back."""
+    def _bad_release(self, r: Release, t0: float, steps: list, noticed: float, back: float, rng):
+        """A bad release of ``r`` out since ``t0``: its later steps, noticed, (paged,) rolled back."""
         env = self.env
         for offset, e in steps:
             yield self._timer(KIND_SERVICE_TIMER, t0 + offset - env.now, r.cause)
             self._expose(r, e)
         yield self._timer(KIND_SERVICE_TIMER, t0 + noticed - env.now, r.cause)
+        if r.spec.paged:   # the rollback waits for the engineer, answering at the pace of the page's hour
+            r.phase = WAIT
+            self._log(r.label, "bad release noticed, on-call paged")
+            hour = min(int(env.now - 24.0 * math.floor(env.now / 24.0)), 23)
+            yield self._timer(KIND_SERVICE_TIMER, float(self.m.sc.oncall.law_at(hour).sample(rng)), r.cause)
         r.phase = BACK
         self._log(r.label, "bad release noticed, rolling back")
         yield self._timer(KIND_SERVICE_TIMER, back, r.cause)

@@ -15,7 +15,7 @@ import numpy as np
 
 from hasim.sim.kernel._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE,
                                      ROLLBACK, STALE_CACHE, ZONE)
-from hasim.sim.reference.deploys import BACK, OUT
+from hasim.sim.reference.deploys import BACK, OUT, WAIT
 from hasim.sim.kernel._rng import sample_key
 from hasim.sim.reference.state import EXPIRED, FAILED, FAILOVER_STATES, FULL, ZERO
 
@@ -54,6 +54,8 @@ class Measures:
         if self._deploy_stage(OUT):    # a bad release out, not noticed yet
             return DETECTION
         if any(sh.state == FAILED and sh.responding for sh in self.st_fo_shards):   # waiting for the on-call
+            return RESPONSE
+        if self._deploy_stage(WAIT):   # a paged rollback waiting for the engineer
             return RESPONSE
         if any(sh.state in FAILOVER_STATES for sh in self.st_fo_shards):
             return FAILOVER
