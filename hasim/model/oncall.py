@@ -21,6 +21,7 @@ of ``respond`` (``business_hours`` of the 24) and ``night`` (the rest).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -60,10 +61,17 @@ class OnCall(HasimModel):
                                       {"key": "business_hours", "got": self.business_hours})
         return self
 
-    def law_at(self, hour: int):
-        """The response law of a page at ``hour`` (0-23)."""
+    def law_at(self, t: float):
+        """The response law of a page at time ``t`` (hours of the simulation's clock, 0 at midnight)."""
+        hour = min(int(t - 24.0 * math.floor(t / 24.0)), 23)
         a, b = self.business_hours
         return self.respond if self.night is None or a <= hour < b else self.night
+
+    @property
+    def mean_response(self) -> float:
+        """The mean response over a day whose hours page alike (hours)."""
+        night = self.night.mean_hours if self.night is not None else 0.0
+        return day_share(self) * self.respond.mean_hours + (1.0 - day_share(self)) * night
 
 
 def day_share(oc: OnCall) -> float:

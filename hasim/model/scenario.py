@@ -389,9 +389,9 @@ class Scenario(HasimModel):
         problems = _copy_problems(self) + _push_problems(self)
         if problems:
             raise ScenarioError(problems)
-        paged = [(f"services.{n}.deploys.paged", s.deploys) for n, s in self.services.items() if s.deploys is not None]
-        paged = [path for path, dp in paged + [(f"config_pushes.{n}.paged", p) for n, p in self.config_pushes.items()]
-                 if dp.paged]
+        changes = [(f"services.{n}.deploys.paged", s.deploys) for n, s in self.services.items()]
+        changes += [(f"config_pushes.{n}.paged", p) for n, p in self.config_pushes.items()]
+        paged = [path for path, dp in changes if dp is not None and dp.paged]
         if self.oncall is None and paged:
             raise ScenarioError([Problem(path, "a paged rollback needs an on-call to answer: give oncall: {respond: "
                                                "5m} at the top level") for path in paged])

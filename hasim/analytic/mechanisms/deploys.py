@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from hasim.analytic.first_order import HOURS_PER_YEAR, DelayTerm, DelayTerms
 from hasim.model.deploys import config_cause, exposure_pieces, releases_per_hour
-from hasim.model.oncall import day_share
 from hasim.text import duration
 
 __all__ = ["deploy_terms"]
@@ -46,9 +45,7 @@ def _terms(terms: DelayTerms, name: str, dp, services: list[str], label: str) ->
     # one incident, so their request-hours and hours not fully up add.
     start = len(terms.terms)
     oc = terms.sc.oncall
-    respond = 0.0 if oc is None else (day_share(oc) * oc.respond.mean_hours
-                                      + (1.0 - day_share(oc)) * (oc.night.mean_hours if oc.night else 0.0))
-    pieces = exposure_pieces(dp, respond)
+    pieces = exposure_pieces(dp, 0.0 if oc is None else oc.mean_response)
     for stage, exposure, hours in pieces:
         value = 1.0 - dp.errors * exposure
         terms.add(name, stage, rate, hours, value, "", together={s: value for s in services if s != name})

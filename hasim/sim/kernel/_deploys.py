@@ -19,11 +19,10 @@ from __future__ import annotations
 import math
 
 from ._codes import DP_BACK, DP_IDLE, DP_OUT, DP_WAIT, KIND_AUX, STRATEGY_CANARY, STRATEGY_ROLLING
-from ._hours import _hour_of
 from ._jit import fast, inline
 from ._queue import _qschedule
 from ._rng import exponential, next_double
-from ._shards import _draw, _mark_dirty
+from ._shards import _draw, _mark_dirty, _oc_row
 
 # Slots of Work.dp_t.
 _NEXT = 0    # the next bad release (inf while one is out)
@@ -104,9 +103,7 @@ def _dp_release(m, w, d, now):
                 step = now + bake  # promoted to every instance
     answer = 0.0
     if m.dp_i[d, 3]:  # paged when noticed: the on-call's response by the hour of the page
-        hour = _hour_of(now + seen)
-        row = m.oc_row[0] if m.oc_row[1] < 0 or m.oc_hours[0] <= hour < m.oc_hours[1] else m.oc_row[1]
-        answer = _draw(m, w, row, c)
+        answer = _draw(m, w, _oc_row(m, now + seen), c)
     w.dp_ph[d] = DP_OUT
     w.dp_t[d, _EXP] = e
     w.dp_t[d, _SEEN] = now + seen

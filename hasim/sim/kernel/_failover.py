@@ -28,12 +28,11 @@ import math
 from ._codes import (DETECT, ELECT, FAILED, FALSE, KIND_TIMER, NO_LEADER, NO_STANDBY, PROMOTE, QUORUM, REGAINED,
                      STANDBY, TRUE, UP, WAIT_REQ)
 from ._healthcheck import _hc_moved
-from ._hours import _hour_of
 from ._jit import fast, inline
 from ._queue import _qremove, _qschedule
 from ._replication import _rp_gained, _rp_lost, _rp_promote
 from ._rng import next_double
-from ._shards import (_draw, _in_failover, _lowest_available, _make_active, _mark_dirty, _set_state, _timer_id,
+from ._shards import (_draw, _in_failover, _lowest_available, _oc_row, _make_active, _mark_dirty, _set_state, _timer_id,
                       _update_own)
 
 
@@ -64,10 +63,8 @@ def _complete_promotion(m, w, sh, now):
         manual = m.svc_fo[v, 3]
         if manual < math.inf:
             if m.oc_row[0] >= 0:  # the page: the on-call engineer answers first (hasim.model.oncall)
-                hour = _hour_of(now)
-                row = m.oc_row[0] if m.oc_row[1] < 0 or m.oc_hours[0] <= hour < m.oc_hours[1] else m.oc_row[1]
                 w.sh_resp[sh] = 1
-                _qschedule(w.heap, _timer_id(m, sh), now + _draw(m, w, row, _timer_id(m, sh)), KIND_TIMER)
+                _qschedule(w.heap, _timer_id(m, sh), now + _draw(m, w, _oc_row(m, now), _timer_id(m, sh)), KIND_TIMER)
             else:
                 _qschedule(w.heap, _timer_id(m, sh), now + manual, KIND_TIMER)
     _update_own(m, w, sh)

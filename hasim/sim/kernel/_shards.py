@@ -32,6 +32,16 @@ def _draw(m, w, row, c):
 
 
 @inline
+def _oc_row(m, t):
+    """The row of the on-call's response law for a page at ``t``: the night's outside business hours
+    (:mod:`hasim.model.oncall`)."""
+    hour = _hour_of(t)
+    if m.oc_row[1] < 0 or (m.oc_hours[0] <= hour < m.oc_hours[1]):
+        return m.oc_row[0]
+    return m.oc_row[1]
+
+
+@inline
 def _mark_dirty(m, w, v):
     w.svc_dirty[v] = 1
     if v < w.ctl[_LO]:

@@ -11,8 +11,6 @@ change that exposes it (:meth:`~hasim.sim.reference.evaluation.Evaluation._own`)
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from hasim.model.deploys import releases_per_hour, rollout
@@ -85,8 +83,7 @@ class DeployProcesses:
         if r.spec.paged:   # the rollback waits for the engineer, answering at the pace of the page's hour
             r.phase = WAIT
             self._log(r.label, "bad release noticed, on-call paged")
-            hour = min(int(env.now - 24.0 * math.floor(env.now / 24.0)), 23)
-            yield self._timer(KIND_SERVICE_TIMER, float(self.m.sc.oncall.law_at(hour).sample(rng)), r.cause)
+            yield self._timer(KIND_SERVICE_TIMER, float(self.m.sc.oncall.law_at(env.now).sample(rng)), r.cause)
         r.phase = BACK
         self._log(r.label, "bad release noticed, rolling back")
         yield self._timer(KIND_SERVICE_TIMER, back, r.cause)

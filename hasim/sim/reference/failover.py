@@ -8,8 +8,6 @@ the shard's ``may_promote`` signal (:meth:`~hasim.sim.reference.evaluation.Evalu
 
 from __future__ import annotations
 
-import math
-
 from hasim.sim.reference.state import (DETECT, ELECT, FAILED, KIND_SHARD_TIMER, NO_LEADER, NO_STANDBY, PROMOTE,
                                        REGAINED, UP, WAIT_REQ, Instance, Shard)
 
@@ -77,8 +75,7 @@ class FailoverProcesses:
         oc = self.m.sc.oncall
         if fo.manual is not None and oc is not None:   # the page: the engineer answers first
             sh.responding = True
-            hour = min(int(self.env.now - 24.0 * math.floor(self.env.now / 24.0)), 23)
-            manual = self._timer(KIND_SHARD_TIMER, float(oc.law_at(hour).sample(self.rng)))
+            manual = self._timer(KIND_SHARD_TIMER, float(oc.law_at(self.env.now).sample(self.rng)))
         elif fo.manual is not None:
             manual = self._timer(KIND_SHARD_TIMER, fo.manual)
         while True:
