@@ -1,4 +1,5 @@
-"""What releases cost the numba engine: one pool with and without deploys, side by side in one run.
+"""What releases and alert rules cost the numba engine: one pool with and without deploys, and
+``burn-rate-alerts.yaml`` with and without its rules, side by side in one run.
 
     python benchmarks/bench_deploys.py [--replicas 20000] [--rounds 5]
 
@@ -9,6 +10,9 @@ in four variants alternated round by round after a warm-up that loads every kern
 * ``harmless``    -- ten releases a week, none bad: the release timer's events, nothing else;
 * ``rolling``     -- 10 % bad, rolled out 25 % every 5 minutes (four steps, noticed, rolled back);
 * ``canary``      -- 10 % bad, a 5 % canary for 30 minutes (caught at the bake's end 90 % of the time).
+
+and ``burn-rate-alerts.yaml`` without its rules (``no rules``) and with its four (``4 rules``: their
+evaluations, which count as no event of the model, are what they cost).
 
 Prints per variant the median seconds, the events per replica, the events/s and the ratios of its
 events/s and seconds to ``no deploys``.
@@ -38,6 +42,9 @@ def variants() -> dict:
                           ("rolling", orders["deploys"]), ("canary", canary)):
         svc = pool if deploys is None else {**pool, "deploys": deploys}
         out[name] = hasim.Scenario(name=name, entry="orders", horizon="1y", seed=1, services={"orders": svc})
+    alerted = hasim.load(ROOT / "scenarios" / "burn-rate-alerts.yaml")
+    out["no rules"] = alerted.model_copy(update={"alerts": {}})
+    out["4 rules"] = alerted
     return out
 
 
@@ -48,15 +55,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     designs = variants()
     times, events = alternate(designs, args.replicas, args.rounds)
-    base = None
     print(f"{'variant':<12} {'seconds':>8} {'ev/replica':>11} {'M ev/s':>8} {'ev/s ratio':>11} {'time ratio':>11}")
-    for name in designs:
-        sec = statistics.median(times[name])
-        rate = events[name] / sec
-        if base is None:
-            base = (rate, sec)
-        print(f"{name:<12} {sec:8.3f} {events[name] / args.replicas:11.1f} {rate / 1e6:8.2f} "
-              f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}")
+    for group in (list(designs)[:4], list(designs)[4:]):
+        base = None
+        for name in group:
+            sec = statistics.median(times[name])
+            rate = events[name] / sec
+            if base is None:
+                base = (rate, sec)
+            print(f"{name:<12} {sec:8.3f} {events[name] / args.replicas:11.1f} {rate / 1e6:8.2f} "
+                  f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}")
     return 0
 
 

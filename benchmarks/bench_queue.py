@@ -44,7 +44,7 @@ def main() -> None:
         outs = {}
         for scan in (True, False):
             m = base._replace(scan_queue=scan)
-            outs[scan] = _kernel.new_output(replicas, m.n_causes, m.n_services, 1, 1)
+            outs[scan] = _kernel.new_output(replicas, m.n_causes, m.n_services, 1, 1, m.n_alerts)
             _kernel.simulate_replicas(m, np.uint64(1), np.int64(0), np.int64(1), horizon, window,
                                       np.int64(n_windows(horizon, window)), 0.999, 0.0, outs[scan])  # warm
             best[scan] = float("inf")

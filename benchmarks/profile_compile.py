@@ -37,7 +37,7 @@ def main() -> None:
     m = compile_scenario(sc).model
     from hasim.sim import kernel as _kernel
 
-    out = _kernel.new_output(0, m.n_causes, m.n_services, 0, 0)
+    out = _kernel.new_output(0, m.n_causes, m.n_services, 0, 0, m.n_alerts)
     kinds = ["numba:compile", "numba:llvm_lock", "numba:run_pass"]
     recs = {}
     started = time.perf_counter()

@@ -47,10 +47,10 @@ class Timed:
         m = compile_scenario(sc).model
         window = 730.0
         self.threads = threads
-        self.out = _kernel.new_output(replicas, m.n_causes, m.n_services, 1, 1)
+        self.out = _kernel.new_output(replicas, m.n_causes, m.n_services, 1, 1, m.n_alerts)
         self.args = (m, np.uint64(1), np.int64(0), np.int64(replicas), horizon, window,
                      np.int64(n_windows(horizon, window)), 0.999, 0.0, self.out)
-        warm = _kernel.new_output(1, m.n_causes, m.n_services, 1, 1)
+        warm = _kernel.new_output(1, m.n_causes, m.n_services, 1, 1, m.n_alerts)
         _kernel.simulate_replicas(*self.args[:3], np.int64(1), *self.args[4:9], warm)  # compile / load
         self.seconds: list[float] = []
 

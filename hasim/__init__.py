@@ -8,6 +8,7 @@ from hasim.model.scenario import Cached, Dns, Failover, HealthCheck, Scenario, S
 from hasim.model.autoscaling import Autoscaling
 from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.oncall import OnCall
+from hasim.model.alerts import AlertRule
 from hasim.model.breaker import Breaker
 from hasim.model.capacity import Load
 from hasim.model.overload import Overload, Retries
@@ -26,7 +27,7 @@ from hasim.studies.sweep import sweep
 __all__ = [
     "__version__",
     "Scenario", "Service", "Zone", "Failover", "HealthCheck", "Dns", "Cached",
-    "Load", "Overload", "Retries", "Breaker", "Autoscaling", "Deploys", "ConfigPush", "OnCall",
+    "Load", "Overload", "Retries", "Breaker", "Autoscaling", "Deploys", "ConfigPush", "OnCall", "AlertRule",
     "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
     "ScenarioError", "Problem",
     "load", "loads", "dump",

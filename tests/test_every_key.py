@@ -120,6 +120,11 @@ def released(**kw) -> dict:
     return S({"app": svc(replicas=4, deploys={**DEPLOYS, **kw})})
 
 
+def alerted(**rule) -> dict:
+    """The default pool (MTBF 20 h, repairs of an hour) with one alert rule on it."""
+    return S(slo=99.9, alerts={"r": rule})
+
+
 def paged() -> dict:
     """A standby pair whose promotions fail half the time and wait for a manual recovery."""
     return standby(success=0.5, manual="20m")
@@ -163,6 +168,14 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "OnCall.night": (lambda v: S({"app": paged()}, oncall={"respond": "10m", "night": v}), None, "1h"),
     "OnCall.business_hours": (lambda v: S({"app": paged()}, oncall={"respond": "10m", "night": "1h",
                                                                     "business_hours": v}), [9, 18], [6, 22]),
+    "Scenario.alerts": (lambda v: alerted(**v) if v else S(slo=99.9), None, {"error_rate": "5%"}),
+    "AlertRule.error_rate": (lambda v: alerted(error_rate=v, over="10m"), "5%", "50%"),
+    "AlertRule.over": (lambda v: alerted(error_rate="5%", over=v), "0", "10m"),
+    "AlertRule.for_": (lambda v: alerted(error_rate="5%", **{"for": v}), "0", "10m"),
+    "AlertRule.every": (lambda v: alerted(error_rate="5%", every=v), "1m", "2m"),
+    "AlertRule.burn_rate": (lambda v: alerted(burn_rate=v, long="1h", short="5m"), 14.4, 100),
+    "AlertRule.long": (lambda v: alerted(burn_rate=14.4, long=v, short="5m"), "10m", "1h"),
+    "AlertRule.short": (lambda v: alerted(burn_rate=100, long="1h", short=v), "1m", "5m"),
     "Deploys.paged": (lambda v: S({"app": svc(replicas=4, deploys={**DEPLOYS, "paged": v})},
                                   oncall={"respond": "20m"} if v else None), False, True),
     "Deploys.per_week": (lambda v: released(per_week=v), 20, 30),
@@ -315,6 +328,9 @@ SOLVER_IGNORES = {
     "Scenario.rto": "incident durations are simulated only (the recovery-time measures)",
     "Scenario.rpo": "the loss window's law is simulated only (the solver gives its mean)",
     "Replication.of": "a disaster-recovery copy's incidents are the DNS switches to it, simulated only",
+    **{k: "alert rules measure the simulated error ratio; the solver has no term for them"
+       for k in ("Scenario.alerts", "AlertRule.error_rate", "AlertRule.over", "AlertRule.for_", "AlertRule.every",
+                 "AlertRule.burn_rate", "AlertRule.long", "AlertRule.short")},
 }
 
 
@@ -329,6 +345,7 @@ def _fingerprint(res) -> list:
     o = res.out
     rto, rpo = res.rto_breaches(), res.rpo_breaches()
     return [o.ra, o.ta, o.outages, o.loss, o.svc_ra, o.breaches, o.win, tuple(res.services.role),
+            o.al_pages, o.al_detected, o.al_missed, o.al_late, o.al_ttd,
             np.array([] if rto is None else [rto["rto_hours"], rto["incidents_over"]]),
             o.dl_n, o.dl_hours, np.array([] if rpo is None else [rpo["rpo_hours"], rpo["incidents_over"]])]
 

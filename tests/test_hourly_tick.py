@@ -43,7 +43,7 @@ CASES = {
 
 
 def _run(model, replicas: int = 64, horizon: float = 2 * 8760.0):
-    out = _kernel.new_output(replicas, model.n_causes, model.n_services, 24, 16)
+    out = _kernel.new_output(replicas, model.n_causes, model.n_services, 24, 16, model.n_alerts)
     _kernel.simulate_replicas(model, np.uint64(11), np.int64(0), np.int64(replicas), horizon, 730.0,
                               np.int64(24), 0.999, 0.0, out)
     return out

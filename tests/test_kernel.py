@@ -111,7 +111,7 @@ def test_both_layouts_simulate_the_same_bits(path):
     outs = []
     for scan in (True, False):
         m = model._replace(scan_queue=scan)
-        out = _kernel.new_output(24, m.n_causes, m.n_services, 12, 8)
+        out = _kernel.new_output(24, m.n_causes, m.n_services, 12, 8, m.n_alerts)
         _kernel.simulate_replicas(m, np.uint64(5), np.int64(0), np.int64(24), 8760.0, 730.0, np.int64(12), 0.999,
                                   0.0, out)
         outs.append(out)

@@ -193,6 +193,30 @@ def _data_loss_lines(r) -> list[str]:
     return lines
 
 
+def _alert_lines(r) -> list[str]:
+    """Per alert rule: pages a year, the share of incidents it paged for, how fast, what it missed."""
+    frame = getattr(r, "alerts", None)
+    if frame is None or frame.empty:
+        return []
+    lines = []
+    label = "alerts"
+    for name, rows in frame.groupby("rule", sort=False):
+        rows = rows.set_index("measure")
+        share, ttd = rows.loc["detected share"], rows.loc["minutes to detect"]
+        parts = [f"{_rate(rows.loc['pages/year'].value)} pages/year"]
+        if math.isfinite(share.value):
+            cover = rows.loc["downtime share paged"].value
+            parts.append(f"pages for {100 * share.value:.3g} % of incidents"
+                         + (f" ({100 * cover:.3g} % of the downtime)" if math.isfinite(cover) else ""))
+        if math.isfinite(ttd.value):
+            ci = f" [{minutes(ttd.ci_low)}, {minutes(ttd.ci_high)}]" if math.isfinite(ttd.ci_low) else ""
+            parts.append(f"after {minutes(ttd.value)}{ci}")
+        parts.append(f"misses {_rate(rows.loc['missed/year'].value)}/year")
+        lines.append(f"  {label:<20}  {name}: {', '.join(parts)}")
+        label = ""
+    return lines
+
+
 def format_results(result, quiet: bool = False, where: str | None = None) -> str:
     """The text summary of ``hasim run``.
 
@@ -253,6 +277,7 @@ def format_results(result, quiet: bool = False, where: str | None = None) -> str
                  + f" ({_plural(seen, 'outage')} in all)")
     lines += _recovery_lines(r, seen)
     lines += _data_loss_lines(r)
+    lines += _alert_lines(r)
     info = getattr(r, "precision_info", None)
     if info:
         lines.append("  " + precision_sentence(info, r.n_replicas))

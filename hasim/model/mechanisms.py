@@ -8,8 +8,8 @@ its phrases.
 
 from __future__ import annotations
 
-from hasim.model import (autoscaling, breaker, cache, capacity, deploys, dns, failover, health_check, oncall,
-                         overload, replication, zone)
+from hasim.model import (alerts, autoscaling, breaker, cache, capacity, deploys, dns, failover, health_check,
+                         oncall, overload, replication, zone)
 from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -29,6 +29,7 @@ MECHANISMS: tuple[Mechanism, ...] = (
     replication.MECHANISM,
     deploys.MECHANISM,
     oncall.MECHANISM,
+    alerts.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the

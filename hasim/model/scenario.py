@@ -26,6 +26,7 @@ from hasim.model.autoscaling import Autoscaling
 from hasim.model.replication import Replication
 from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.oncall import OnCall
+from hasim.model.alerts import AlertRule
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -293,6 +294,8 @@ class Scenario(HasimModel):
         (:mod:`hasim.model.deploys`).
     oncall : OnCall, optional
         The engineer a manual recovery (``failover.manual``) waits for (:mod:`hasim.model.oncall`).
+    alerts : dict of str to AlertRule
+        Alert rules on the entry's error ratio, and what each catches (:mod:`hasim.model.alerts`).
     horizon : duration
         Length of one simulated history (default ``1y``).
     replicas : int
@@ -327,6 +330,7 @@ class Scenario(HasimModel):
     services: dict[str, Service]
     config_pushes: dict[str, ConfigPush] = Field(default_factory=dict)
     oncall: OnCall | None = None
+    alerts: dict[str, AlertRule] = Field(default_factory=dict)
 
     @field_validator("slo", mode="before")
     @classmethod
@@ -400,6 +404,17 @@ class Scenario(HasimModel):
             raise ScenarioError([Problem("oncall", "no manual recovery waits for the on-call: give a standby "
                                                    "service failover.manual (the action once the engineer answers) "
                                                    "or deploys paged: true")])
+        problems = []
+        for name, rule in self.alerts.items():
+            try:
+                check_name(name)
+            except ValueError as exc:
+                problems.append(Problem(f"alerts.{name}", str(exc)))
+            if rule.burn_rate is not None and self.slo is None:
+                problems.append(Problem(f"alerts.{name}.burn_rate", "a burn rate is a multiple of the error budget: "
+                                                                    "give the scenario an slo (e.g. slo: 99.9)"))
+        if problems:
+            raise ScenarioError(problems)
         if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
             raise ScenarioError([Problem("rpo", "an rpo needs a service whose standbys replicate (replication: "
                                                 "{mode: async, lag: 1s}, sync or snapshot): no write is lost without "

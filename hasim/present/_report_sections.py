@@ -242,6 +242,7 @@ def _distribution_context(results) -> dict:
         "longest": _mins(longest["mean"]),
         **_recovery_context(results),
         **_data_loss_context(results),
+        "alerts": _alerts_rows(results),
     }
 
 
@@ -269,6 +270,29 @@ def _recovery_context(results) -> dict:
                "ci": f"{max(rate['ci95'][0], 0):.3g} – {rate['ci95'][1]:.3g}",
                "share": f"{100 * b['share']['mean']:.2g} %" if math.isfinite(b["share"]["mean"]) else "–"}
     return {"recovery": rows, "rto": rto}
+
+
+def _alerts_rows(results) -> list[dict]:
+    """What each alert rule caught, one row per rule (empty without rules)."""
+    frame = getattr(results, "alerts", None)
+    if frame is None or frame.empty:
+        return []
+
+    def cell(r, percent=False):
+        if not math.isfinite(r.value):
+            return "–"
+        show = (lambda x: f"{100 * x:.3g} %") if percent else (lambda x: f"{x:.3g}")
+        ci = f" ({show(max(r.ci_low, 0.0))} – {show(r.ci_high)})" if math.isfinite(r.ci_low) else ""
+        return show(r.value) + ci
+
+    rows = []
+    for name, g in frame.groupby("rule", sort=False):
+        g = g.set_index("measure")
+        rows.append({"rule": name, "pages": cell(g.loc["pages/year"]),
+                     "share": cell(g.loc["detected share"], True), "cover": cell(g.loc["downtime share paged"], True),
+                     "ttd": cell(g.loc["minutes to detect"]), "burn": cell(g.loc["budget minutes before page"]),
+                     "missed": cell(g.loc["missed/year"]), "late": cell(g.loc["late pages/year"])})
+    return rows
 
 
 def _data_loss_context(results) -> dict:

@@ -26,6 +26,7 @@ from hasim.model.structure import roles
 from hasim.results.estimate import (MIN_OUTAGES, _round_up, replicas_needed, DEFAULT_SLO, _ratio_estimate,
                                     loss_per_outage, relative_half_width, slo_verdict)
 from hasim.results.intervals import count_interval, loss_interval, proportion_interval
+from hasim.results.alerts import alert_measures
 from hasim.results.data_loss import data_loss, rpo_breaches
 from hasim.results.recovery import recovery_times, rto_breaches
 
@@ -412,6 +413,38 @@ class Results:
         return pd.DataFrame(rows, columns=["measure", "hours", "ci_low", "ci_high", "incidents", "exact_share"])
 
     @cached_property
+    def _alerts(self) -> dict:
+        return alert_measures(self.out, list(self.labels.scenario.alerts), self._years)
+
+    @cached_property
+    def alerts(self):
+        """What each alert rule caught (:mod:`hasim.results.alerts`): one row per rule and measure.
+
+        Columns ``rule``, ``measure`` (``pages/year``, ``detected share`` of the incidents,
+        ``missed/year``, ``minutes to detect``, ``budget minutes before page`` (minutes of a full
+        outage burned from the incident's start to its page), ``downtime share paged`` (of the requests
+        lost, the share lost in incidents it paged for), ``late pages/year``), ``value``,
+        ``ci_low``, ``ci_high`` (95 %; NaN where none) and ``count`` (the pages, incidents or misses
+        it rests on).  Empty without alert rules.
+        """
+        import pandas as pd
+
+        rows = []
+        for name, d in self._alerts.items():
+            incidents = d["detected"] + d["missed"]
+            for measure, key, count in (("pages/year", "pages_per_year", d["pages"]),
+                                        ("detected share", "detected_share", incidents),
+                                        ("missed/year", "missed_per_year", d["missed"]),
+                                        ("minutes to detect", "minutes_to_detect", d["detected"]),
+                                        ("budget minutes before page", "budget_minutes_before_page", d["detected"]),
+                                        ("downtime share paged", "downtime_share_paged", d["detected"]),
+                                        ("late pages/year", "late_per_year", d["late"])):
+                x = d[key]
+                lo, hi = x["ci95"] if x["ci95"] is not None else (math.nan, math.nan)
+                rows.append((name, measure, x["mean"], lo, hi, count))
+        return pd.DataFrame(rows, columns=["rule", "measure", "value", "ci_low", "ci_high", "count"])
+
+    @cached_property
     def _replicated(self) -> dict:
         """``{index: (name, Replication)}`` of the services whose standbys replicate."""
         sc = self.labels.scenario
@@ -592,6 +625,7 @@ class Results:
             "tiers": self.tiers,
             "recovery": self._recovery_json(),
             "data_loss": self._data_loss_json(),
+            "alerts": self._alerts_json(),
             "attribution": [
                 {"cause": r.cause, "kind": r.kind,
                  "downtime_minutes_per_year": {"mean": _num(r.downtime_minutes_per_year),
@@ -631,6 +665,17 @@ class Results:
                                        "ci95": [_num(x) for x in b["share"]["ci95"]]},
                 "censored": b["censored"]},
         }
+
+    def _alerts_json(self) -> dict | None:
+        if not self._alerts:
+            return None
+
+        def num(x):
+            return {"mean": _num(x["mean"]), "ci95": None if x["ci95"] is None else [_num(v) for v in x["ci95"]],
+                    **({"one_sided": x["one_sided"]} if "one_sided" in x else {})}
+
+        return {name: {k: (num(v) if isinstance(v, dict) else v) for k, v in d.items()}
+                for name, d in self._alerts.items()}
 
     def _data_loss_json(self) -> dict | None:
         if not self._replicated:

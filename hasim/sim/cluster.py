@@ -140,7 +140,8 @@ def run_chunk(model, seed: int, lo: int, hi: int, horizon: float, window: float,
     """
     from hasim.sim import kernel as _kernel
 
-    out = _kernel.new_output(hi - lo, model.n_causes, model.n_services, keep_windows, keep_outages)
+    out = _kernel.new_output(hi - lo, model.n_causes, model.n_services, keep_windows, keep_outages,
+                              model.n_alerts)
     with _KERNEL_LOCK:
         _kernel.simulate_replicas(model, np.uint64(seed), np.int64(lo), np.int64(hi - lo), float(horizon),
                                   float(window), np.int64(n_windows), float(threshold), float(warmup), out)

@@ -110,6 +110,11 @@ dp_i              int64[D, 4]         its strategy (``STRATEGY_*``), the rows of
 dp_f              float64[D, 7]       mean gap or period between releases, 1 for a train, bad, errors,
                                       batch or canary share, pause or bake, catch
 st_dp             int64[*]            reachable deploy processes (``detection`` and ``rollback`` stages)
+n_alerts          int                 alert rules (hasim.model.alerts), each with a timer
+al_aux            int64[A]            the source id of each rule's timer
+al_f              float64[A, 4]       its threshold on the error ratio, for, every, 1 for a burn-rate rule
+al_w              int64[A, 2]         its windows in evaluations (over or long, short; 0: none)
+al_ring_ptr       int64[A + 1]        its ring of the loss at its last evaluations (max window + 1 slots)
 day_next          float64[24]         hours from each hour to the next boundary where a need changes
 sh_capx           float64[H]          1 / the admission limit below 1 (1 without one): short of capacity below sh_kc x this
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
@@ -162,8 +167,9 @@ from hasim.model.breaker import hold_per_failure
 from hasim.model.capacity import daily_demand, external, flow_edges
 from hasim.model.structure import changed, dr_copies, placement, read_by, watched, zone_descendants, zones_that_matter
 from hasim.model.deploys import STRATEGIES, releases_per_hour
+from hasim.model.alerts import threshold, windows
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
-from hasim.sim.kernel._codes import (ACTIVE, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
+from hasim.sim.kernel._codes import (ACTIVE, AUX_ALERT, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
                                      NO_ROUTE, QUORUM, REPL_ASYNC, REPL_SNAPSHOT, REPL_SYNC, ROUTE_FAILOVER,
                                      ROUTE_WEIGHTED, STANDBY)
@@ -194,6 +200,7 @@ class CompiledModel(NamedTuple):
     n_instances: int
     n_zones: int
     n_causes: int
+    n_alerts: int
     n_sources: int
     scan_queue: bool
     entry: int
@@ -209,6 +216,10 @@ class CompiledModel(NamedTuple):
     svc_fo: np.ndarray
     oc_row: np.ndarray
     oc_hours: np.ndarray
+    al_aux: np.ndarray
+    al_f: np.ndarray
+    al_w: np.ndarray
+    al_ring_ptr: np.ndarray
     svc_rp: np.ndarray
     svc_rp_lag: np.ndarray
     svc_rp_t: np.ndarray
@@ -730,6 +741,24 @@ def _deploys(p: _Parts) -> None:
     p.dp_rows = rows
 
 
+def _alerts(p: _Parts) -> None:
+    """One timer per alert rule (:mod:`hasim.model.alerts`): its threshold, windows and ring."""
+    sc = p.sc
+    aux, params, wins, sizes, keys = [], [], [], [], []
+    for k, rule in enumerate(sc.alerts.values()):
+        aux.append(p.add_aux(AUX_ALERT, k))
+        keys.append((5 << 60) | (AUX_ALERT << 40) | (1 << 36) | k)  # apart from the keys that draw nothing
+        params.append((threshold(rule, sc.slo), rule.for_, rule.every, float(rule.burn_rate is not None)))
+        w1, w2 = windows(rule)
+        wins.append((w1, w2))
+        sizes.append(max(w1, w2) + 1)
+    p.al_aux = np.array(aux, dtype=np.int64)
+    p.al_key = keys
+    p.al_f = np.array(params, dtype=np.float64).reshape(-1, 4)
+    p.al_w = np.array(wins, dtype=np.int64).reshape(-1, 2)
+    p.al_ring_ptr = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+
+
 def _stage_sets(p: _Parts) -> None:
     """What the stage rule looks at (the SimPy engine's ``_stage``): reachable parts only."""
     S, reach = p.S, p.reach
@@ -768,6 +797,8 @@ def _streams(p: _Parts) -> None:
             aux_key.append((4 << 60) | (router << 36) | (obj - int(p.svc_tgt_ptr[router])))
         elif kind == AUX_DEPLOY:
             aux_key.append(p.dp_key[obj])
+        elif kind == AUX_ALERT:
+            aux_key.append(p.al_key[obj])
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
     p.src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
@@ -841,11 +872,12 @@ def _model(p: _Parts) -> CompiledModel:
         zone_cause=p.zone_cause, src_cause=p.src_cause, src_key=p.src_key,
         svc_dp_ptr=p.svc_dp_ptr, svc_dp=p.svc_dp, dp_svc_ptr=p.dp_svc_ptr, dp_svc=p.dp_svc, dp_aux=p.dp_aux,
         dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp, oc_row=p.oc_row, oc_hours=p.oc_hours,
+        n_alerts=len(p.al_aux), al_aux=p.al_aux, al_f=p.al_f, al_w=p.al_w, al_ring_ptr=p.al_ring_ptr,
     )
 
 
 #: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
-_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _stage_sets, _streams)
+_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _alerts, _stage_sets, _streams)
 
 
 def _plain_codes(p: _Parts, inst_svc: np.ndarray) -> np.ndarray:

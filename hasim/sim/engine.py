@@ -318,7 +318,7 @@ def _make_runner(sc, m, seed64: int, args: tuple, keep_o: int, chunk_size, clien
         # Compile (or load from the cache) outside the timed region: zero replicas.
         started = time.perf_counter()
         _kernel.simulate_replicas(m, np.uint64(seed64), np.int64(0), np.int64(0), *_kargs(args),
-                                  _rows(_kernel.new_output(0, m.n_causes, m.n_services, 0, 0), 0, 0))
+                                  _rows(_kernel.new_output(0, m.n_causes, m.n_services, 0, 0, m.n_alerts), 0, 0))
         compile_seconds = time.perf_counter() - started
     return runner, compiled_now, compile_seconds
 
@@ -411,7 +411,7 @@ class _LocalRunner:
         m = self.m
         n = hi - lo
         chunk = _chunk_size(n, self.shown) if self.chunk_size is None else max(1, int(self.chunk_size))
-        out = _kernel.new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o)
+        out = _kernel.new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o, m.n_alerts)
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
             _kernel.simulate_replicas(m, self.seed, np.int64(lo + a), np.int64(b - a), *_kargs(self.args),
@@ -465,7 +465,7 @@ class _DaskRunner:
                                      retries=3)
             rows[fut.key] = (fut, a, b)
         m = self.m
-        out = new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o)
+        out = new_output(n, m.n_causes, m.n_services, keep_windows, self.keep_o, m.n_alerts)
         try:
             for fut, part in as_completed([f for f, _, _ in rows.values()], with_results=True):
                 _, a, b = rows[fut.key]

@@ -230,7 +230,7 @@ def find_outage(scenario: Scenario, cause: str, duration_h: float, *, seed: int 
     tried = 0
     found = False
     for r in range(max_replicas):
-        out = new_output(1, len(model.causes), len(model.order), 0, 0)
+        out = new_output(1, len(model.causes), len(model.order), 0, 0, len(model.sc.alerts))
         rep = _TracingReplica(model, _ref.replica_rng(seed, r), horizon, window, windows, threshold, out, 0,
                               cause=want, target_h=duration_h, tol_h=tol, best=best)
         rep.r_index = r

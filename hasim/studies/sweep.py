@@ -132,6 +132,11 @@ def _number(x) -> float:
     return math.nan if x is None else float(x)
 
 
+#: The alert measures a sweep row carries, by the column name they take (``alert.<rule>.<name>``).
+_ALERT_COLUMNS = {"pages/year": "pages_per_year", "minutes to detect": "minutes_to_detect",
+                  "downtime share paged": "downtime_share_paged", "missed/year": "missed_per_year"}
+
+
 def _row(result) -> dict[str, Any]:
     """Every measure of ``result`` with its CI, plus the run facts that can differ between points."""
     row: dict[str, Any] = {"replicas": int(result.n_replicas), "seed": int(result.seed)}
@@ -151,6 +156,14 @@ def _row(result) -> dict[str, Any]:
     per_year = {"mean": math.nan, "ci95": [math.nan, math.nan]} if b is None else b["per_year"]
     row["rto_breaches_per_year"] = _number(per_year["mean"])
     row["rto_breaches_per_year_ci_low"], row["rto_breaches_per_year_ci_high"] = (_number(v) for v in per_year["ci95"])
+    # Each alert rule's pages a year, time to detect and share of the downtime paged for (hasim.model.alerts).
+    alerts = getattr(result, "alerts", None)
+    if alerts is not None:
+        for a in alerts.itertuples():
+            if a.measure in _ALERT_COLUMNS:
+                key = f"alert.{a.rule}.{_ALERT_COLUMNS[a.measure]}"
+                row[key], row[f"{key}_ci_low"], row[f"{key}_ci_high"] = (_number(v) for v in (a.value, a.ci_low,
+                                                                                                 a.ci_high))
     for name in ("precision_reached", "stop_reason"):
         value = getattr(result, name, None)
         if value is not None and not callable(value):
@@ -260,8 +273,10 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         (seen over all replicas), ``rto_hours`` and ``rto_breaches_per_year``
         with its ``_ci_low`` / ``_ci_high`` (incidents a year that outlast the
         point's ``rto``: :func:`hasim.results.recovery.rto_breaches`; NaN when
-        the scenario states none), and ``precision_reached`` / ``stop_reason``
-        when the engine reports them.  ``seed``, ``replicas`` and ``outages``
+        the scenario states none), for each alert rule ``alert.<rule>.pages_per_year``,
+        ``.minutes_to_detect``, ``.downtime_share_paged`` and ``.missed_per_year`` with their
+        ``_ci_low`` / ``_ci_high`` (:meth:`hasim.results.summary.Results.alerts`), and
+        ``precision_reached`` / ``stop_reason`` when the engine reports them.  ``seed``, ``replicas`` and ``outages``
         are int64.  ``attrs`` keeps the scenario name, paths, seed, engine,
         ``zip``, the elapsed time and the part of it spent compiling the kernel.
 

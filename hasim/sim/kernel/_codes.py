@@ -37,6 +37,7 @@ AUX_OVERLOAD = 5   # a shard's overload grace period ends: it collapses
 AUX_BREAKER = 6    # a circuit breaker opens (its window is over) or half-opens (its reset timeout is)
 AUX_SCALE = 7      # a shard's scale-out or scale-in happens
 AUX_DEPLOY = 8     # a release, a rollout's next step, a bad release noticed or rolled back
+AUX_ALERT = 9      # an alert rule's evaluation (hasim.model.alerts)
 
 # Rollout strategies (hasim.model.deploys.STRATEGIES, in this order).
 STRATEGY_ALL = 0

@@ -11,9 +11,11 @@ from numba import prange
 
 from ._breakers import _cb_reset
 from ._accounting import _close_window, _record_outage, _stage, _store_replica
-from ._codes import (_DLN, _EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEIGHT, ACTIVE, AUX_PROBE_INST, AUX_PROBE_TGT, FRESH, KIND_INST,
+from ._codes import (_DLN, _EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEIGHT, ACTIVE, AUX_ALERT, AUX_PROBE_INST,
+                     AUX_PROBE_TGT, FRESH, KIND_AUX, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._day import _day_reset, _span
+from ._alerts import _al_close, _al_event, _al_open, _al_rebase, _al_reset
 from ._deploys import _dp_reset
 from ._hours import _hour_of
 from ._dns import _answer_for
@@ -110,6 +112,7 @@ def _reset(m, w, seed, stream):
             w.pr_end[a] = -1
     _rp_reset(m, w)
     _dp_reset(m, w)
+    _al_reset(m, w)
     for sh in range(m.n_shards):
         _update_own(m, w, sh)
 
@@ -181,10 +184,14 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
                     in_outage = True
                     o_start = t
                     o_cause = w.svc_ep[entry]
+                    if m.n_alerts:
+                        _al_open(m, w, out, r, t, lost)
                 elif st == ST_FULL and in_outage:
                     in_outage = False
                     n_out, longest = _record_outage(out, r, keep_o, n_out, longest, o_start, t - o_start, o_cause,
                                                     seed, stream)
+                    if m.n_alerts:
+                        _al_close(m, w, out, r, lost)
                 est = st
             s = w.svc_s[entry]
         stage = -1
@@ -255,6 +262,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         if stopped and not measuring:
             measuring = True
             stop = end
+            if m.n_alerts:
+                _al_rebase(m, w, out, r, lost)
             lost = t_full = t_down = win_lost = 0.0
             for c in range(loss.shape[0]):
                 for g in range(loss.shape[1]):
@@ -277,7 +286,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             worst = min(worst, a)
             break
         # -- the event ----------------------------------------------------------------------
-        if src != m.day_aux:  # the hourly tick is bookkeeping, not an event of the model
+        alert = kind == KIND_AUX and m.aux_kind[src - _aux_base(m)] == AUX_ALERT
+        if src != m.day_aux and not alert:  # the hourly tick and the rules' evaluations are bookkeeping
             n_events += 1
         w.fl[_NOW] = t
         if kind == KIND_INST:
@@ -290,6 +300,10 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             evc = -1
             _qpop(h, src)
             _timer_event(m, w, src - m.n_instances - m.n_zones, t)
+        elif alert:
+            evc = -1
+            _qpop(h, src)
+            _al_event(m, w, out, r, m.aux_obj[src - _aux_base(m)], t, lost, in_outage, o_start, w.svc_s[entry])
         else:
             evc = m.src_cause[src]  # -1 but for a release's timer, whose bad release is a cause of its own
             _qpop(h, src)
@@ -347,6 +361,8 @@ def simulate_replicas(m, seed, first_replica, n_replicas, horizon, window, n_win
     out : KernelOut
         Output arrays with at least ``n_replicas`` rows (see :func:`new_output`).
     """
+    if out.al_pages.shape[1] < m.n_alerts:  # the rules write their columns unchecked
+        raise ValueError("the output has fewer alert columns than the model has rules: new_output(..., n_alerts)")
     # References, not the tuples: numba's prange would pass every array of a tuple its body uses to
     # the parallel gufunc as one argument (~96 of them).  They point into this frame, which lives
     # until every block is done.

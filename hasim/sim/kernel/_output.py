@@ -32,6 +32,13 @@ dl_t           float64[R, K]         a sample of K incidents per replica: time o
 dl_win         float64[R, K]         its window, hours
 dl_svc         int64[R, K]           its service, -1 if fewer
 dl_index       int64[R, K]           its ordinal in the replica, -1 if fewer
+al_pages       int64[R, A]           alert rules (hasim.model.alerts): pages
+al_detected    int64[R, A]           incidents (outages of the entry) paged for while they lasted
+al_missed      int64[R, A]           incidents over before the rule fired
+al_late        int64[R, A]           pages with no incident in progress
+al_ttd         float64[R, A]         hours from each detected incident's start to its page, summed
+al_burn        float64[R, A]         request-hours lost from its start to its page, summed
+al_cov         float64[R, A]         request-hours lost in the incidents it paged for
 =============  ====================  ================================================
 
 Outage records (``out_*``): every outage is counted in ``outages``, but only K
@@ -97,9 +104,17 @@ class SimOutput(NamedTuple):
     dl_win: np.ndarray
     dl_svc: np.ndarray
     dl_index: np.ndarray
+    al_pages: np.ndarray
+    al_detected: np.ndarray
+    al_missed: np.ndarray
+    al_late: np.ndarray
+    al_ttd: np.ndarray
+    al_burn: np.ndarray
+    al_cov: np.ndarray
 
 
-def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int) -> SimOutput:
+def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int,
+               n_alerts: int = 0) -> SimOutput:
     """Zeroed (NaN / -1 where "none") output arrays for ``n`` replicas."""
     return SimOutput(
         ra=np.zeros(n), ta=np.zeros(n), degraded=np.zeros(n), down=np.zeros(n),
@@ -113,6 +128,9 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
         dl_n=np.zeros((n, n_services), dtype=np.int64), dl_hours=np.zeros((n, n_services)),
         dl_t=np.full((n, keep_outages), np.nan), dl_win=np.full((n, keep_outages), np.nan),
         dl_svc=np.full((n, keep_outages), -1, dtype=np.int64), dl_index=np.full((n, keep_outages), -1, dtype=np.int64),
+        al_pages=np.zeros((n, n_alerts), dtype=np.int64), al_detected=np.zeros((n, n_alerts), dtype=np.int64),
+        al_missed=np.zeros((n, n_alerts), dtype=np.int64), al_late=np.zeros((n, n_alerts), dtype=np.int64),
+        al_ttd=np.zeros((n, n_alerts)), al_burn=np.zeros((n, n_alerts)), al_cov=np.zeros((n, n_alerts)),
     )
 
 

@@ -84,6 +84,10 @@ class Work(NamedTuple):
     dl_v: np.ndarray        # int64[H + T]
     rp_rng: np.ndarray      # uint64[H, 4]: replicated shards: the stream of their lags and snapshot phase
     sh_resp: np.ndarray     # uint8[H]: a failed promotion waiting for the on-call engineer (hasim.model.oncall)
+    al_st: np.ndarray       # int64[A, 4]: alert rules: awake, firing, paged in this incident, ring position
+    al_t: np.ndarray        # float64[A, 4]: pending since (-1: not), the loss when the incident began, phase,
+                            # its last evaluation
+    al_ring: np.ndarray     # float64[*]: each rule's loss at its last evaluations (m.al_ring_ptr)
     dp_ph: np.ndarray       # int64[D]: deploy processes: DP_IDLE, DP_OUT (a bad release out), DP_BACK (rolling back)
     dp_t: np.ndarray        # float64[D, 7]: next bad release, noticed at, rolled back at, next step, exposure, phase,
                             # the on-call answers at
@@ -126,5 +130,7 @@ def _new_work(m):
         np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.int64),
         np.zeros((H, 4), dtype=np.uint64),
         np.zeros(H, dtype=np.uint8),
+        np.zeros((m.n_alerts, 4), dtype=np.int64), np.zeros((m.n_alerts, 4), dtype=np.float64),
+        np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
         np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 7), dtype=np.float64),
     )

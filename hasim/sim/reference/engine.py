@@ -17,6 +17,7 @@ import numpy as np
 from hasim.sim.kernel._output import SimOutput, new_output
 from hasim.model.scenario import Scenario
 from hasim.results.estimate import DEFAULT_SLO
+from hasim.sim.reference.alerts import AlertProcesses
 from hasim.sim.reference.autoscaling import AutoscalingProcesses
 from hasim.sim.reference.breakers import BreakerProcesses
 from hasim.sim.reference.caches import CacheProcesses
@@ -41,7 +42,7 @@ __all__ = ["simulate_reference", "trace"]
 
 class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes, RouterProcesses,
               CacheProcesses, OverloadProcesses, BreakerProcesses, AutoscalingProcesses, ReplicationProcesses,
-              DeployProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
+              DeployProcesses, AlertProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def run(self) -> None:
@@ -56,6 +57,10 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
             inst.proc = env.process(self._instance_life(inst))
         for k in range(len(self.releases)):
             env.process(self._deploy_life(k))
+        for k in range(len(self.rules)):
+            env.process(self._alert_life(k))
+        if self.rules and self.in_outage:  # an outage from the start
+            self._alerts_open()
         for s in self.svc:
             hc = s.spec.health_check
             if s.router is None and hc is not None:
@@ -163,7 +168,8 @@ def simulate_reference(scenario: Scenario, replicas: int | None = None, seed: in
     replicas, seed, horizon, window, windows, threshold = run_settings(scenario, replicas, seed, horizon)
     model = Model(scenario)
     keep_windows = _keep_windows(keep_windows, windows, replicas)
-    out = new_output(replicas, len(model.causes), len(model.order), keep_windows, max(0, int(keep_outages)))
+    out = new_output(replicas, len(model.causes), len(model.order), keep_windows, max(0, int(keep_outages)),
+                     len(scenario.alerts))
     bar = None
     if progress is True:
         from tqdm.auto import tqdm
@@ -210,7 +216,7 @@ def trace(scenario: Scenario, replica: int = 0, seed: int | None = None, horizon
 
     _, seed, horizon, window, windows, threshold = run_settings(scenario, 1, seed, horizon)
     model = Model(scenario)
-    out = new_output(1, len(model.causes), len(model.order), 0, 0)
+    out = new_output(1, len(model.causes), len(model.order), 0, 0, len(scenario.alerts))
     rows: list = []
     Replica(model, replica_rng(seed, replica), horizon, window, windows, threshold, out, 0, log=rows,
              sample=(seed, replica)).run()

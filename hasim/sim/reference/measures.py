@@ -161,8 +161,12 @@ class Measures:
             self.in_outage = True
             self.o_start = self.env.now
             self.o_cause = entry.episode_cause
+            if self.rules:
+                self._alerts_open()
         elif full and self.in_outage:
             self._close_outage(self.env.now)
+            if self.rules:
+                self._alerts_close()
 
     def _close_outage(self, t: float) -> None:
         self.in_outage = False
@@ -187,6 +191,8 @@ class Measures:
 
     def _forget_warmup(self) -> None:
         """At the end of a warm-up (measured up to it): forget every measure, keep the state."""
+        if self.rules:
+            self._alerts_rebase(self.lost)
         self.lost = self.t_full = self.t_down = self.win_lost = 0.0
         o, r = self.out, self.r
         o.loss[r] = 0.0

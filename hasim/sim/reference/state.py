@@ -269,6 +269,8 @@ class ReplicaState:
                 sh.k = sh.base_k = float(model.needs[s.index][0])
         self._init_breakers()
         self._init_deploys()
+        self.rebased = 0.0          # loss forgotten at the warm-up's end (hasim.sim.reference.alerts)
+        self._init_alerts()
         self.day_shards = [sh for s in self.svc if model.day_varies[s.index] for sh in s.shards]
         self._init_measures()
         for s in self.svc:          # everything starts up (a pool short of capacity even so serves < 1)

@@ -1,0 +1,110 @@
+"""Alerting: rules evaluated on the entry's simulated error ratio, and what each one catches.
+
+The guide alerts with a Prometheus rule: ``sum(rate(5xx[5m])) / sum(rate(requests[5m])) > 0.05
+for: 2m``.  ``alerts:`` at the top level names such rules; both engines evaluate every rule as
+Prometheus does, on a grid (``every``, Prometheus' ``evaluation_interval``, default 1 minute, from a
+random phase per history), on the error ratio of the entry's requests (1 minus its served fraction):
+
+* a threshold rule, ``{error_rate: 5%, over: 5m, for: 2m}``: the ratio over the last ``over``
+  (0: the ratio at the evaluation itself) above ``error_rate``;
+* a burn-rate rule (the SRE workbook's multiwindow, multi-burn-rate alert), ``{burn_rate: 14.4,
+  long: 1h, short: 5m}``: the ratio over both windows above ``burn_rate x (1 - slo)``, the rate at
+  which the error budget of the scenario's ``slo`` burns;
+
+and it *fires* (pages) once its condition has held at every evaluation for ``for`` (Prometheus'
+pending state), until an evaluation finds it false.  Windows are whole numbers of evaluations.
+
+What a rule catches, per history (:meth:`hasim.results.summary.Results.alerts`): its pages; the
+incidents of the entry (outages: maximal intervals below full service) it paged for while they
+lasted, and how long after each began (the time to detect) and how much of the error budget had
+burned by then; the incidents it missed (over before it fired); and its late pages (fired when no
+incident was in progress: its window still holds one that ended).  No noise model yet: the
+simulated error ratio is 0 while the entry serves in full, so a page outside an incident is a late
+one, never a false alarm from background errors.
+
+Rules measure; they do not act yet (a bad release is noticed after its own ``detect``, a failed
+promotion pages at once): they change no served fraction, and their phases come from streams of
+their own, so declaring them moves no other number.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share
+from hasim.model.mechanism import Mechanism
+
+__all__ = ["AlertRule", "MECHANISM", "threshold", "windows"]
+
+_MINUTE = 1.0 / 60.0
+
+
+class AlertRule(HasimModel):
+    """One alert rule on the entry's error ratio (see the module docstring).
+
+    Threshold: ``error_rate`` (with ``over``, the window, 0 for the ratio at the evaluation); burn
+    rate: ``burn_rate`` with ``long`` and ``short`` windows; both: ``for`` and ``every``.
+    """
+
+    error_rate: Share | None = None
+    over: Delay = 0.0
+    burn_rate: PositiveFloat | None = None
+    long: PositiveDuration | None = None
+    short: PositiveDuration | None = None
+    for_: Delay = Field(default=0.0, alias="for")
+    every: PositiveDuration = _MINUTE
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        def fail(key: str, message: str, **ctx):
+            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
+
+        if (self.error_rate is None) == (self.burn_rate is None):
+            fail("error_rate", "give one of error_rate (a threshold rule, e.g. 5%) or burn_rate (a multiwindow "
+                               "burn-rate rule, e.g. 14.4 with long: 1h and short: 5m)")
+        if self.burn_rate is not None:
+            for key in ("long", "short"):
+                if getattr(self, key) is None:
+                    fail(key, "a burn-rate rule needs '{k}' (its {w} window, e.g. {e})", k=key,
+                         w=key, e="1h" if key == "long" else "5m")
+            if not self.short < self.long:
+                fail("short", "the short window ({s}) must be shorter than the long one ({l})",
+                     s=self.short, l=self.long)
+            if "over" in self.model_fields_set:
+                fail("over", "'over' is a threshold rule's window; a burn-rate rule has long and short")
+        else:
+            for key in ("long", "short"):
+                if getattr(self, key) is not None:
+                    fail(key, "'{k}' is a burn-rate rule's window; a threshold rule has 'over'", k=key)
+        for key in ("over", "long", "short", "for_"):
+            value = getattr(self, key)
+            if value and abs(value / self.every - round(value / self.every)) > 1e-6:
+                fail("for" if key == "for_" else key, "expected a whole number of evaluations (every {e} h), "
+                     "got {v} h", e=round(self.every, 9), v=round(value, 9))
+        return self
+
+
+def windows(rule: AlertRule) -> tuple[int, int]:
+    """The rule's windows in evaluations: ``(over or long, short)`` (0: none)."""
+    first = rule.over if rule.burn_rate is None else rule.long
+    second = 0.0 if rule.burn_rate is None else rule.short
+    return round(first / rule.every), round(second / rule.every)
+
+
+def threshold(rule: AlertRule, slo: float | None) -> float:
+    """The error ratio above which the rule's condition holds: ``error_rate``, or ``burn_rate x
+    (1 - slo)``."""
+    if rule.burn_rate is None:
+        return rule.error_rate
+    return rule.burn_rate * (1.0 - slo / 100.0)
+
+
+MECHANISM = Mechanism(
+    name="alerts", stage="",  # it measures, it keeps no loss going (yet: see the module docstring)
+    summary="Alert rules on the entry's error ratio (thresholds, multiwindow burn rates), evaluated as Prometheus "
+            "does: what each pages for, how fast, what it misses.",
+    used_by=lambda sc: [sc.entry] if sc.alerts else [],
+    parts={"kernel": "hasim.sim.kernel._alerts", "reference": "hasim.sim.reference.alerts",
+           "tests": "tests/mechanisms/test_alerts.py"},
+)

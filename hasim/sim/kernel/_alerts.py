@@ -1,0 +1,148 @@
+"""Alert rules on the entry's error ratio (:mod:`hasim.model.alerts`), evaluated as Prometheus does.
+
+Each rule has one timer on a grid (``every``, from a phase drawn from its own stream) and a ring of
+the entry's lost request-hours at its last evaluations: the error ratio over a window of ``W``
+evaluations is the loss between the ring's slot ``W`` back and now over the requests in between.
+A rule sleeps while nothing can change its answer (no incident, its condition false: with nothing
+lost the loss in each window can only fall) and wakes at the first grid point of the next incident,
+its ring given the evaluations it slept through (each would have read the same loss).  The event loop tells it when an incident
+of the entry begins (:func:`_al_open`) and ends (:func:`_al_close`), and hands it the loss so far at
+each evaluation (:func:`_al_event`), which counts as no event of the model.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._codes import KIND_AUX
+from ._day import _span
+from ._jit import fast
+from ._queue import _qschedule
+from ._rng import next_double
+
+# Slots of Work.al_st.
+_AWAKE = 0
+_FIRING = 1
+_PAGED = 2   # paged for the incident in progress (2: no incident in progress)
+_POS = 3     # the ring's newest slot
+# Slots of Work.al_t.
+_PENDING = 0  # since when the condition holds (-1: it does not)
+_OPEN = 1     # the loss when the incident in progress began
+_PHASE = 2
+_LAST = 3     # its last evaluation (-1: none yet)
+
+
+@fast
+def _al_reset(m, w):
+    """Every rule asleep, not pending, on a grid from a phase of its own."""
+    for a in range(m.n_alerts):
+        w.al_t[a, _PHASE] = next_double(w.rng[m.al_aux[a]]) * m.al_f[a, 2]
+        w.al_t[a, _PENDING] = -1.0
+        w.al_t[a, _OPEN] = 0.0
+        w.al_t[a, _LAST] = -1.0
+        for k in range(4):
+            w.al_st[a, k] = 0
+
+
+@fast
+def _al_open(m, w, out, r, now, lost):
+    """An incident of the entry begins at ``now`` with ``lost`` request-hours lost so far (a rule
+    still firing from the last one has paged for this one at once)."""
+    for a in range(m.n_alerts):
+        w.al_t[a, _OPEN] = lost
+        w.al_st[a, _PAGED] = w.al_st[a, _FIRING]
+        if w.al_st[a, _FIRING]:
+            out.al_detected[r, a] += 1
+        if w.al_st[a, _AWAKE] == 0:
+            w.al_st[a, _AWAKE] = 1
+            every = m.al_f[a, 2]
+            phase = w.al_t[a, _PHASE]
+            g = phase + every * math.ceil((now - phase) / every)
+            if g < now:
+                g += every
+            # The evaluations it slept through would each have read ``lost`` (nothing was lost
+            # meanwhile): its ring gets them, so its windows still hold the last incident's loss.
+            p0 = m.al_ring_ptr[a]
+            size = m.al_ring_ptr[a + 1] - p0
+            last = w.al_t[a, _LAST]
+            skipped = size if last < 0.0 else min(size, round((g - last) / every) - 1)
+            for _ in range(skipped):
+                pos = (w.al_st[a, _POS] + 1) % size
+                w.al_st[a, _POS] = pos
+                w.al_ring[p0 + pos] = lost
+            _qschedule(w.heap, m.al_aux[a], g, KIND_AUX)
+
+
+@fast
+def _al_close(m, w, out, r, lost):
+    """The incident in progress is over, ``lost`` request-hours lost so far: a rule that did not page
+    for it missed it; one that did covered its loss."""
+    for a in range(m.n_alerts):
+        if w.al_st[a, _PAGED] == 0:
+            out.al_missed[r, a] += 1
+        else:
+            out.al_cov[r, a] += lost - w.al_t[a, _OPEN]
+        w.al_st[a, _PAGED] = 2  # nothing more to miss, or to cover, until the next one
+
+
+@fast
+def _al_rebase(m, w, out, r, lost):
+    """The measured horizon starts: the loss is counted from 0 again, and so is what the rules did."""
+    for a in range(m.n_alerts):
+        for x in range(m.al_ring_ptr[a], m.al_ring_ptr[a + 1]):
+            w.al_ring[x] -= lost
+        w.al_t[a, _OPEN] -= lost
+        out.al_pages[r, a] = 0
+        out.al_detected[r, a] = 0
+        out.al_missed[r, a] = 0
+        out.al_late[r, a] = 0
+        out.al_ttd[r, a] = 0.0
+        out.al_burn[r, a] = 0.0
+        out.al_cov[r, a] = 0.0
+
+
+@fast
+def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
+    """Rule ``a``'s evaluation at ``now``: the entry has lost ``lost`` request-hours and serves
+    ``served``; an incident is in progress since ``o_start`` if ``in_outage``."""
+    p0 = m.al_ring_ptr[a]
+    size = m.al_ring_ptr[a + 1] - p0
+    pos = (w.al_st[a, _POS] + 1) % size
+    w.al_st[a, _POS] = pos
+    w.al_ring[p0 + pos] = lost
+    w.al_t[a, _LAST] = now
+    every = m.al_f[a, 2]
+    limit = m.al_f[a, 0]
+    n1 = m.al_w[a, 0]
+    if n1 == 0:
+        ratio = 1.0 - served
+    else:
+        ratio = (lost - w.al_ring[p0 + (pos - n1) % size]) / _span(m, now - n1 * every, now)
+    holds = ratio > limit
+    if holds and m.al_f[a, 3] > 0.0:  # a burn-rate rule: the short window too
+        n2 = m.al_w[a, 1]
+        holds = (lost - w.al_ring[p0 + (pos - n2) % size]) / _span(m, now - n2 * every, now) > limit
+    if holds:
+        if w.al_t[a, _PENDING] < 0.0:
+            w.al_t[a, _PENDING] = now
+        if w.al_st[a, _FIRING] == 0 and now - w.al_t[a, _PENDING] >= m.al_f[a, 1] - 1e-9:
+            w.al_st[a, _FIRING] = 1
+            out.al_pages[r, a] += 1
+            if not in_outage:
+                out.al_late[r, a] += 1
+            elif w.al_st[a, _PAGED] == 0:
+                w.al_st[a, _PAGED] = 1
+                out.al_detected[r, a] += 1
+                out.al_ttd[r, a] += now - o_start
+                out.al_burn[r, a] += lost - w.al_t[a, _OPEN]
+    else:
+        w.al_t[a, _PENDING] = -1.0
+        w.al_st[a, _FIRING] = 0
+    # Asleep until the next incident once its condition is false outside one: with nothing lost, the
+    # loss in each window can only fall, so it stays false (with a daily profile the requests in a
+    # window change too: it then waits for its windows to hold no loss at all).
+    quiet = not m.day_on or lost == w.al_ring[p0 + (pos + 1) % size]
+    if not in_outage and w.al_st[a, _FIRING] == 0 and w.al_t[a, _PENDING] < 0.0 and quiet:
+        w.al_st[a, _AWAKE] = 0
+    else:
+        _qschedule(w.heap, m.al_aux[a], now + every, KIND_AUX)

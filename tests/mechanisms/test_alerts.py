@@ -1,0 +1,193 @@
+"""Alerting: rules on the entry's error ratio evaluated as Prometheus does (hasim.model.alerts), on
+both engines, against closed forms.
+
+Closed forms.  A service whose outages are full steps (served 0) lasting exactly 30 min, MTBF 5000 h
+(so a window rarely holds the last outage: 1 h / 5000 h), rules evaluated every minute from a
+uniform phase ``U``:
+
+* ``error_rate: 5%, for: 2m`` (the ratio at each evaluation): true from the first evaluation after
+  the step, ``U`` minutes in; fires 2 min later: detected after ``0.5 + 2`` min on average;
+* the guide's ``rate(...[5m]) > 5 % for 2m``: the ratio over the last 5 min is ``d / 5`` after ``d``
+  minutes, above 5 % from 15 s on: ``0.25 + 0.5 + 2`` = 2.75 min;
+* the SRE workbook's fast burn (``burn_rate: 14.4, long: 1h, short: 5m``, slo 99.9 %): above
+  ``14.4 x 0.1 % = 1.44 %`` over the hour from 0.864 min on (the short window much earlier):
+  ``0.864 + 0.5`` min;
+* ``for: 45m``: longer than every outage, so every incident is missed and nothing pages.
+
+The budget burned before the page equals the time to detect here (a full outage loses a minute of
+requests a minute).  Tolerances are 4 standard errors from the intervals, with power checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import hasim
+from hasim import Scenario
+from hasim.errors import ScenarioError
+from hasim.sim.engine import simulate
+
+RULES = {"instant": ({"error_rate": "5%", "for": "2m"}, 2.5),
+         "guide": ({"error_rate": "5%", "over": "5m", "for": "2m"}, 2.75),
+         "fast-burn": ({"burn_rate": 14.4, "long": "1h", "short": "5m"}, 0.864 + 0.5)}
+ENGINES = [("numba", 400), ("simpy", 100)]
+
+
+def steps(alerts, **kw) -> Scenario:
+    api = {"failure": {"mtbf": "5000h"}, "repair": {"dist": "fixed", "value": "30m"}}
+    return Scenario(name="steps", entry="api", slo=99.9, horizon="50y", services={"api": api}, alerts=alerts, **kw)
+
+
+def _rows(res, rule):
+    return res.alerts[res.alerts.rule == rule].set_index("measure")
+
+
+@pytest.mark.parametrize("engine, replicas", ENGINES)
+def test_each_rule_detects_a_step_outage_when_its_closed_form_says(engine, replicas):
+    sc = steps({name: rule for name, (rule, _) in RULES.items()} | {"late": {"error_rate": "5%", "for": "45m"}})
+    res = simulate(sc, replicas=replicas, seed=7, engine=engine)
+    incidents = int(res.out.outages.sum())
+    for name, (_, want) in RULES.items():
+        rows = _rows(res, name)
+        ttd = rows.loc["minutes to detect"]
+        se = (ttd.ci_high - ttd.ci_low) / 3.92
+        assert abs(ttd.value - want) <= 4 * se + 0.003 * want, f"{name} ({engine}): {ttd.value} vs {want}"
+        assert 4 * se < 0.05 * want, f"{name}: no power"
+        burn = rows.loc["budget minutes before page"]
+        assert burn.value == pytest.approx(ttd.value, rel=1e-9)  # a full outage: a minute a minute
+        assert rows.loc["detected share", "value"] == 1.0 and rows.loc["detected share", "ci_low"] < 1.0
+        assert rows.loc["missed/year", "value"] == 0.0
+        # One page per incident, but for the rare incident that begins while the rule still fires.
+        assert incidents * 0.995 <= rows.loc["pages/year", "value"] * replicas * 50 <= incidents
+    late = _rows(res, "late")
+    assert late.loc["pages/year", "value"] == 0.0 and late.loc["detected share", "value"] == 0.0
+    assert late.loc["missed/year", "value"] * replicas * 50 == pytest.approx(incidents)
+
+
+def test_rules_measure_and_change_nothing_else():
+    """Their phases come from streams of their own and they act on nothing: bit for bit the same run."""
+    base = steps({})
+    alerted = steps({name: rule for name, (rule, _) in RULES.items()})
+    for engine in ("numba", "simpy"):
+        a, b = simulate(base, replicas=20, seed=3, engine=engine), simulate(alerted, replicas=20, seed=3, engine=engine)
+        assert np.array_equal(a.out.ra, b.out.ra) and np.array_equal(a.out.outages, b.out.outages)
+        assert np.array_equal(a.out.loss, b.out.loss)
+        assert a.alerts.empty and not b.alerts.empty
+
+
+def test_short_blips_are_missed_and_partial_loss_below_the_threshold_never_pages():
+    """1 min outages with for: 2m are all missed.  The ratio at the evaluation never pages for them;
+    the guide's 5 min rate window keeps a blip above 5 % for 4 min after it ended, so it pages for
+    every one, late (the on-call is woken for an incident already over).  A pool of 50 losing one
+    instance (2 % of the requests) never crosses 5 %, a pool of 10 (10 %) always does."""
+    blips = Scenario(name="blips", entry="api", horizon="20y", services={"api": {
+        "failure": {"mtbf": "500h"}, "repair": {"dist": "fixed", "value": "1m"}}},
+        alerts={"guide": {"error_rate": "5%", "over": "5m", "for": "2m"}, "instant": {"error_rate": "5%", "for": "2m"}})
+    res = simulate(blips, replicas=100, seed=1)
+    per_year = res.out.outages.sum() / (100 * 20)
+    instant, guide = _rows(res, "instant"), _rows(res, "guide")
+    assert instant.loc["pages/year", "value"] == 0.0 and instant.loc["missed/year", "value"] == pytest.approx(per_year)
+    assert guide.loc["missed/year", "value"] == pytest.approx(per_year, rel=0.01)  # but a blip while it fires
+    assert guide.loc["late pages/year", "value"] == pytest.approx(guide.loc["pages/year", "value"], rel=0.01)
+    assert guide.loc["late pages/year", "value"] == pytest.approx(per_year, rel=0.01)
+    for n, pages in ((50, False), (10, True)):
+        pool = Scenario(name="pool", entry="api", horizon="5y", services={"api": {
+            "replicas": n, "min_healthy": n, "failure": {"mtbf": f"{100 * n}h"},
+            "repair": {"dist": "fixed", "value": "30m"}}}, alerts={"guide": {"error_rate": "5%", "for": "2m"}})
+        rows = _rows(simulate(pool, replicas=50, seed=2), "guide")
+        assert bool(rows.loc["detected share", "value"] > 0.99) == pages
+        assert bool(rows.loc["pages/year", "value"] == 0.0) != pages
+
+
+def test_the_warm_up_counts_nothing():
+    sc = steps({"instant": RULES["instant"][0]})
+    a = simulate(sc, replicas=50, seed=5, horizon="10y")
+    b = simulate(sc, replicas=50, seed=5, horizon="10y", warmup="5y")
+    pa, pb = (_rows(x, "instant").loc["pages/year", "value"] for x in (a, b))
+    assert pb == pytest.approx(pa, rel=0.15)  # the same rate: the warm-up's pages are forgotten
+    assert int(b.out.al_pages.sum()) <= int(b.out.outages.sum())
+
+
+def test_the_teaching_scenario_agrees_on_both_engines():
+    """burn-rate-alerts.yaml: three shapes of incident, four rules; the engines' pages a year and
+    minutes to detect within their intervals."""
+    from pathlib import Path
+
+    sc = hasim.load(Path(__file__).parents[2] / "scenarios" / "burn-rate-alerts.yaml")
+    a, b = simulate(sc, replicas=800, seed=2), simulate(sc, replicas=200, seed=2, engine="simpy")
+    for rule in sc.alerts:
+        for measure in ("pages/year", "minutes to detect", "downtime share paged"):
+            x, y = _rows(a, rule).loc[measure], _rows(b, rule).loc[measure]
+            se = np.hypot((x.ci_high - x.ci_low) / 3.92, (y.ci_high - y.ci_low) / 3.92)
+            assert abs(x.value - y.value) <= 4 * se, (rule, measure, x.value, y.value, se)
+
+
+def test_the_report_shows_each_rule():
+    from hasim.present.report import render_report
+
+    sc = steps({name: rule for name, (rule, _) in RULES.items()})
+    html = render_report(simulate(sc, replicas=20, seed=1), sc, compute_sensitivity=False)
+    table = html[html.index('<h3 id="alerts">'):]
+    assert all(f"<td>{name}</td>" in table for name in RULES)
+    assert "What the alert rules catch" not in render_report(simulate(steps({}), replicas=5), steps({}),
+                                                             compute_sensitivity=False)
+
+
+def test_the_json_and_the_run_line():
+    from hasim.cli.tables import format_results
+
+    res = simulate(steps({"instant": RULES["instant"][0]}), replicas=20, seed=1)
+    d = res.to_dict()["alerts"]["instant"]
+    assert set(d) >= {"pages", "detected", "missed", "late", "pages_per_year", "detected_share",
+                      "minutes_to_detect", "budget_minutes_before_page"}
+    assert "instant:" in format_results(res) and "pages for 100 % of incidents" in format_results(res)
+    assert simulate(steps({}), replicas=5).to_dict()["alerts"] is None
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ({"for": "2m"}, "give one of error_rate"),
+    ({"error_rate": "5%", "burn_rate": 2}, "give one of error_rate"),
+    ({"burn_rate": 14.4, "long": "1h"}, "a burn-rate rule needs 'short'"),
+    ({"burn_rate": 14.4, "long": "5m", "short": "1h"}, "must be shorter than the long one"),
+    ({"error_rate": "5%", "over": "90s"}, "expected a whole number of evaluations"),
+    ({"error_rate": "5%", "long": "1h"}, "'long' is a burn-rate rule's window"),
+    ({"error_rate": "150%"}, "alerts.x.error_rate"),
+    ({"error_rate": "5%", "window": "5m"}, "alerts.x.window"),
+])
+def test_bad_rules_name_the_key(rule, expected):
+    with pytest.raises(ScenarioError) as info:
+        steps({"x": rule})
+    assert expected in str(info.value), str(info.value)
+
+
+def test_a_burn_rate_needs_an_slo():
+    with pytest.raises(ScenarioError, match="alerts.fast.burn_rate: a burn rate is a multiple of the error budget"):
+        Scenario(name="x", entry="api", services={"api": {"mtbf": "100h", "mttr": "1h"}},
+                 alerts={"fast": {"burn_rate": 14.4, "long": "1h", "short": "5m"}})
+
+
+def test_the_kernel_refuses_an_output_without_the_rules_columns():
+    from hasim.sim import kernel as _kernel
+    from hasim.sim.compile import compile_scenario
+
+    m = compile_scenario(steps({"instant": RULES["instant"][0]})).model
+    out = _kernel.new_output(2, m.n_causes, m.n_services, 1, 1)  # no alert columns
+    with pytest.raises(ValueError, match="fewer alert columns"):
+        _kernel.simulate_replicas(m, np.uint64(1), np.int64(0), np.int64(2), 100.0, 730.0, np.int64(1), 0.999, 0.0,
+                                  out)
+
+
+def test_a_sweep_over_a_burn_rate_carries_each_rules_measures():
+    """Common random numbers: the same incidents at every point, so a higher burn rate pages later
+    and never for more of them."""
+    sc = steps({"fast": {"burn_rate": 14.4, "long": "1h", "short": "5m"}})
+    table = hasim.sweep(sc, {"alerts.fast.burn_rate": [6, 14.4, 100]}, replicas=50)
+    ttd = table["alert.fast.minutes_to_detect"].to_numpy()
+    assert (np.diff(ttd) > 0).all()
+    assert (table["alert.fast.minutes_to_detect_ci_low"] < ttd).all()
+    assert table["downtime_minutes_per_year"].nunique() == 1  # the rules change nothing else
+
+
+def test_the_solver_leaves_rules_out():
+    assert hasim.analyze(steps({"instant": RULES["instant"][0]})).to_dict() == hasim.analyze(steps({})).to_dict()
