@@ -209,8 +209,13 @@ def _alert_lines(r) -> list[str]:
             parts.append(f"pages for {100 * share.value:.3g} % of incidents"
                          + (f" ({100 * cover:.3g} % of the downtime)" if math.isfinite(cover) else ""))
         if math.isfinite(ttd.value):
-            ci = f" [{minutes(ttd.ci_low)}, {minutes(ttd.ci_high)}]" if math.isfinite(ttd.ci_low) else ""
-            parts.append(f"after {minutes(ttd.value)}{ci}")
+            if math.isfinite(ttd.ci_low):
+                k = 2  # digits enough for the interval's ends to differ: an interval, not a certainty
+                while k < 6 and f"{ttd.ci_low:.{k}g}" == f"{ttd.ci_high:.{k}g}":
+                    k += 1
+                parts.append(f"after {ttd.value:.{k}g} min [{ttd.ci_low:.{k}g}, {ttd.ci_high:.{k}g}]")
+            else:
+                parts.append(f"after {minutes(ttd.value)}")
         parts.append(f"misses {_rate(rows.loc['missed/year'].value)}/year")
         lines.append(f"  {label:<20}  {name}: {', '.join(parts)}")
         label = ""
