@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 from hasim.sim.engine import simulate
@@ -22,3 +23,18 @@ def alternate(designs: dict, replicas: int, rounds: int, seed=lambda r: 1) -> tu
             times[name].append(time.perf_counter() - t)
             events[name] = int(res.out.events.sum())
     return times, events
+
+
+def print_table(groups, times: dict, events: dict, replicas: int) -> None:
+    """Per variant: median seconds, events a replica, events/s and the ratios of its events/s and of
+    its seconds to the first variant of its group."""
+    print(f"{'variant':<12} {'seconds':>8} {'ev/replica':>11} {'M ev/s':>8} {'ev/s ratio':>11} {'time ratio':>11}")
+    for group in groups:
+        base = None
+        for name in group:
+            sec = statistics.median(times[name])
+            rate = events[name] / sec
+            if base is None:
+                base = (rate, sec)
+            print(f"{name:<12} {sec:8.3f} {events[name] / replicas:11.1f} {rate / 1e6:8.2f} "
+                  f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}", flush=True)

@@ -21,7 +21,6 @@ events/s and seconds to ``no deploys``.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import hasim  # noqa: E402
-from _alternate import alternate  # noqa: E402
+from _alternate import alternate, print_table  # noqa: E402
 
 
 def variants() -> dict:
@@ -55,16 +54,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     designs = variants()
     times, events = alternate(designs, args.replicas, args.rounds)
-    print(f"{'variant':<12} {'seconds':>8} {'ev/replica':>11} {'M ev/s':>8} {'ev/s ratio':>11} {'time ratio':>11}")
-    for group in (list(designs)[:4], list(designs)[4:]):
-        base = None
-        for name in group:
-            sec = statistics.median(times[name])
-            rate = events[name] / sec
-            if base is None:
-                base = (rate, sec)
-            print(f"{name:<12} {sec:8.3f} {events[name] / args.replicas:11.1f} {rate / 1e6:8.2f} "
-                  f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}")
+    print_table((list(designs)[:4], list(designs)[4:]), times, events, args.replicas)
     return 0
 
 

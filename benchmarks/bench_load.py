@@ -26,7 +26,6 @@ most 2x the events/s.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import hasim  # noqa: E402
-from _alternate import alternate  # noqa: E402
+from _alternate import alternate, print_table  # noqa: E402
 
 
 def variants() -> dict:
@@ -71,17 +70,7 @@ def main(argv=None) -> int:
     groups = [variants(), breaker_variants()]
     designs = {name: sc for g in groups for name, sc in g.items()}
     times, events = alternate(designs, args.replicas, args.rounds, seed=lambda r: 100 + r)
-    print(f"{'variant':12s} {'seconds':>8s} {'events/replica':>15s} {'M events/s':>11s} {'ev/s ratio':>11s} "
-          f"{'time ratio':>11s}")
-    for group in groups:
-        base = None
-        for name in group:
-            sec = statistics.median(times[name])
-            rate = events[name] / sec
-            if base is None:
-                base = (rate, sec)
-            print(f"{name:12s} {sec:8.2f} {events[name] / args.replicas:15.0f} {rate / 1e6:11.2f} "
-                  f"{base[0] / rate:11.2f} {sec / base[1]:11.2f}", flush=True)
+    print_table(groups, times, events, args.replicas)
     return 0
 
 

@@ -404,15 +404,7 @@ class Scenario(HasimModel):
             raise ScenarioError([Problem("oncall", "no manual recovery waits for the on-call: give a standby "
                                                    "service failover.manual (the action once the engineer answers) "
                                                    "or deploys paged: true")])
-        problems = []
-        for name, rule in self.alerts.items():
-            try:
-                check_name(name)
-            except ValueError as exc:
-                problems.append(Problem(f"alerts.{name}", str(exc)))
-            if rule.burn_rate is not None and self.slo is None:
-                problems.append(Problem(f"alerts.{name}.burn_rate", "a burn rate is a multiple of the error budget: "
-                                                                    "give the scenario an slo (e.g. slo: 99.9)"))
+        problems = _alert_problems(self)
         if problems:
             raise ScenarioError(problems)
         if self.rpo is not None and not any(s.replication is not None for s in self.services.values()):
@@ -510,14 +502,20 @@ def _behind(sc: "Scenario", start: str) -> set[str]:
     return seen
 
 
+def _alert_problems(sc: "Scenario") -> list[Problem]:
+    """Alert rules have names, and a burn rate needs the SLO whose budget it burns."""
+    problems = [p for name in sc.alerts for p in _name_problems("alerts", name, None)]
+    for name, rule in sc.alerts.items():
+        if rule.burn_rate is not None and sc.slo is None:
+            problems.append(Problem(f"alerts.{name}.burn_rate", "a burn rate is a multiple of the error budget: "
+                                                                "give the scenario an slo (e.g. slo: 99.9)"))
+    return problems
+
+
 def _push_problems(sc: "Scenario") -> list[Problem]:
     """A config push names services with instances of their own, each once."""
-    problems = []
+    problems = [p for name in sc.config_pushes for p in _name_problems("config_pushes", name, None)]
     for name, push in sc.config_pushes.items():
-        try:
-            check_name(name)
-        except ValueError as exc:
-            problems.append(Problem(f"config_pushes.{name}", str(exc)))
         for k, target in enumerate(push.services):
             path = f"config_pushes.{name}.services.{k}"
             if target not in sc.services:
