@@ -45,6 +45,15 @@ class HasimModel(BaseModel):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
+def inconsistent(key: str | None, message: str, **ctx: Any) -> None:
+    """Raise the error of a model whose keys disagree with each other.
+
+    ``key`` (relative to the model) is appended to the error's key path, so the user
+    is pointed at the key to change rather than at the model holding it.
+    """
+    raise PydanticCustomError("inconsistent", message, {"key": key, **ctx} if key is not None else ctx)
+
+
 def _shown(value: object) -> str:
     return repr(str(value)) if not isinstance(value, str) else repr(value)
 

@@ -30,9 +30,8 @@ their own, so declaring them moves no other number.
 from __future__ import annotations
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share
+from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, inconsistent
 from hasim.model.mechanism import Mechanism
 
 __all__ = ["AlertRule", "MECHANISM", "threshold", "windows"]
@@ -57,30 +56,27 @@ class AlertRule(HasimModel):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        def fail(key: str, message: str, **ctx):
-            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
-
         if (self.error_rate is None) == (self.burn_rate is None):
-            fail("error_rate", "give one of error_rate (a threshold rule, e.g. 5%) or burn_rate (a multiwindow "
+            inconsistent("error_rate", "give one of error_rate (a threshold rule, e.g. 5%) or burn_rate (a multiwindow "
                                "burn-rate rule, e.g. 14.4 with long: 1h and short: 5m)")
         if self.burn_rate is not None:
             for key in ("long", "short"):
                 if getattr(self, key) is None:
-                    fail(key, "a burn-rate rule needs '{k}' (its {w} window, e.g. {e})", k=key,
+                    inconsistent(key, "a burn-rate rule needs '{k}' (its {w} window, e.g. {e})", k=key,
                          w=key, e="1h" if key == "long" else "5m")
             if not self.short < self.long:
-                fail("short", "the short window ({s}) must be shorter than the long one ({l})",
+                inconsistent("short", "the short window ({s}) must be shorter than the long one ({l})",
                      s=self.short, l=self.long)
             if "over" in self.model_fields_set:
-                fail("over", "'over' is a threshold rule's window; a burn-rate rule has long and short")
+                inconsistent("over", "'over' is a threshold rule's window; a burn-rate rule has long and short")
         else:
             for key in ("long", "short"):
                 if getattr(self, key) is not None:
-                    fail(key, "'{k}' is a burn-rate rule's window; a threshold rule has 'over'", k=key)
+                    inconsistent(key, "'{k}' is a burn-rate rule's window; a threshold rule has 'over'", k=key)
         for key in ("over", "long", "short", "for_"):
             value = getattr(self, key)
             if value and abs(value / self.every - round(value / self.every)) > 1e-6:
-                fail("for" if key == "for_" else key, "expected a whole number of evaluations (every {e} h), "
+                inconsistent("for" if key == "for_" else key, "expected a whole number of evaluations (every {e} h), "
                      "got {v} h", e=round(self.every, 9), v=round(value, 9))
         return self
 

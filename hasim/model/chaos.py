@@ -46,10 +46,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
-from pydantic_core import PydanticCustomError
 
 from hasim.errors import Problem, ScenarioError, problems_from_validation_error
-from hasim.model._types import Delay, HasimModel, Int, PositiveDuration, Share, _positive_duration, check_name
+from hasim.model._types import Delay, HasimModel, Int, PositiveDuration, Share, _positive_duration, check_name, inconsistent
 from hasim.model.distributions import Distribution
 from hasim.model.io import parse_text, read_source
 from hasim.model.scenario import Scenario
@@ -90,34 +89,31 @@ class Fault(HasimModel):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        def fail(key: str, message: str, **ctx):
-            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
-
         given = [k for k in KINDS if getattr(self, k) is not None]
         if not given:
-            raise PydanticCustomError("inconsistent", "a fault needs one of " + ", ".join(repr(k) for k in KINDS)
+            inconsistent(None, "a fault needs one of " + ", ".join(repr(k) for k in KINDS)
                  + " (e.g. {{kill: api, at: 5m}} or {{zone: eu-west-1a, at: 5m, for: 30m}})")
         if len(given) > 1:
-            fail(given[1], "one fault per item: this one gives both {a} and {b} (make two items)",
+            inconsistent(given[1], "one fault per item: this one gives both {a} and {b} (make two items)",
                  a=repr(given[0]), b=repr(given[1]))
         kind = given[0]
         if self.count is not None and kind != "kill":
-            fail("count", "'count' applies to kill (instances of each shard to kill)")
+            inconsistent("count", "'count' applies to kill (instances of each shard to kill)")
         if kind == "latency" and self.add is None:
-            fail("add", "latency needs 'add' (how much longer each call takes, e.g. 200ms)")
+            inconsistent("add", "latency needs 'add' (how much longer each call takes, e.g. 200ms)")
         if self.add is not None and kind != "latency":
-            fail("add", "'add' applies to latency faults")
+            inconsistent("add", "'add' applies to latency faults")
         if kind == "failover_fails":
             for key in ("at", "for_"):
                 if getattr(self, key) is not None:
-                    fail("for" if key == "for_" else key, "failover_fails holds for the whole experiment: "
+                    inconsistent("for" if key == "for_" else key, "failover_fails holds for the whole experiment: "
                          "it takes no '{k}'", k="for" if key == "for_" else key)
         else:
             if self.at is None:
-                fail("at", "a {k} fault needs 'at' (when it happens, from the start of the experiment, "
+                inconsistent("at", "a {k} fault needs 'at' (when it happens, from the start of the experiment, "
                            "e.g. 5m)", k=kind)
             if self.for_ is None and kind != "kill":
-                fail("for", "a {k} fault needs 'for' (how long it lasts, e.g. 30m, or a law)", k=kind)
+                inconsistent("for", "a {k} fault needs 'for' (how long it lasts, e.g. 30m, or a law)", k=kind)
         return self
 
     @property
@@ -155,7 +151,7 @@ class ServiceExpectations(HasimModel):
     @model_validator(mode="after")
     def _something(self):
         if self.recovers_within is None and self.min_served is None:
-            raise PydanticCustomError("inconsistent", "give recovers_within or min_served for this service")
+            inconsistent(None, "give recovers_within or min_served for this service")
         return self
 
 
@@ -187,9 +183,9 @@ class Expectations(HasimModel):
     @model_validator(mode="after")
     def _something(self):
         if not self.stated() and not self.services:
-            raise PydanticCustomError("inconsistent", "expect needs at least one of recovers_within, detects_within, "
-                                      "full_health_within, min_served, lost_at_most, writes_lost_at_most, "
-                                      "services")
+            inconsistent(None, "expect needs at least one of recovers_within, detects_within, "
+                               "full_health_within, min_served, lost_at_most, writes_lost_at_most, "
+                               "services")
         return self
 
     def stated(self) -> dict[str, float]:
@@ -237,20 +233,17 @@ class Experiment(HasimModel):
 
     @model_validator(mode="after")
     def _timed(self):
-        def fail(key: str, message: str, **ctx):
-            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
-
         if all(f.kind == "failover_fails" for f in self.faults):
-            fail("faults", "failover_fails only changes what a failure does: add a fault that causes one "
+            inconsistent("faults", "failover_fails only changes what a failure does: add a fault that causes one "
                            "(e.g. {{kill: db, at: 5m}})")
         for i, f in enumerate(self.faults):
             if f.at is not None and f.at >= self.duration:
-                fail(f"faults.{i}.at", "the fault starts at or after the end of the experiment (duration {d}): "
+                inconsistent(f"faults.{i}.at", "the fault starts at or after the end of the experiment (duration {d}): "
                                        "make 'duration' longer", d=_text(self.duration))
         if self.resolution > self.duration / 2:
-            fail("resolution", "the timeline's step must be at most half the duration")
+            inconsistent("resolution", "the timeline's step must be at most half the duration")
         if self.duration / self.resolution > 20000:
-            fail("resolution", "more than 20000 steps: make the step longer (at most duration / 20000)")
+            inconsistent("resolution", "more than 20000 steps: make the step longer (at most duration / 20000)")
         return self
 
     # -- the experiment as a scenario -------------------------------------------------------

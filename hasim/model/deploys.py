@@ -48,9 +48,8 @@ import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, _positive_duration
+from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, _positive_duration, inconsistent
 from hasim.model.distributions import Distribution
 from hasim.model.mechanism import Knob, Mechanism
 from hasim.text import duration
@@ -100,29 +99,26 @@ class Deploys(HasimModel):
 
     @model_validator(mode="after")
     def _keys_of_the_strategy(self):
-        def fail(key: str, message: str, **ctx):
-            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
-
         if (self.per_week is None) == (self.every is None):
-            fail("per_week", "give one of per_week (releases a week, e.g. 10) or every (a release train, e.g. 1d)")
+            inconsistent("per_week", "give one of per_week (releases a week, e.g. 10) or every (a release train, e.g. 1d)")
         own = {"rolling": ("batch", "pause"), "canary": ("canary", "bake")}
         for strategy, keys in own.items():
             for key in keys:
                 if self.strategy == strategy and getattr(self, key) is None:
-                    fail(key, "strategy: {s} needs '{k}' ({what})", s=strategy, k=key, what={
+                    inconsistent(key, "strategy: {s} needs '{k}' ({what})", s=strategy, k=key, what={
                         "batch": "the share of instances each batch updates, e.g. 25%",
                         "pause": "the time between batches, e.g. 5m",
                         "canary": "the share of requests the canary serves, e.g. 5%",
                         "bake": "how long the canary runs before it is promoted, e.g. 30m"}[key])
                 if self.strategy != strategy and getattr(self, key) is not None:
-                    fail(key, "'{k}' applies to strategy: {s} (these deploys are strategy: {cur})", k=key,
+                    inconsistent(key, "'{k}' applies to strategy: {s} (these deploys are strategy: {cur})", k=key,
                          s=strategy, cur=self.strategy)
         if self.catch is not None and self.strategy != "canary":
-            fail("catch", "'catch' applies to strategy: canary (these deploys are strategy: {cur})", cur=self.strategy)
+            inconsistent("catch", "'catch' applies to strategy: canary (these deploys are strategy: {cur})", cur=self.strategy)
         if self.batch is not None and not self.batch > 0:
-            fail("batch", "a batch must update some instances: expected a share above 0, got {b}", b=self.batch)
+            inconsistent("batch", "a batch must update some instances: expected a share above 0, got {b}", b=self.batch)
         if self.canary is not None and not 0 < self.canary <= 1:
-            fail("canary", "expected a share above 0, got {c}", c=self.canary)
+            inconsistent("canary", "expected a share above 0, got {c}", c=self.canary)
         return self
 
     @property

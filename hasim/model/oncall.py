@@ -25,9 +25,8 @@ import math
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from hasim.model._types import HasimModel
+from hasim.model._types import HasimModel, inconsistent
 from hasim.model.deploys import Law
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -56,9 +55,8 @@ class OnCall(HasimModel):
     def _a_day(self):
         a, b = (self.business_hours + [0, 0])[:2] if len(self.business_hours) >= 2 else (None, None)
         if len(self.business_hours) != 2 or not (0 <= a < b <= 24):
-            raise PydanticCustomError("inconsistent", "business_hours: expected [start, end] hours of the day with "
-                                                      "0 <= start < end <= 24, like [9, 18], got {got}",
-                                      {"key": "business_hours", "got": self.business_hours})
+            inconsistent("business_hours", "business_hours: expected [start, end] hours of the day with "
+                                           "0 <= start < end <= 24, like [9, 18], got {got}", got=self.business_hours)
         return self
 
     def law_at(self, t: float):

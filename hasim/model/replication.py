@@ -43,9 +43,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, model_validator
-from pydantic_core import PydanticCustomError
 
-from hasim.model._types import HasimModel, PositiveDuration, _positive_duration
+from hasim.model._types import HasimModel, PositiveDuration, _positive_duration, inconsistent
 from hasim.model.distributions import Distribution
 from hasim.model.mechanism import Mechanism
 from hasim.text import duration
@@ -75,20 +74,17 @@ class Replication(HasimModel):
 
     @model_validator(mode="after")
     def _keys_of_the_mode(self):
-        def fail(key: str, message: str, **ctx):
-            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
-
         if self.mode == "async" and self.lag is None:
-            fail("lag", "mode: async needs 'lag' (how far behind a standby applies the writes, e.g. 200ms or "
+            inconsistent("lag", "mode: async needs 'lag' (how far behind a standby applies the writes, e.g. 200ms or "
                         "{d})", d="{dist: lognormal, median: 1s, sigma: 1}")
         if self.mode == "snapshot" and self.interval is None:
-            fail("interval", "mode: snapshot needs 'interval' (how often a snapshot is taken, e.g. 24h)")
+            inconsistent("interval", "mode: snapshot needs 'interval' (how often a snapshot is taken, e.g. 24h)")
         if self.lag is not None and self.mode != "async":
-            fail("lag", "'lag' applies to mode: async (this replication is mode: {m})", m=self.mode)
+            inconsistent("lag", "'lag' applies to mode: async (this replication is mode: {m})", m=self.mode)
         if self.interval is not None and self.mode != "snapshot":
-            fail("interval", "'interval' applies to mode: snapshot (this replication is mode: {m})", m=self.mode)
+            inconsistent("interval", "'interval' applies to mode: snapshot (this replication is mode: {m})", m=self.mode)
         if self.of is not None and self.mode != "snapshot":
-            fail("of", "a disaster-recovery copy ('of') is restored from snapshots: give mode: snapshot with an "
+            inconsistent("of", "a disaster-recovery copy ('of') is restored from snapshots: give mode: snapshot with an "
                        "interval (this replication is mode: {m})", m=self.mode)
         return self
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pydantic_core import PydanticCustomError
 
 from hasim.model._types import (NAME, Delay, HasimModel, Int, PositiveDuration, PositiveFloat, Probability, check_name,
-                                expand_shorthand, parse_slo)
+                                expand_shorthand, inconsistent, parse_slo)
 from hasim.model.cache import Cached
 from hasim.model.capacity import Load, load_problems
 from hasim.model.overload import Overload, Retries
@@ -168,111 +168,108 @@ class Service(HasimModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        def fail(key: str, message: str, **ctx):
-            raise PydanticCustomError("inconsistent", message, {"key": key, **ctx})
-
         given = self.model_fields_set
         if (self.failure is None) != (self.repair is None):
             missing = "repair" if self.repair is None else "failure"
-            fail(missing, "'failure' and 'repair' go together; '{m}' is missing", m=missing)
+            inconsistent(missing, "'failure' and 'repair' go together; '{m}' is missing", m=missing)
         if self.is_router:
             for key in _ROUTER_FORBIDDEN:
                 if key in given:
-                    fail(key, "'{k}' does not apply to a router (route: {r})", k=key, r=self.route)
+                    inconsistent(key, "'{k}' does not apply to a router (route: {r})", k=key, r=self.route)
             if not self.targets:
-                fail("targets", "a router needs at least one target")
+                inconsistent("targets", "a router needs at least one target")
             if self.weights is not None:
                 if self.route != "weighted":
-                    fail("weights", "'weights' only applies to route: weighted")
+                    inconsistent("weights", "'weights' only applies to route: weighted")
                 if len(self.weights) != len(self.targets):
-                    fail("weights", "expected one weight per target ({n}), got {w}",
+                    inconsistent("weights", "expected one weight per target ({n}), got {w}",
                          n=len(self.targets), w=len(self.weights))
             if self.failure is None and ("replicas" in given or "zones" in given):
-                fail("failure", "a router with replicas or zones needs 'failure' and 'repair' "
+                inconsistent("failure", "a router with replicas or zones needs 'failure' and 'repair' "
                                 "(its own instances, e.g. the DNS provider)")
         else:
             for key in ("targets", "weights", "dns"):
                 if key in given:
-                    fail(key, "'{k}' only applies to a router (add route: failover or route: weighted)", k=key)
+                    inconsistent(key, "'{k}' only applies to a router (add route: failover or route: weighted)", k=key)
             if self.failure is None:
-                fail("failure", "a service needs 'failure' and 'repair' (e.g. failure: {f}, repair: {r})",
+                inconsistent("failure", "a service needs 'failure' and 'repair' (e.g. failure: {f}, repair: {r})",
                      f="{mtbf: 720h}", r="{mttr: 1h}")
         for key, mode in _MODE_ONLY.items():
             if key in given and self.mode != mode:
-                fail(key, "'{k}' only applies to mode: {m} (this service is mode: {cur})", k=key, m=mode, cur=self.mode)
+                inconsistent(key, "'{k}' only applies to mode: {m} (this service is mode: {cur})", k=key, m=mode, cur=self.mode)
         if "warm_factor" in given and self.standby != "warm":
-            fail("warm_factor", "'warm_factor' only applies to standby: warm")
+            inconsistent("warm_factor", "'warm_factor' only applies to standby: warm")
         if self.min_healthy > self.replicas:
-            fail("min_healthy", "min_healthy ({k}) is more than replicas ({n})", k=self.min_healthy, n=self.replicas)
+            inconsistent("min_healthy", "min_healthy ({k}) is more than replicas ({n})", k=self.min_healthy, n=self.replicas)
         if self.failover is not None:
             if self.mode == "active":
-                fail("failover", "'failover' applies to mode: standby or quorum, not active")
+                inconsistent("failover", "'failover' applies to mode: standby or quorum, not active")
             if self.mode == "quorum":
                 for key in ("success", "manual"):
                     if key in self.failover.model_fields_set:
-                        fail("failover", "failover.{k} applies to mode: standby only", k=key)
+                        inconsistent("failover", "failover.{k} applies to mode: standby only", k=key)
         if self.health_check is not None and self.mode != "active":
-            fail("health_check", "'health_check' applies to active pools and routers; a {m} service detects "
+            inconsistent("health_check", "'health_check' applies to active pools and routers; a {m} service detects "
                                  "failures with failover.detection", m=self.mode)
         if self.replication is not None and self.mode != "standby" and self.replication.of is None:
-            fail("replication", "'replication' applies to mode: standby (one active instance takes the writes); "
+            inconsistent("replication", "'replication' applies to mode: standby (one active instance takes the writes); "
                                 "{m}", m="a quorum commits to a majority, so it replicates synchronously"
                  if self.mode == "quorum" else "an active pool holds no state of its own")
         if self.mode == "standby" and self.replicas < 2:
-            fail("replicas", "mode: standby needs at least 2 replicas (one active, one standby)")
+            inconsistent("replicas", "mode: standby needs at least 2 replicas (one active, one standby)")
         if self.capacity is not None:
             if self.mode != "active":
-                fail("capacity", "'capacity' applies to active pools (this service is mode: {m})", m=self.mode)
+                inconsistent("capacity", "'capacity' applies to active pools (this service is mode: {m})", m=self.mode)
             if "min_healthy" in given:
-                fail("min_healthy", "give 'min_healthy' or 'capacity', not both: with a capacity the instances "
+                inconsistent("min_healthy", "give 'min_healthy' or 'capacity', not both: with a capacity the instances "
                                     "needed are the load over the capacity")
         for key in ("overload", "retries"):
             if key in given and self.capacity is None:
-                fail(key, "'{k}' applies to a pool with a 'capacity' (requests/s per instance) that load reaches",
+                inconsistent(key, "'{k}' applies to a pool with a 'capacity' (requests/s per instance) that load reaches",
                      k=key)
         if self.retries is not None and self.overload is None:
-            fail("retries", "retries only matter to a pool that can collapse: add 'overload' (without it the pool "
+            inconsistent("retries", "retries only matter to a pool that can collapse: add 'overload' (without it the pool "
                             "sheds the excess, and retried requests change nothing it serves)")
         if self.load is not None and self.load.utilisation is not None and self.capacity is None:
-            fail("load", "load: {u} is a share of this service's capacity: give 'capacity' (requests/s per "
+            inconsistent("load", "load: {u} is a share of this service's capacity: give 'capacity' (requests/s per "
                          "instance) or a rate in requests/s", u=f"{self.load.utilisation:.0%}")
         for dep in self.calls:
             if dep not in self.dependencies and dep not in self.optional:
-                fail(f"calls.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
+                inconsistent(f"calls.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
                      d=dep)
         for key in ("timeouts", "breakers"):
             for dep in getattr(self, key):
                 if dep not in self.dependencies and dep not in self.optional:
-                    fail(f"{key}.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
+                    inconsistent(f"{key}.{dep}", "{d} is not a dependency of this service (requires, optional or cached)",
                          d=dep)
         if self.timeouts:
             dep = next(iter(self.timeouts))
             if self.capacity is None:
-                fail(f"timeouts.{dep}", "a timeout holds this service's workers, which only matters to a pool with "
+                inconsistent(f"timeouts.{dep}", "a timeout holds this service's workers, which only matters to a pool with "
                                         "a 'capacity' (requests/s per instance) that load reaches")
             if self.latency is None:
-                fail("latency", "timeouts need 'latency' (the time one request takes here, e.g. 50ms): a call "
+                inconsistent("latency", "timeouts need 'latency' (the time one request takes here, e.g. 50ms): a call "
                                 "waiting {t} holds a worker that many latencies", t=format_duration(self.timeouts[dep]))
         elif self.latency is not None:
-            fail("latency", "'latency' only matters with 'timeouts' (how long a call to a dependency waits)")
+            inconsistent("latency", "'latency' only matters with 'timeouts' (how long a call to a dependency waits)")
         a = self.autoscaling
         if a is not None:
             if self.capacity is None:
-                fail("autoscaling", "'autoscaling' applies to a pool with a 'capacity' (requests/s per instance) "
+                inconsistent("autoscaling", "'autoscaling' applies to a pool with a 'capacity' (requests/s per instance) "
                                     "that load reaches: the policy tracks its utilisation")
             if a.min_per_zone is not None:
                 if not self.zones:
-                    fail("autoscaling.min_per_zone", "min_per_zone needs the pool's 'zones'")
+                    inconsistent("autoscaling.min_per_zone", "min_per_zone needs the pool's 'zones'")
                 if self.replicas < a.min_per_zone * len(self.zones):
-                    fail("replicas", "replicas ({n}) leaves fewer than autoscaling.min_per_zone ({k}) in some of its "
+                    inconsistent("replicas", "replicas ({n}) leaves fewer than autoscaling.min_per_zone ({k}) in some of its "
                                      "{z} zones: give at least {m}, or leave replicas out",
                          n=self.replicas, k=a.min_per_zone, z=len(self.zones), m=a.min_per_zone * len(self.zones))
             if a.max < self.replicas:
-                fail("autoscaling.max", "max ({m}) is less than the group's minimum, replicas ({n})", m=a.max,
+                inconsistent("autoscaling.max", "max ({m}) is less than the group's minimum, replicas ({n})", m=a.max,
                      n=self.replicas)
         overlap = sorted(set(self.requires) & set(self.optional))
         if overlap:
-            fail("optional", "{s} is listed in both requires and optional", s=", ".join(overlap))
+            inconsistent("optional", "{s} is listed in both requires and optional", s=", ".join(overlap))
         return self
 
 
