@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hasim import load
+from hasim import dump, load, loads
 from hasim.analytic.analysis import analyze
 
 from .conftest import SCENARIO_FILES
@@ -42,6 +42,15 @@ def test_every_scenario_validates_and_analyzes(path):
     assert 0.0 < result.request_availability <= 1.0
     assert result.time_availability <= result.request_availability + 1e-15
     assert sc.description or path.read_text().lstrip().startswith("#"), "explain the scenario in a comment"
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.name)
+def test_every_scenario_survives_dump_and_replace(path):
+    """A key spelled differently in Python (an alert rule's ``for``, ``for_``) is written and
+    re-read by its file name: ``replace`` and ``dump`` once wrote ``for_`` back, an unknown key."""
+    sc = load(path)
+    assert loads(dump(sc)) == sc
+    assert sc.replace({}) == sc
 
 
 @pytest.mark.parametrize("name", sorted(ANSWERS))

@@ -284,7 +284,7 @@ class Experiment(HasimModel):
         self.check(sc)
         days = math.ceil(self.duration / 24.0 - 1e-12)
         settle = 24.0 * max(days, 1) + (SETTLE_BACKGROUND_HOURS if self.background else 0.0)
-        data = sc.model_dump(mode="json", exclude_defaults=True)
+        data = sc.model_dump(mode="json", exclude_defaults=True, by_alias=True)
         for table in ("zones", "services"):
             for obj in data.get(table, {}).values():
                 obj.pop("name", None)

@@ -152,7 +152,7 @@ def _tag_of(exc: yaml.constructor.ConstructorError) -> str:
 
 def dump(scenario: Scenario) -> str:
     """The scenario as YAML text that :func:`loads` reads back to an equal scenario."""
-    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    data = scenario.model_dump(mode="json", exclude_defaults=True, by_alias=True)
     for table in ("zones", "services"):
         for obj in data.get(table, {}).values():
             obj.pop("name", None)

@@ -430,7 +430,7 @@ class Scenario(HasimModel):
         ScenarioError
             If a path does not exist or the new value is invalid.
         """
-        data = self.model_dump(mode="python", exclude_unset=True)
+        data = self.model_dump(mode="python", exclude_unset=True, by_alias=True)
         for path, value in {**(changes or {}), **top_level}.items():
             keys = path.split(".")
             node = data
