@@ -26,8 +26,10 @@ def _per_year(interval, years: float) -> dict:
     return {"mean": mean / years, "ci95": [lo / years, hi / years], "one_sided": bool(one_sided)}
 
 
-def _ratio(x, y, scale: float = 1.0) -> dict:
+def _ratio(x, y, scale: float = 1.0, share: bool = False) -> dict:
     mean, lo, hi, _ = _ratio_estimate(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    if share:  # the delta method's symmetric interval can cross 1 near a share of 1: no share does
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
     ci = [lo * scale, hi * scale] if math.isfinite(lo) and math.isfinite(hi) and hi > lo else None
     return {"mean": mean * scale, "ci95": ci}
 
@@ -67,6 +69,6 @@ def alert_measures(out, names: list[str], years_per_replica: float) -> dict:
             "detected_share": _share(int(det.sum()), int(det.sum() + missed.sum())),
             "minutes_to_detect": _ratio(out.al_ttd[:, k], det, 60.0),
             "budget_minutes_before_page": _ratio(out.al_burn[:, k], det, 60.0),
-            "downtime_share_paged": _ratio(out.al_cov[:, k], lost),
+            "downtime_share_paged": _ratio(out.al_cov[:, k], lost, share=True),
         }
     return result
