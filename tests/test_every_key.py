@@ -186,6 +186,8 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "Deploys.errors": (lambda v: released(errors=v), "100%", "50%"),
     "Deploys.detect": (lambda v: released(detect=v), "20m", "40m"),
     "Deploys.rollback": (lambda v: released(rollback=v), "10m", {"mttr": "20m"}),
+    "Deploys.alert": (lambda v: S({"app": svc(replicas=4, deploys={**DEPLOYS, "detect": "2h", "alert": v})},
+                                  slo=99.9, alerts={"r": {"error_rate": "5%", "for": "2m"}}), None, "r"),
     "Deploys.batch": (lambda v: released(strategy="rolling", batch=v, pause="5m"), "25%", "50%"),
     "Deploys.pause": (lambda v: released(strategy="rolling", batch="25%", pause=v), "5m", "2m"),
     "Deploys.canary": (lambda v: released(strategy="canary", canary=v, bake="30m"), "5%", "10%"),

@@ -22,9 +22,14 @@ incident was in progress: its window still holds one that ended).  No noise mode
 simulated error ratio is 0 while the entry serves in full, so a page outside an incident is a late
 one, never a false alarm from background errors.
 
-Rules measure; they do not act yet (a bad release is noticed after its own ``detect``, a failed
-promotion pages at once): they change no served fraction, and their phases come from streams of
-their own, so declaring them moves no other number.
+A rule acts where a change names it (``deploys: {alert: <rule>}``, or a config push's): the first
+evaluation that finds it firing while a bad release of that change is out notices the release,
+which stops its rollout and starts its rollback (paged, the on-call's response first); the loss
+until then is charged to the ``alerting`` stage.  A rule no change names only measures: it changes
+no served fraction, and its phase comes from a stream of its own, so declaring it moves no other
+number.  Closed form (the tests hold both engines to it): a step of error ratio ``x`` above the
+threshold ``q`` at a random phase is paged for ``W q / x + U + F`` after it began, ``W`` the (long)
+window, ``F`` the ``for``, ``U`` uniform on [0, every] (the wait for the next evaluation).
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, inconsistent
-from hasim.model.mechanism import Mechanism
+from hasim.model.mechanism import Knob, Mechanism
 
-__all__ = ["AlertRule", "MECHANISM", "threshold", "windows"]
+__all__ = ["AlertRule", "MECHANISM", "threshold", "windows", "watched_rules"]
 
 _MINUTE = 1.0 / 60.0
 
@@ -96,11 +101,42 @@ def threshold(rule: AlertRule, slo: float | None) -> float:
     return rule.burn_rate * (1.0 - slo / 100.0)
 
 
+def watched_rules(sc) -> list[str]:
+    """The rules some change is noticed by (``deploys.alert``, a config push's ``alert``), in
+    declaration order."""
+    named = {s.deploys.alert for s in sc.services.values() if s.deploys is not None}
+    named |= {push.alert for push in sc.config_pushes.values()}
+    return [name for name in sc.alerts if name in named]
+
+
+def _knobs(sc) -> list[Knob]:
+    # Only the rules that act: a rule that only measures buys no availability whatever its threshold.
+    out = []
+    for name in watched_rules(sc):
+        rule = sc.alerts[name]
+        base = f"alerts.{name}"
+        if rule.burn_rate is None:
+            out.append(Knob(f"alert {name} error-rate threshold", f"{base}.error_rate", "alert_threshold",
+                            rule.error_rate, lambda f, v=rule.error_rate: min(1.0, v * f), "ratio"))
+        else:
+            out.append(Knob(f"alert {name} burn rate", f"{base}.burn_rate", "alert_threshold", rule.burn_rate,
+                            lambda f, v=rule.burn_rate: v * f, "ratio"))
+        if rule.for_ > 0:
+            # Whole evaluations only (the rule's own check): the scaled 'for' rounds to its grid.
+            out.append(Knob(f"alert {name} for", f"{base}.for", "alert_for", rule.for_,
+                            lambda f, v=rule.for_, e=rule.every: max(0.0, round(v * f / e)) * e))
+    return out
+
+
 MECHANISM = Mechanism(
-    name="alerts", stage="",  # it measures, it keeps no loss going (yet: see the module docstring)
+    name="alerts", stage="alerting",
     summary="Alert rules on the entry's error ratio (thresholds, multiwindow burn rates), evaluated as Prometheus "
             "does: what each pages for, how fast, what it misses.",
+    worse_when_raised={"alert_threshold": +1, "alert_for": +1},
+    scenario_knobs=_knobs,
     used_by=lambda sc: [sc.entry] if sc.alerts else [],
+    # No term of its own: a rule costs nothing until it notices a change, whose term asks
+    # hasim.analytic.mechanisms.alerts when the rule pages.
     parts={"kernel": "hasim.sim.kernel._alerts", "reference": "hasim.sim.reference.alerts",
            "tests": "tests/mechanisms/test_alerts.py"},
 )

@@ -20,10 +20,13 @@ the *exposure*, which the strategy sets, from the first exposed request (time 0)
   catches a bad release with probability ``catch``; one it misses is promoted to every instance.
 
 A bad release is noticed ``detect`` after its first exposed request (the monitoring: a fixed time
-or a law; alert rules come with :mod:`hasim.model` later), or at the end of the bake if the canary
-analysis catches it first.  From then on the rollout stops (the exposure stays where it is) and
-``rollback`` later the old version serves everything again.  The loss before it is noticed is
-charged to ``detection``, the loss while it is rolled back to ``rollback``; its root cause is
+or a law), or at the end of the bake if the canary analysis catches it first.  With ``alert: <rule>``
+(a top-level alert rule, :mod:`hasim.model.alerts`) it is noticed at the first evaluation of that
+rule that finds it firing while the release is out, if that comes first: ``detect`` is then when
+someone notices a bad release the rule never pages for (a dashboard, customer reports).  From then
+on the rollout stops (the exposure stays where it is) and ``rollback`` later the old version
+serves everything again.  The loss before it is noticed is charged to ``detection`` (to
+``alerting`` when a rule watches it), the loss while it is rolled back to ``rollback``; its root cause is
 "change <service>".  With ``paged: true`` (and a top-level ``oncall``) the rollback waits for the
 on-call engineer, paged when the bad release is noticed: that wait is charged to ``response``.  A
 release that comes while a bad one is still out is skipped (the pipeline is held during an
@@ -54,7 +57,7 @@ from hasim.model.distributions import Distribution
 from hasim.model.mechanism import Knob, Mechanism
 from hasim.text import duration
 
-__all__ = ["Deploys", "ConfigPush", "MECHANISM", "STRATEGIES", "releases_per_hour", "exposure_pieces", "rollout", "change_cause", "config_cause"]
+__all__ = ["Deploys", "ConfigPush", "MECHANISM", "STRATEGIES", "releases_per_hour", "exposure_pieces", "never_noticed", "rollout", "change_cause", "config_cause"]
 
 #: The strategies, in the kernel's code order.
 STRATEGIES = ("all_at_once", "blue_green", "rolling", "canary")
@@ -80,7 +83,8 @@ class Deploys(HasimModel):
     100 %); ``detect``: from its first exposed request to someone noticing; ``rollback``: from then to
     the old version serving everything; ``batch`` and ``pause`` (rolling); ``canary``, ``bake`` and
     ``catch`` (canary); ``paged``: the rollback waits for the on-call engineer (the top-level
-    ``oncall``), paged when the bad release is noticed.
+    ``oncall``), paged when the bad release is noticed; ``alert``: the top-level alert rule whose
+    page notices a bad release (``detect`` is then the backstop for one it never pages for).
     """
 
     per_week: PositiveFloat | None = None
@@ -96,6 +100,7 @@ class Deploys(HasimModel):
     bake: PositiveDuration | None = None
     catch: Share | None = None
     paged: bool = False
+    alert: str | None = None
 
     @model_validator(mode="after")
     def _keys_of_the_strategy(self):
@@ -151,15 +156,20 @@ def config_cause(name: str) -> str:
     return f"config {name}"
 
 
-def exposure_pieces(dp: Deploys, respond: float = 0.0) -> list[tuple[str, float, float]]:
+def exposure_pieces(dp: Deploys, respond: float = 0.0, detect: Any = None) -> list[tuple[str, float, float]]:
     """Expected hours a bad release spends at each exposure: ``(stage, exposure, hours)``.
 
-    ``stage`` is ``detection`` before it is noticed, ``response`` while a ``paged`` rollback waits
-    for the on-call engineer (``respond``: the mean response, hours) and ``rollback`` after; with
-    ``D`` the detection law and ``R`` the rollback's, each piece is exact for one bad release at a
+    ``stage`` is ``detection`` (``alerting`` when a rule watches it) before it is noticed,
+    ``response`` while a ``paged`` rollback waits for the on-call engineer (``respond``: the mean
+    response, hours) and ``rollback`` after.  ``detect`` is the law of the time to notice it (default
+    ``dp.detect``; anything with ``mean_hours``, ``sf`` and ``expected_min``): with ``alert``, the
+    earlier of the rule's page and ``dp.detect``, along the exposure the rollout would reach if never
+    noticed.  With ``D`` that law and ``R`` the rollback's, each piece is exact for one bad release at a
     time.
     """
-    pieces = _pieces(dp)
+    pieces = _pieces(dp, dp.detect if detect is None else detect)
+    if dp.alert is not None:
+        pieces = [("alerting" if stage == "detection" else stage, e, h) for stage, e, h in pieces]
     if not dp.paged or respond <= 0.0:
         return pieces
     R = dp.rollback.mean_hours
@@ -168,8 +178,16 @@ def exposure_pieces(dp: Deploys, respond: float = 0.0) -> list[tuple[str, float,
     return pieces + [("response", e, h / R * respond) for stage, e, h in pieces if stage == "rollback"]
 
 
-def _pieces(dp: Deploys) -> list[tuple[str, float, float]]:
-    D, R = dp.detect, dp.rollback.mean_hours
+def never_noticed(dp: Deploys) -> list[tuple[float, float]]:
+    """The exposure a bad release would reach if nobody noticed it: ``[(offset, exposure), ...]``
+    from its first exposed request (a canary the analysis misses is promoted at the end of the bake).
+    What an alert rule watching it sees until it pages: the rollout stops only once it is noticed."""
+    steps, _ = rollout(dp, math.inf, False)
+    return steps
+
+
+def _pieces(dp: Deploys, D: Any) -> list[tuple[str, float, float]]:
+    R = dp.rollback.mean_hours
     if dp.strategy in ("all_at_once", "blue_green"):
         return [("detection", 1.0, D.mean_hours), ("rollback", 1.0, R)]
     if dp.strategy == "rolling":

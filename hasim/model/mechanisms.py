@@ -35,11 +35,11 @@ MECHANISMS: tuple[Mechanism, ...] = (
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the
 #: kernel's output layout and stored batch results index it).
 STAGES: tuple[str, ...] = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload",
-                            "breaker", "scaling", "rollback", "response")
+                            "breaker", "scaling", "rollback", "response", "alerting")
 
 #: When several mechanisms keep one loss going, the one charged: the first of these still
 #: running (a region outage behind a cached dependency is the zone's, not the cache's).
-PRECEDENCE: tuple[str, ...] = ("dns", "detection", "response", "failover", "rollback", "scaling", "zone", "overload", "capacity",
+PRECEDENCE: tuple[str, ...] = ("dns", "detection", "alerting", "response", "failover", "rollback", "scaling", "zone", "overload", "capacity",
                                "breaker", "stale-cache", "repair")
 
 

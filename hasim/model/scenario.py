@@ -500,12 +500,19 @@ def _behind(sc: "Scenario", start: str) -> set[str]:
 
 
 def _alert_problems(sc: "Scenario") -> list[Problem]:
-    """Alert rules have names, and a burn rate needs the SLO whose budget it burns."""
+    """Alert rules have names, a burn rate needs the SLO whose budget it burns, and a change noticed
+    by a rule names one that exists."""
     problems = [p for name in sc.alerts for p in _name_problems("alerts", name, None)]
     for name, rule in sc.alerts.items():
         if rule.burn_rate is not None and sc.slo is None:
             problems.append(Problem(f"alerts.{name}.burn_rate", "a burn rate is a multiple of the error budget: "
                                                                 "give the scenario an slo (e.g. slo: 99.9)"))
+    changes = [(f"services.{n}.deploys.alert", s.deploys) for n, s in sc.services.items()]
+    changes += [(f"config_pushes.{n}.alert", push) for n, push in sc.config_pushes.items()]
+    for path, dp in changes:
+        if dp is not None and dp.alert is not None and dp.alert not in sc.alerts:
+            rules = ", ".join(sc.alerts) if sc.alerts else "none: declare one under alerts:"
+            problems.append(Problem(path, f"no alert rule {dp.alert!r} (rules: {rules})" + suggest(dp.alert, sc.alerts)))
     return problems
 
 

@@ -105,11 +105,12 @@ st_as_sh          int64[*]            reachable autoscaled shards (the ``scaling
 svc_dp_ptr/_      int64               the processes of changes that expose each service (its deploys, pushes)
 dp_svc_ptr/_      int64               the services each process of changes exposes
 dp_aux            int64[D]            the source id of each process's timer
-dp_i              int64[D, 4]         its strategy (``STRATEGY_*``), the rows of its detect and rollback laws,
-                                      1 if its rollback waits for the on-call (``paged``)
+dp_i              int64[D, 5]         its strategy (``STRATEGY_*``), the rows of its detect and rollback laws,
+                                      1 if its rollback waits for the on-call (``paged``), the alert rule
+                                      whose page notices it (-1: none)
 dp_f              float64[D, 7]       mean gap or period between releases, 1 for a train, bad, errors,
                                       batch or canary share, pause or bake, catch
-st_dp             int64[*]            reachable deploy processes (``detection`` and ``rollback`` stages)
+st_dp             int64[*]            reachable deploy processes (``detection``/``alerting``, ``rollback`` stages)
 n_alerts          int                 alert rules (hasim.model.alerts), each with a timer
 al_aux            int64[A]            the source id of each rule's timer
 al_f              float64[A, 4]       its threshold on the error ratio, for, every, 1 for a burn-rate rule
@@ -722,7 +723,8 @@ def _deploys(p: _Parts) -> None:
             n_push += 1
         else:
             keys.append((6 << 60) | (vs[0] << 36))
-        codes.append((STRATEGIES.index(dp.strategy), p.dists.add(dp.detect), p.dists.add(dp.rollback), int(dp.paged)))
+        rule = -1 if dp.alert is None else list(sc.alerts).index(dp.alert)
+        codes.append((STRATEGIES.index(dp.strategy), p.dists.add(dp.detect), p.dists.add(dp.rollback), int(dp.paged), rule))
         gap = 1.0 / releases_per_hour(dp)
         share = dp.batch if dp.strategy == "rolling" else (dp.canary if dp.strategy == "canary" else 1.0)
         wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
@@ -735,7 +737,7 @@ def _deploys(p: _Parts) -> None:
     p.svc_dp_ptr, p.svc_dp = _csr(by_svc)
     p.dp_aux = np.array(aux, dtype=np.int64)
     p.dp_key = keys
-    p.dp_i = np.array(codes, dtype=np.int64).reshape(-1, 4)
+    p.dp_i = np.array(codes, dtype=np.int64).reshape(-1, 5)
     p.dp_f = np.array(params, dtype=np.float64).reshape(-1, 7)
     p.dp_cause = np.array([S + p.Z + d for d in range(len(rows))], dtype=np.int64)
     p.dp_rows = rows

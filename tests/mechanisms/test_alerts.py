@@ -26,6 +26,7 @@ import pytest
 import hasim
 from hasim import Scenario
 from hasim.errors import ScenarioError
+from hasim.model.mechanisms import knobs
 from hasim.sim.engine import simulate
 
 RULES = {"instant": ({"error_rate": "5%", "for": "2m"}, 2.5),
@@ -191,3 +192,149 @@ def test_a_sweep_over_a_burn_rate_carries_each_rules_measures():
 
 def test_the_solver_leaves_rules_out():
     assert hasim.analyze(steps({"instant": RULES["instant"][0]})).to_dict() == hasim.analyze(steps({})).to_dict()
+
+
+# -- rules as the detection of a bad release (deploys: {alert: <rule>}) --------------------------------
+
+PER_WEEK, BAD = 14.0, 0.2
+LAM = PER_WEEK / 168.0
+M = 1.0 / 60.0
+GUIDE = {"error_rate": "5%", "over": "5m", "for": "2m"}
+
+
+def released(alerts=None, oncall=None, **deploys) -> Scenario:
+    dp = {"per_week": PER_WEEK, "bad": BAD, "detect": "2h", "rollback": "10m", "alert": "guide", **deploys}
+    api = {"replicas": 4, "failure": {"mtbf": "1000000h"}, "repair": {"mttr": "1h"}, "deploys": dp}
+    return Scenario(name="alerted", entry="api", slo=99.9, horizon="1y", services={"api": api},
+                    alerts={"guide": GUIDE} if alerts is None else alerts, oncall=oncall)
+
+
+def _per_year(q: float, length: float) -> float:
+    """Minutes a year lost by bad releases losing ``q`` request-hours each, each out ``length`` hours."""
+    return 60.0 * 8760.0 * q / (1.0 / (LAM * BAD) + length)
+
+
+def _near(row, want: float, label: str) -> None:
+    est, lo, hi = row
+    se = (hi - lo) / 3.92
+    assert se > 0, f"{label}: a zero-width interval"
+    assert abs(est - want) <= 4.0 * se, f"{label}: {est} [{lo}, {hi}] vs {want}"
+    assert 4.0 * se < 0.1 * abs(want), f"{label}: no power (4 SE = {4 * se})"
+
+
+def _stage(res, stage: str):
+    row = res.stages.set_index("stage").loc[stage]
+    return row["downtime_minutes_per_year"], row["ci_low"], row["ci_high"]
+
+
+# A bad release failing half its requests (all at once) is a step of 50 % at the entry: the guide's
+# 5 min rate is above 5 % 0.5 min in (5 x 5 % / 50 %), the next evaluation U later, the page 2 min
+# after that: noticed 3 min in on average (not 2 h, its own detect), then rolled back in 10 min.
+# A canary of 4 % failing everything (4 % at the entry) never crosses 5 %: the analysis catches half
+# at the end of the 15 min bake; the other half is promoted, the 5 min rate crosses 5 % 0.052 min
+# later (0.04 (5 - d) + d > 0.25), and the page comes U + 2 min after that.
+_D = (5 * 0.05 - 5 * 0.04) / 0.96
+ALERTED = {
+    # case: (deploys keys, request-hours before noticed, after, hours out)
+    "all_at_once": ({"strategy": "all_at_once", "errors": "50%"}, 0.5 * 3 * M, 0.5 * 10 * M, 13 * M),
+    "canary": ({"strategy": "canary", "canary": "4%", "bake": "15m", "catch": "50%", "errors": "100%"},
+               (0.04 * 15 + 0.5 * (_D + 0.5 + 2)) * M, (0.5 * 0.04 * 10 + 0.5 * 10) * M,
+               (0.5 * 25 + 0.5 * (15 + _D + 0.5 + 2 + 10)) * M),
+}
+ENGINES_ALERTED = [("numba", 600), ("simpy", 150)]
+
+
+@pytest.mark.parametrize("engine, replicas", ENGINES_ALERTED)
+@pytest.mark.parametrize("case", list(ALERTED))
+def test_a_rule_notices_a_bad_release_when_its_closed_form_says(case, engine, replicas):
+    keys, before, after, length = ALERTED[case]
+    res = simulate(released(**keys), replicas=replicas, seed=21, engine=engine)
+    _near(_stage(res, "alerting"), _per_year(before, length), f"{case} alerting ({engine})")
+    _near(_stage(res, "rollback"), _per_year(after, length), f"{case} rollback ({engine})")
+    assert _stage(res, "detection")[0] == 0.0  # a watched release is charged to the rule, not the monitoring
+    paged = _rows(res, "guide").loc["downtime share paged"]
+    if case == "canary":  # half the canaries are caught by the analysis before the rule could page
+        assert 0.0 <= paged.ci_low < paged.value < paged.ci_high <= 1.0
+    else:  # every incident paged for from its start: all of the loss (no interval from no spread)
+        assert paged.value == 1.0 and not paged.ci_high <= 1.0
+
+
+@pytest.mark.parametrize("case", list(ALERTED))
+def test_the_solver_gives_the_alerted_term(case):
+    keys, before, after, _ = ALERTED[case]
+    stages = hasim.analyze(released(**keys)).delays.groupby("stage")["minutes_per_year"].sum()
+    first = 60.0 * 8760.0 * LAM * BAD  # one at a time, none skipped
+    assert stages["alerting"] == pytest.approx(first * before, rel=2e-3)  # the phase at 256 midpoints
+    assert stages["rollback"] == pytest.approx(first * after, rel=1e-9)
+
+
+def test_a_rule_that_never_fires_leaves_the_release_to_its_own_detect():
+    """2 % of the requests failing never crosses 5 %: noticed after detect (2 h), as without the rule."""
+    quiet = released(strategy="all_at_once", errors="2%")
+    without = quiet.replace({"services.api.deploys.alert": None})
+    a, b = hasim.analyze(quiet).delays, hasim.analyze(without).delays
+    assert a.minutes_per_year.sum() == pytest.approx(b.minutes_per_year.sum(), rel=1e-9)
+    assert set(a.stage) == {"alerting", "rollback"} and set(b.stage) == {"detection", "rollback"}
+    res = simulate(quiet, replicas=200, seed=3)
+    assert _rows(res, "guide").loc["pages/year", "value"] == 0.0
+    _near(_stage(res, "alerting"), _per_year(0.02 * 2, (120 + 10) * M), "never fires")
+
+
+@pytest.mark.parametrize("engine, replicas", ENGINES_ALERTED)
+def test_a_paged_rollback_waits_for_the_engineer_after_the_page(engine, replicas):
+    keys, before, after, length = ALERTED["all_at_once"]
+    sc = released(oncall={"respond": "5m"}, paged=True, **keys)
+    res = simulate(sc, replicas=replicas, seed=4, engine=engine)
+    _near(_stage(res, "response"), _per_year(0.5 * 5 * M, length + 5 * M), f"response ({engine})")
+    _near(_stage(res, "alerting"), _per_year(before, length + 5 * M), f"alerting ({engine})")
+    assert hasim.analyze(sc).delays.groupby("stage")["minutes_per_year"].sum()["response"] == pytest.approx(
+        60 * 8760 * LAM * BAD * 0.5 * 5 * M, rel=1e-9)
+
+
+def test_a_faster_rule_is_a_knob_and_buys_availability():
+    """The rule a release names is a parameter of the design: a shorter 'for' or a lower threshold
+    notices sooner (common random numbers: the same releases at every point)."""
+    sc = released(strategy="all_at_once", errors="50%")
+    kinds = {k.kind: k.path for k in knobs(sc)}
+    assert kinds["alert_for"] == "alerts.guide.for" and kinds["alert_threshold"] == "alerts.guide.error_rate"
+    assert not [k for k in knobs(released(strategy="all_at_once", alert=None)) if k.kind.startswith("alert_")]
+    table = hasim.sweep(sc, {"alerts.guide.for": ["0m", "2m", "10m"]}, replicas=100)
+    assert (np.diff(table["downtime_minutes_per_year"].to_numpy()) > 0).all()
+
+
+def test_a_push_names_a_rule_too():
+    sc = Scenario(name="push", entry="api", slo=99.9, horizon="1y", alerts={"guide": GUIDE},
+                  services={"api": {"requires": ["db"], "failure": {"mtbf": "1000000h"}, "repair": {"mttr": "1h"}},
+                            "db": {"failure": {"mtbf": "1000000h"}, "repair": {"mttr": "1h"}}},
+                  config_pushes={"flags": {"per_week": PER_WEEK, "bad": BAD, "strategy": "all_at_once",
+                                           "errors": "50%", "detect": "2h", "rollback": "10m", "alert": "guide",
+                                           "services": ["api", "db"]}})
+    # Both at 50 %: the entry fails 75 %; the 5 min rate crosses 5 % 1/3 min in.
+    length = (5 * 0.05 / 0.75 + 0.5 + 2 + 10) * M
+    res = simulate(sc, replicas=400, seed=8)
+    _near(_stage(res, "alerting"), _per_year(0.75 * (length - 10 * M), length), "push alerting")
+    stages = hasim.analyze(sc).delays.groupby("stage")["minutes_per_year"].sum()
+    assert stages["alerting"] == pytest.approx(60 * 8760 * LAM * BAD * 0.75 * (length - 10 * M), rel=2e-3)
+
+
+@pytest.mark.parametrize("where, expected", [
+    ({"services.api.deploys.alert": "fast"}, "services.api.deploys.alert: no alert rule 'fast' (rules: guide)"),
+])
+def test_a_release_names_a_rule_that_exists(where, expected):
+    with pytest.raises(ScenarioError) as exc:
+        released(strategy="all_at_once").replace(where)
+    assert expected in str(exc.value)
+    with pytest.raises(ScenarioError, match="no alert rule 'guide' \\(rules: none"):
+        released(alerts={}, strategy="all_at_once")
+
+
+def test_a_share_near_one_has_no_interval_above_it():
+    """The delta method's interval is symmetric: at a share of 0.998 it reached past 1."""
+    from hasim.results.alerts import _ratio
+
+    lost = np.full(50, 10.0)
+    paged = lost.copy()
+    paged[0] = 9.0
+    assert _ratio(paged, lost)["ci95"][1] > 1.0
+    lo, hi = _ratio(paged, lost, share=True)["ci95"]
+    assert lo < 0.998 < hi == 1.0

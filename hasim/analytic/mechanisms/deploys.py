@@ -5,12 +5,14 @@ First order: ``rate x bad`` bad releases an hour, one at a time, each holding th
 fraction at ``1 - errors x e`` for the expected hours it spends at each exposure ``e``
 (:func:`hasim.model.deploys.exposure_pieces`, exact for any detection and rollback laws).  Left out:
 a second failure during the exposure and the releases skipped while a bad one is out (both of
-second order in the rates).
+second order in the rates).  A change an alert rule watches is noticed at the earlier of the rule's
+page and its own ``detect`` (:func:`hasim.analytic.mechanisms.alerts.notice_law`).
 """
 
 from __future__ import annotations
 
 from hasim.analytic.first_order import HOURS_PER_YEAR, DelayTerm, DelayTerms
+from hasim.analytic.mechanisms.alerts import notice_law
 from hasim.model.deploys import config_cause, exposure_pieces, releases_per_hour
 from hasim.text import duration
 
@@ -45,7 +47,8 @@ def _terms(terms: DelayTerms, name: str, dp, services: list[str], label: str) ->
     # one incident, so their request-hours and hours not fully up add.
     start = len(terms.terms)
     oc = terms.sc.oncall
-    pieces = exposure_pieces(dp, 0.0 if oc is None else oc.mean_response)
+    detect = None if dp.alert is None else notice_law(terms, name, dp, services)
+    pieces = exposure_pieces(dp, 0.0 if oc is None else oc.mean_response, detect)
     for stage, exposure, hours in pieces:
         value = 1.0 - dp.errors * exposure
         terms.add(name, stage, rate, hours, value, "", together={s: value for s in services if s != name})
@@ -53,14 +56,15 @@ def _terms(terms: DelayTerms, name: str, dp, services: list[str], label: str) ->
     del terms.terms[start:]
     how = f"{dp.bad:.0%} of {releases_per_hour(dp) * 168:.3g} releases a week, {dp.strategy.replace('_', ' ')}"
     reaches = "" if services == [name] else f" of {', '.join(services)}"
-    for stage in ("detection", "response", "rollback"):
+    for stage in ("detection", "alerting", "response", "rollback"):
         rows = [t for t in added if t.stage == stage]
         if not rows:
             continue
         hours = sum(h for s, _, h in pieces if s == stage)
         shares = sorted({round(dp.errors * e, 4) for s, e, h in pieces if s == stage and h > 0})
         fails = f"{shares[0]:.0%}" if len(shares) == 1 else f"{shares[0]:.0%} to {shares[-1]:.0%}"
-        what = {"detection": "until it is noticed", "response": "while the on-call is paged",
+        what = {"detection": "until it is noticed", "alerting": f"until alert {dp.alert} pages for it",
+                "response": "while the on-call is paged",
                 "rollback": "while it is rolled back"}[stage]
         terms.append(DelayTerm(
             service=label, stage=stage, events_per_year=rate * HOURS_PER_YEAR,

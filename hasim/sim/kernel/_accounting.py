@@ -8,7 +8,7 @@ from ._dns import _ramp_weight
 from ._jit import fast, inline
 from ._day import _span
 from ._deploys import _dp_stage
-from ._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE, ROLLBACK,
+from ._output import (ALERTING, BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE, ROLLBACK,
                       STALE_CACHE, ZONE)
 from ._rng import sample_key
 from ._shards import _in_failover
@@ -16,7 +16,7 @@ from ._shards import _in_failover
 
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
-    """The mechanism responsible for loss from ``now`` on: the first of dns > detection > response >
+    """The mechanism responsible for loss from ``now`` on: the first of dns > detection > alerting > response >
     failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a
     part the entry can depend on (the SimPy engine's rule).  Scaling is a pool short of instances
     while its autoscaler's scale-out runs (what ends the loss, even of a zone); capacity is a pool short of instances for its
@@ -39,18 +39,20 @@ def _stage(m, w, now):
     for x in range(len(m.st_hc_sh)):  # failed but still routed
         if w.sh_rd[m.st_hc_sh[x]] > 0:
             return DETECTION
-    if _dp_stage(m, w, DP_OUT):  # a bad release out, not noticed yet
+    if _dp_stage(m, w, DP_OUT, 0):  # a bad release out, not noticed yet
         return DETECTION
+    if _dp_stage(m, w, DP_OUT, 1):  # one an alert rule watches, not paged for yet
+        return ALERTING
     for x in range(len(m.st_fo_sh)):  # a failed promotion waiting for the on-call engineer
         sh = m.st_fo_sh[x]
         if w.sh_state[sh] == FAILED and w.sh_resp[sh]:
             return RESPONSE
-    if _dp_stage(m, w, DP_WAIT):  # a paged rollback waiting for the engineer
+    if _dp_stage(m, w, DP_WAIT, -1):  # a paged rollback waiting for the engineer
         return RESPONSE
     for x in range(len(m.st_fo_sh)):
         if _in_failover(w.sh_state[m.st_fo_sh[x]]):
             return FAILOVER
-    if _dp_stage(m, w, DP_BACK):
+    if _dp_stage(m, w, DP_BACK, -1):
         return ROLLBACK
     for x in range(len(m.st_as_sh)):  # short of instances while the autoscaler brings more
         sh = m.st_as_sh[x]

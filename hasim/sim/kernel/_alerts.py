@@ -7,7 +7,8 @@ A rule sleeps while nothing can change its answer (no incident, its condition fa
 lost the loss in each window can only fall) and wakes at the first grid point of the next incident,
 its ring given the evaluations it slept through (each would have read the same loss).  The event loop tells it when an incident
 of the entry begins (:func:`_al_open`) and ends (:func:`_al_close`), and hands it the loss so far at
-each evaluation (:func:`_al_event`), which counts as no event of the model.
+each evaluation (:func:`_al_event`), which counts as no event of the model; a rule that fires
+notices the bad releases it watches (:func:`hasim.sim.kernel._deploys._dp_alerted`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 
 from ._codes import KIND_AUX
 from ._day import _span
+from ._deploys import _dp_alerted
 from ._jit import fast
 from ._queue import _qschedule
 from ._rng import next_double
@@ -138,6 +140,8 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
     else:
         w.al_t[a, _PENDING] = -1.0
         w.al_st[a, _FIRING] = 0
+    if w.al_st[a, _FIRING] and len(m.dp_aux):
+        _dp_alerted(m, w, a, now)
     # Asleep until the next incident once its condition is false outside one: with nothing lost, the
     # loss in each window can only fall, so it stays false (with a daily profile the requests in a
     # window change too: it then waits for its windows to hold no loss at all).

@@ -8,10 +8,12 @@ out is skipped, so the next bad release after a quiet moment ``t`` is ``t + Exp(
 engine simulates every release; the two agree in law, which the mechanism's tests check.  A bad
 release draws, in this order and from the timer's own stream, the time to notice it, the rollback
 time and whether the canary analysis catches it, then sets the exposure ``e`` (the share of the
-service's requests it receives) and the times at which it is noticed, rolled back and takes its
-next step (a rolling batch, a canary's promotion); the service serves ``1 - errors x e`` of what its
-instances do (:func:`_dp_share`, in the sweep).  The timer always waits for the earliest of those
-times, and after the rollback for the next bad release.
+service's requests it receives) and the times at which it is noticed and takes its next step (a
+rolling batch, a canary's promotion); the service serves ``1 - errors x e`` of what its instances
+do (:func:`_dp_share`, in the sweep).  An alert rule the process names notices it earlier if it
+fires first (:func:`_dp_alerted`, from the rule's evaluation).  Once noticed, a paged rollback
+draws the on-call's response by the hour of the page.  The timer always waits for the earliest
+of those times, and after the rollback for the next bad release.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ _STEP = 3    # its rollout's next step (inf: none)
 _EXP = 4     # the exposure now
 _PHASE = 5   # a train's phase: releases at phase + k x period
 _ANS = 6     # when the on-call answers the page of a paged rollback
+_RB = 7      # the rollback's duration, drawn with the release
 
 
 @inline
@@ -101,14 +104,10 @@ def _dp_release(m, w, d, now):
                 seen = bake
             elif e < 1.0:
                 step = now + bake  # promoted to every instance
-    answer = 0.0
-    if m.dp_i[d, 3]:  # paged when noticed: the on-call's response by the hour of the page
-        answer = _draw(m, w, _oc_row(m, now + seen), c)
     w.dp_ph[d] = DP_OUT
     w.dp_t[d, _EXP] = e
     w.dp_t[d, _SEEN] = now + seen
-    w.dp_t[d, _ANS] = now + seen + answer
-    w.dp_t[d, _BACK] = now + seen + answer + back
+    w.dp_t[d, _RB] = back
     w.dp_t[d, _STEP] = step
     w.dp_t[d, _NEXT] = math.inf  # releases while it is out are skipped
 
@@ -125,8 +124,12 @@ def _dp_event(m, w, d, now):
     if w.dp_ph[d] == DP_WAIT and now >= w.dp_t[d, _ANS]:
         w.dp_ph[d] = DP_BACK
     if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _SEEN]:
-        # The rollout stops where it is; a paged rollback first waits for the engineer.
-        w.dp_ph[d] = DP_WAIT if m.dp_i[d, 3] and w.dp_t[d, _ANS] > now else DP_BACK
+        # The rollout stops where it is; a paged rollback first waits for the engineer, answering at
+        # the pace of the page's hour.
+        answer = _draw(m, w, _oc_row(m, now), m.dp_aux[d]) if m.dp_i[d, 3] else 0.0
+        w.dp_t[d, _ANS] = now + answer
+        w.dp_t[d, _BACK] = now + answer + w.dp_t[d, _RB]
+        w.dp_ph[d] = DP_WAIT if answer > 0.0 else DP_BACK
         w.dp_t[d, _STEP] = math.inf
     if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _STEP]:
         if m.dp_i[d, 0] == STRATEGY_ROLLING:
@@ -152,11 +155,22 @@ def _dp_event(m, w, d, now):
             _mark_dirty(m, w, m.dp_svc[a])
 
 
+@fast
+def _dp_alerted(m, w, a, now):
+    """Rule ``a`` fires at ``now``: the bad releases out that it watches are noticed now."""
+    for d in range(len(m.dp_aux)):
+        if m.dp_i[d, 4] == a and w.dp_ph[d] == DP_OUT and w.dp_t[d, _SEEN] > now:
+            w.dp_t[d, _SEEN] = now
+            _qschedule(w.heap, m.dp_aux[d], now, KIND_AUX)
+
+
 @inline
-def _dp_stage(m, w, phase):
-    """Whether a reachable process has a bad release failing requests in ``phase``."""
+def _dp_stage(m, w, phase, watched):
+    """Whether a reachable process has a bad release failing requests in ``phase`` (for ``DP_OUT``,
+    ``watched`` picks the ones an alert rule watches, 1, or the others, 0; -1 any)."""
     for x in range(len(m.st_dp)):
         d = m.st_dp[x]
         if w.dp_ph[d] == phase and w.dp_t[d, _EXP] * m.dp_f[d, 3] > 0.0:
-            return True
+            if watched < 0 or (m.dp_i[d, 4] >= 0) == (watched == 1):
+                return True
     return False

@@ -89,8 +89,8 @@ class Work(NamedTuple):
                             # its last evaluation
     al_ring: np.ndarray     # float64[*]: each rule's loss at its last evaluations (m.al_ring_ptr)
     dp_ph: np.ndarray       # int64[D]: deploy processes: DP_IDLE, DP_OUT (a bad release out), DP_BACK (rolling back)
-    dp_t: np.ndarray        # float64[D, 7]: next bad release, noticed at, rolled back at, next step, exposure, phase,
-                            # the on-call answers at
+    dp_t: np.ndarray        # float64[D, 8]: next bad release, noticed at, rolled back at, next step, exposure, phase,
+                            # the on-call answers at, the rollback's duration
 
 
 @njit
@@ -132,5 +132,5 @@ def _new_work(m):
         np.zeros(H, dtype=np.uint8),
         np.zeros((m.n_alerts, 4), dtype=np.int64), np.zeros((m.n_alerts, 4), dtype=np.float64),
         np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
-        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 7), dtype=np.float64),
+        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 8), dtype=np.float64),
     )

@@ -5,7 +5,8 @@ Written from the model's rule: a process per rule sleeps until an incident of th
 then evaluates on its grid (``every`` from a phase of its own) the error ratio over its windows,
 from the loss the measures integrated up to that evaluation, until nothing in its windows can
 change its answer; the outage bookkeeping (:meth:`Measures._record`) wakes it and tells it which
-incidents it paged for.
+incidents it paged for.  A rule that fires notices the bad releases that name it
+(:meth:`~hasim.sim.reference.deploys.DeployProcesses._alert_notices`).
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ class AlertProcesses:
                             self.out.al_burn[self.r, k] += self.lost - r.open_lost
                 else:
                     r.pending, r.firing = None, False
+                if r.firing:
+                    self._alert_notices(k)
                 # With nothing lost the loss in each window can only fall: asleep until the next
                 # incident (with a daily profile, once its windows hold no loss at all).
                 quiet = not self.m.day_on or lost == ring[0]

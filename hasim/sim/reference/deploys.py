@@ -4,8 +4,9 @@ the kernel's rule is :mod:`hasim.sim.kernel._deploys`).
 Written from the model's rule: one process per change makes the releases, drawing for each, in
 this order, whether it is bad, the time to notice it, the rollback time and whether a canary
 analysis catches it (a release that finds a bad one still out draws and is skipped); a bad release
-starts a process of its own that walks :func:`hasim.model.deploys.rollout`'s steps, is noticed,
-(``paged``: waits for the on-call engineer) and is rolled back.  Each service's own fraction is multiplied by ``1 - errors x exposure`` of every
+starts a process of its own that walks :func:`hasim.model.deploys.rollout`'s steps, is noticed
+(earlier if the alert rule it names fires first: :meth:`DeployProcesses._alert_notices`), (``paged``:
+waits for the on-call engineer) and is rolled back.  Each service's own fraction is multiplied by ``1 - errors x exposure`` of every
 change that exposes it (:meth:`~hasim.sim.reference.evaluation.Evaluation._own`).
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from hasim.model.deploys import releases_per_hour, rollout
-from hasim.sim.reference.state import KIND_SERVICE_TIMER
+from hasim.sim.reference.state import KIND_SERVICE_TIMER, Signal
 
 __all__ = ["DeployProcesses", "Release", "IDLE", "OUT", "WAIT", "BACK"]
 
@@ -24,11 +25,12 @@ IDLE, OUT, WAIT, BACK = "idle", "bad release out", "waiting for the on-call", "r
 class Release:
     """The state of one change (a service's deploys or a config push)."""
 
-    __slots__ = ("label", "spec", "services", "cause", "phase", "exposure")
+    __slots__ = ("label", "spec", "services", "cause", "phase", "exposure", "rule", "alerted")
 
-    def __init__(self, label, spec, services, cause):
+    def __init__(self, label, spec, services, cause, rule, alerted):
         self.label, self.spec, self.services, self.cause = label, spec, services, cause
         self.phase, self.exposure = IDLE, 0.0
+        self.rule, self.alerted = rule, alerted  # the alert rule that notices it (None: none), its page
 
     @property
     def share(self) -> float:
@@ -44,7 +46,9 @@ class DeployProcesses:
         self.releases = []
         for k, change in enumerate(self.m.changes):
             services = [self.svc[self.m.index[n]] for n in change.services]
-            r = Release(change.cause, change.spec, services, self.m.causes.index(change.cause))
+            rule = None if change.spec.alert is None else list(self.m.sc.alerts).index(change.spec.alert)
+            r = Release(change.cause, change.spec, services, self.m.causes.index(change.cause), rule,
+                        Signal(self.env))
             self.releases.append(r)
             for s in services:
                 s.releases.append(r)
@@ -76,10 +80,18 @@ class DeployProcesses:
     def _bad_release(self, r: Release, t0: float, steps: list, noticed: float, back: float, rng):
         """A bad release of ``r`` out since ``t0``: its later steps, noticed, (paged,) rolled back."""
         env = self.env
-        for offset, e in steps:
-            yield self._timer(KIND_SERVICE_TIMER, t0 + offset - env.now, r.cause)
+        for offset, e in steps + [(noticed, None)]:
+            timer = self._timer(KIND_SERVICE_TIMER, t0 + offset - env.now, r.cause)
+            if r.rule is None:
+                yield timer
+            else:
+                fired = yield timer | r.alerted.wait()
+                if timer not in fired:   # its rule paged first: noticed now, the rollout stops
+                    timer.cancelled = True
+                    break
+            if e is None:
+                break
             self._expose(r, e)
-        yield self._timer(KIND_SERVICE_TIMER, t0 + noticed - env.now, r.cause)
         if r.spec.paged:   # the rollback waits for the engineer, answering at the pace of the page's hour
             r.phase = WAIT
             self._log(r.label, "bad release noticed, on-call paged")
@@ -103,6 +115,14 @@ class DeployProcesses:
             x *= r.share
         return x
 
-    def _deploy_stage(self, phase: str) -> bool:
-        """Whether a change reaching the entry has a bad release failing requests in ``phase``."""
-        return any(r.phase == phase and r.exposure * r.spec.errors > 0 for r in self.st_releases)
+    def _alert_notices(self, k: int) -> None:
+        """Alert rule ``k`` fires: the bad releases out that it watches are noticed now."""
+        for r in self.releases:
+            if r.rule == k and r.phase == OUT:
+                r.alerted.fire()
+
+    def _deploy_stage(self, phase: str, watched: bool | None = None) -> bool:
+        """Whether a change reaching the entry has a bad release failing requests in ``phase`` (for
+        ``OUT``, ``watched`` picks the ones an alert rule watches, or the others; None: any)."""
+        return any(r.phase == phase and r.exposure * r.spec.errors > 0
+                   and (watched is None or (r.rule is not None) == watched) for r in self.st_releases)

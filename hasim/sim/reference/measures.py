@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from hasim.sim.kernel._output import (BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE,
+from hasim.sim.kernel._output import (ALERTING, BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE,
                                      ROLLBACK, STALE_CACHE, ZONE)
 from hasim.sim.reference.deploys import BACK, OUT, WAIT
 from hasim.sim.kernel._rng import sample_key
@@ -37,7 +37,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > response > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
+        dns > detection > alerting > response > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -51,8 +51,10 @@ class Measures:
                 return DETECTION
         if any(sh.routed_down > 0 for sh in self.st_hc_shards):   # failed but still routed
             return DETECTION
-        if self._deploy_stage(OUT):    # a bad release out, not noticed yet
+        if self._deploy_stage(OUT, False):    # a bad release out, not noticed yet
             return DETECTION
+        if self._deploy_stage(OUT, True):     # one an alert rule watches, not paged for yet
+            return ALERTING
         if any(sh.state == FAILED and sh.responding for sh in self.st_fo_shards):   # waiting for the on-call
             return RESPONSE
         if self._deploy_stage(WAIT):   # a paged rollback waiting for the engineer
