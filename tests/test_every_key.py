@@ -186,6 +186,14 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
     "Deploys.errors": (lambda v: released(errors=v), "100%", "50%"),
     "Deploys.detect": (lambda v: released(detect=v), "20m", "40m"),
     "Deploys.rollback": (lambda v: released(rollback=v), "10m", {"mttr": "20m"}),
+    "Scenario.alert_noise": (lambda v: alerted(error_rate="5%") | {"alert_noise": v}, None,
+                             {"per_day": 10, "errors": "10%", "lasting": "2m"}),
+    "AlertNoise.per_day": (lambda v: alerted(error_rate="5%") | {"alert_noise": {"per_day": v, "errors": "10%",
+                                                                                 "lasting": "2m"}}, 10, 20),
+    "AlertNoise.errors": (lambda v: alerted(error_rate="5%") | {"alert_noise": {"per_day": 10, "errors": v,
+                                                                                "lasting": "2m"}}, "10%", "3%"),
+    "AlertNoise.lasting": (lambda v: alerted(error_rate="5%") | {"alert_noise": {"per_day": 10, "errors": "10%",
+                                                                                 "lasting": v}}, "2m", "30s"),
     "Deploys.alert": (lambda v: S({"app": svc(replicas=4, deploys={**DEPLOYS, "detect": "2h", "alert": v})},
                                   slo=99.9, alerts={"r": {"error_rate": "5%", "for": "2m"}}), None, "r"),
     "Deploys.batch": (lambda v: released(strategy="rolling", batch=v, pause="5m"), "25%", "50%"),
@@ -330,9 +338,12 @@ SOLVER_IGNORES = {
     "Scenario.rto": "incident durations are simulated only (the recovery-time measures)",
     "Scenario.rpo": "the loss window's law is simulated only (the solver gives its mean)",
     "Replication.of": "a disaster-recovery copy's incidents are the DNS switches to it, simulated only",
-    **{k: "alert rules measure the simulated error ratio; the solver has no term for them"
+    **{k: "a rule no change names only measures the simulated error ratio, and the solver gives no pages "
+          "(Deploys.alert's case holds the solver to a rule that acts)"
        for k in ("Scenario.alerts", "AlertRule.error_rate", "AlertRule.over", "AlertRule.for_", "AlertRule.every",
                  "AlertRule.burn_rate", "AlertRule.long", "AlertRule.short")},
+    **{k: "the noise costs no availability: it only pages, and the solver gives no pages"
+       for k in ("Scenario.alert_noise", "AlertNoise.per_day", "AlertNoise.errors", "AlertNoise.lasting")},
 }
 
 
@@ -347,7 +358,7 @@ def _fingerprint(res) -> list:
     o = res.out
     rto, rpo = res.rto_breaches(), res.rpo_breaches()
     return [o.ra, o.ta, o.outages, o.loss, o.svc_ra, o.breaches, o.win, tuple(res.services.role),
-            o.al_pages, o.al_detected, o.al_missed, o.al_late, o.al_ttd,
+            o.al_pages, o.al_detected, o.al_missed, o.al_late, o.al_ttd, o.al_false,
             np.array([] if rto is None else [rto["rto_hours"], rto["incidents_over"]]),
             o.dl_n, o.dl_hours, np.array([] if rpo is None else [rpo["rpo_hours"], rpo["incidents_over"]])]
 

@@ -217,6 +217,8 @@ def _alert_lines(r) -> list[str]:
             else:
                 parts.append(f"after {minutes(ttd.value)}")
         parts.append(f"misses {_rate(rows.loc['missed/year'].value)}/year")
+        if r.labels.scenario.alert_noise is not None:
+            parts.append(f"{_rate(rows.loc['false pages/year'].value)} false pages/year")
         lines.append(f"  {label:<20}  {name}: {', '.join(parts)}")
         label = ""
     return lines

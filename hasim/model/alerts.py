@@ -17,10 +17,22 @@ pending state), until an evaluation finds it false.  Windows are whole numbers o
 What a rule catches, per history (:meth:`hasim.results.summary.Results.alerts`): its pages; the
 incidents of the entry (outages: maximal intervals below full service) it paged for while they
 lasted, and how long after each began (the time to detect) and how much of the error budget had
-burned by then; the incidents it missed (over before it fired); and its late pages (fired when no
-incident was in progress: its window still holds one that ended).  No noise model yet: the
-simulated error ratio is 0 while the entry serves in full, so a page outside an incident is a late
-one, never a false alarm from background errors.
+burned by then; the incidents it missed (over before it fired); its late pages (fired when no incident was in progress:
+its window still holds one that ended); and its false pages (fired when no incident was in progress,
+on noise alone).
+
+The noise (``alert_noise:`` at the top level, :class:`AlertNoise`) is what a rule sees that the
+SLO does not count: the simulated error ratio is 0 while the entry serves in full, but a real
+service's 5xx rate is not.  A bad client's requests, a scrape that caught a restarting pod, a few
+seconds of a dependency's retries that healed: short spikes of errors that cost no availability and
+page anyway.  Spikes come ``per_day`` (a Poisson stream, one at a time), each adding ``errors`` to
+the error ratio the rules evaluate for ``lasting`` (a duration or a law); a page with no incident
+in progress whose condition would not hold on the simulated loss alone is false.  The Google SRE
+workbook's case against alerting on any error is this: a spike of 10 % for 40 s pages a rule on the
+ratio at each evaluation (every 1 min) 40/60 of the time, and the guide's 5 min window, which sees
+it as at most 10 % x 40 s / 5 min = 1.3 %, never.  Closed form: a threshold rule at the evaluation
+(``over: 0``) with ``for: F`` pages for a spike above its threshold lasting ``L`` with probability
+``min(1, max(0, (L - F) / every))``.
 
 A rule acts where a change names it (``deploys: {alert: <rule>}``, or a config push's): the first
 evaluation that finds it firing while a bad release of that change is out notices the release,
@@ -37,9 +49,10 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from hasim.model._types import Delay, HasimModel, PositiveDuration, PositiveFloat, Share, inconsistent
+from hasim.model.deploys import Law
 from hasim.model.mechanism import Knob, Mechanism
 
-__all__ = ["AlertRule", "MECHANISM", "threshold", "windows", "watched_rules"]
+__all__ = ["AlertRule", "AlertNoise", "MECHANISM", "threshold", "windows", "watched_rules"]
 
 _MINUTE = 1.0 / 60.0
 
@@ -84,6 +97,15 @@ class AlertRule(HasimModel):
                 inconsistent("for" if key == "for_" else key, "expected a whole number of evaluations (every {e} h), "
                      "got {v} h", e=round(self.every, 9), v=round(value, 9))
         return self
+
+
+class AlertNoise(HasimModel):
+    """Spikes of errors the alert rules see and the SLO does not count (see the module docstring):
+    ``per_day`` of them, each adding ``errors`` to the entry's error ratio for ``lasting``."""
+
+    per_day: PositiveFloat
+    errors: Share
+    lasting: Law
 
 
 def windows(rule: AlertRule) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from hasim.model.autoscaling import Autoscaling
 from hasim.model.replication import Replication
 from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.oncall import OnCall
-from hasim.model.alerts import AlertRule
+from hasim.model.alerts import AlertNoise, AlertRule
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -293,6 +293,8 @@ class Scenario(HasimModel):
         The engineer a manual recovery (``failover.manual``) waits for (:mod:`hasim.model.oncall`).
     alerts : dict of str to AlertRule
         Alert rules on the entry's error ratio, and what each catches (:mod:`hasim.model.alerts`).
+    alert_noise : AlertNoise or None
+        Spikes of errors the rules see and the SLO does not count: what pages them falsely.
     horizon : duration
         Length of one simulated history (default ``1y``).
     replicas : int
@@ -328,6 +330,7 @@ class Scenario(HasimModel):
     config_pushes: dict[str, ConfigPush] = Field(default_factory=dict)
     oncall: OnCall | None = None
     alerts: dict[str, AlertRule] = Field(default_factory=dict)
+    alert_noise: AlertNoise | None = None
 
     @field_validator("slo", mode="before")
     @classmethod
@@ -507,6 +510,9 @@ def _alert_problems(sc: "Scenario") -> list[Problem]:
         if rule.burn_rate is not None and sc.slo is None:
             problems.append(Problem(f"alerts.{name}.burn_rate", "a burn rate is a multiple of the error budget: "
                                                                 "give the scenario an slo (e.g. slo: 99.9)"))
+    if sc.alert_noise is not None and not sc.alerts:
+        problems.append(Problem("alert_noise", "noise is what alert rules see that the SLO does not count: declare "
+                                               "a rule under alerts: (e.g. {any-error: {error_rate: 1%}})"))
     changes = [(f"services.{n}.deploys.alert", s.deploys) for n, s in sc.services.items()]
     changes += [(f"config_pushes.{n}.alert", push) for n, push in sc.config_pushes.items()]
     for path, dp in changes:

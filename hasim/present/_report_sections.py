@@ -291,7 +291,8 @@ def _alerts_rows(results) -> list[dict]:
         rows.append({"rule": name, "pages": cell(g.loc["pages/year"]),
                      "share": cell(g.loc["detected share"], True), "cover": cell(g.loc["downtime share paged"], True),
                      "ttd": cell(g.loc["minutes to detect"]), "burn": cell(g.loc["budget minutes before page"]),
-                     "missed": cell(g.loc["missed/year"]), "late": cell(g.loc["late pages/year"])})
+                     "missed": cell(g.loc["missed/year"]), "late": cell(g.loc["late pages/year"]),
+                     "false": cell(g.loc["false pages/year"])})
     return rows
 
 

@@ -48,8 +48,9 @@ def alert_measures(out, names: list[str], years_per_replica: float) -> dict:
     Returns
     -------
     dict
-        ``{name: {...}}``: ``pages``, ``detected``, ``missed``, ``late`` (over all replicas);
-        ``pages_per_year``, ``missed_per_year``, ``late_per_year`` (``{"mean", "ci95", "one_sided"}``);
+        ``{name: {...}}``: ``pages``, ``detected``, ``missed``, ``late``, ``false`` (over all
+        replicas); ``pages_per_year``, ``missed_per_year``, ``late_per_year``, ``false_per_year``
+        (pages on the noise alone, ``alert_noise``) as ``{"mean", "ci95", "one_sided"}``;
         ``detected_share`` (of the incidents that ended), ``minutes_to_detect`` and
         ``budget_minutes_before_page`` (minutes of a full outage burned from the incident's start to
         its page) and ``downtime_share_paged`` (of the requests lost, the share lost in incidents it
@@ -59,13 +60,14 @@ def alert_measures(out, names: list[str], years_per_replica: float) -> dict:
     lost = np.asarray(out.loss, dtype=np.float64).sum(axis=(1, 2))  # each replica's lost request-hours
     for k, name in enumerate(names):
         pages, det = out.al_pages[:, k], out.al_detected[:, k]
-        missed, late = out.al_missed[:, k], out.al_late[:, k]
+        missed, late, false = out.al_missed[:, k], out.al_late[:, k], out.al_false[:, k]
         result[name] = {
             "pages": int(pages.sum()), "detected": int(det.sum()), "missed": int(missed.sum()),
-            "late": int(late.sum()),
+            "late": int(late.sum()), "false": int(false.sum()),
             "pages_per_year": _per_year(count_interval(pages), years_per_replica),
             "missed_per_year": _per_year(count_interval(missed), years_per_replica),
             "late_per_year": _per_year(count_interval(late), years_per_replica),
+            "false_per_year": _per_year(count_interval(false), years_per_replica),
             "detected_share": _share(int(det.sum()), int(det.sum() + missed.sum())),
             "minutes_to_detect": _ratio(out.al_ttd[:, k], det, 60.0),
             "budget_minutes_before_page": _ratio(out.al_burn[:, k], det, 60.0),

@@ -423,7 +423,8 @@ class Results:
         Columns ``rule``, ``measure`` (``pages/year``, ``detected share`` of the incidents,
         ``missed/year``, ``minutes to detect``, ``budget minutes before page`` (minutes of a full
         outage burned from the incident's start to its page), ``downtime share paged`` (of the requests
-        lost, the share lost in incidents it paged for), ``late pages/year``), ``value``,
+        lost, the share lost in incidents it paged for), ``late pages/year``, ``false pages/year``
+        (on the noise alone: ``alert_noise``)), ``value``,
         ``ci_low``, ``ci_high`` (95 %; NaN where none) and ``count`` (the pages, incidents or misses
         it rests on).  Empty without alert rules.
         """
@@ -438,7 +439,8 @@ class Results:
                                         ("minutes to detect", "minutes_to_detect", d["detected"]),
                                         ("budget minutes before page", "budget_minutes_before_page", d["detected"]),
                                         ("downtime share paged", "downtime_share_paged", d["detected"]),
-                                        ("late pages/year", "late_per_year", d["late"])):
+                                        ("late pages/year", "late_per_year", d["late"]),
+                                        ("false pages/year", "false_per_year", d["false"])):
                 x = d[key]
                 lo, hi = x["ci95"] if x["ci95"] is not None else (math.nan, math.nan)
                 rows.append((name, measure, x["mean"], lo, hi, count))

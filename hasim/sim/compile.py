@@ -116,6 +116,9 @@ al_aux            int64[A]            the source id of each rule's timer
 al_f              float64[A, 4]       its threshold on the error ratio, for, every, 1 for a burn-rate rule
 al_w              int64[A, 2]         its windows in evaluations (over or long, short; 0: none)
 al_ring_ptr       int64[A + 1]        its ring of the loss at its last evaluations (max window + 1 slots)
+nz_aux            int64               the source id of the noise's timer (-1: no ``alert_noise``)
+nz_f              float64[2]          the mean gap between its spikes, each spike's errors
+nz_row            int64               the row of the spikes' duration law
 day_next          float64[24]         hours from each hour to the next boundary where a need changes
 sh_capx           float64[H]          1 / the admission limit below 1 (1 without one): short of capacity below sh_kc x this
 inst_zone         int64[N]            innermost zone of each instance, -1 if none
@@ -170,7 +173,7 @@ from hasim.model.structure import changed, dr_copies, placement, read_by, watche
 from hasim.model.deploys import STRATEGIES, releases_per_hour
 from hasim.model.alerts import threshold, windows
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
-from hasim.sim.kernel._codes import (ACTIVE, AUX_ALERT, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
+from hasim.sim.kernel._codes import (ACTIVE, AUX_ALERT, AUX_NOISE, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
                                      NO_ROUTE, QUORUM, REPL_ASYNC, REPL_SNAPSHOT, REPL_SYNC, ROUTE_FAILOVER,
                                      ROUTE_WEIGHTED, STANDBY)
@@ -221,6 +224,9 @@ class CompiledModel(NamedTuple):
     al_f: np.ndarray
     al_w: np.ndarray
     al_ring_ptr: np.ndarray
+    nz_aux: int
+    nz_f: np.ndarray
+    nz_row: int
     svc_rp: np.ndarray
     svc_rp_lag: np.ndarray
     svc_rp_t: np.ndarray
@@ -759,6 +765,12 @@ def _alerts(p: _Parts) -> None:
     p.al_f = np.array(params, dtype=np.float64).reshape(-1, 4)
     p.al_w = np.array(wins, dtype=np.int64).reshape(-1, 2)
     p.al_ring_ptr = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)]).astype(np.int64)
+    noise = sc.alert_noise
+    p.nz_aux, p.nz_row, p.nz_f = -1, -1, np.zeros(2, dtype=np.float64)
+    if noise is not None:
+        p.nz_aux = p.add_aux(AUX_NOISE, 0)
+        p.nz_row = p.dists.add(noise.lasting)
+        p.nz_f = np.array([24.0 / noise.per_day, noise.errors], dtype=np.float64)
 
 
 def _stage_sets(p: _Parts) -> None:
@@ -801,6 +813,8 @@ def _streams(p: _Parts) -> None:
             aux_key.append(p.dp_key[obj])
         elif kind == AUX_ALERT:
             aux_key.append(p.al_key[obj])
+        elif kind == AUX_NOISE:
+            aux_key.append((5 << 60) | (AUX_NOISE << 40) | (1 << 36))  # apart from the keys that draw nothing
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
     p.src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
@@ -875,6 +889,7 @@ def _model(p: _Parts) -> CompiledModel:
         svc_dp_ptr=p.svc_dp_ptr, svc_dp=p.svc_dp, dp_svc_ptr=p.dp_svc_ptr, dp_svc=p.dp_svc, dp_aux=p.dp_aux,
         dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp, oc_row=p.oc_row, oc_hours=p.oc_hours,
         n_alerts=len(p.al_aux), al_aux=p.al_aux, al_f=p.al_f, al_w=p.al_w, al_ring_ptr=p.al_ring_ptr,
+        nz_aux=p.nz_aux, nz_f=p.nz_f, nz_row=p.nz_row,
     )
 
 

@@ -134,7 +134,8 @@ def _number(x) -> float:
 
 #: The alert measures a sweep row carries, by the column name they take (``alert.<rule>.<name>``).
 _ALERT_COLUMNS = {"pages/year": "pages_per_year", "minutes to detect": "minutes_to_detect",
-                  "downtime share paged": "downtime_share_paged", "missed/year": "missed_per_year"}
+                  "downtime share paged": "downtime_share_paged", "missed/year": "missed_per_year",
+                  "false pages/year": "false_pages_per_year"}
 
 
 def _row(result) -> dict[str, Any]:
@@ -274,7 +275,7 @@ def sweep(scenario: Scenario, grid: Mapping[str, Sequence[Any]] | str, values: S
         with its ``_ci_low`` / ``_ci_high`` (incidents a year that outlast the
         point's ``rto``: :func:`hasim.results.recovery.rto_breaches`; NaN when
         the scenario states none), for each alert rule ``alert.<rule>.pages_per_year``,
-        ``.minutes_to_detect``, ``.downtime_share_paged`` and ``.missed_per_year`` with their
+        ``.minutes_to_detect``, ``.downtime_share_paged``, ``.missed_per_year`` and ``.false_pages_per_year`` with their
         ``_ci_low`` / ``_ci_high`` (:meth:`hasim.results.summary.Results.alerts`), and
         ``precision_reached`` / ``stop_reason`` when the engine reports them.  ``seed``, ``replicas`` and ``outages``
         are int64.  ``attrs`` keeps the scenario name, paths, seed, engine,

@@ -338,3 +338,63 @@ def test_a_share_near_one_has_no_interval_above_it():
     assert _ratio(paged, lost)["ci95"][1] > 1.0
     lo, hi = _ratio(paged, lost, share=True)["ci95"]
     assert lo < 0.998 < hi == 1.0
+
+
+# -- the noise: spikes the rules see and the SLO does not count (alert_noise) ---------------------------
+
+NOISY = {"any": {"error_rate": "5%"}, "longer": {"error_rate": "5%", "for": "1m"}, "guide": GUIDE,
+         "fast-burn": {"burn_rate": 14.4, "long": "1h", "short": "5m"}}
+
+
+def noisy(**kw) -> Scenario:
+    api = {"failure": {"mtbf": "1000000h"}, "repair": {"mttr": "1h"}}
+    return Scenario(name="noisy", entry="api", slo=99.9, horizon="1y", services={"api": api}, alerts=NOISY,
+                    alert_noise={"per_day": 4, "errors": "10%", "lasting": "40s"}, **kw)
+
+
+@pytest.mark.parametrize("engine, replicas", [("numba", 200), ("simpy", 40)])
+def test_noise_pages_falsely_as_its_closed_form_says(engine, replicas):
+    """Spikes of 10 % for 40 s, 4 a day (one at a time: 8760 / (6 h + 40 s) a year).  The ratio at
+    each evaluation (every minute, from a uniform phase) sees a spike if an evaluation falls in it:
+    40 / 60 of them page.  With for: 1m a spike would need two evaluations in it: only two spikes
+    back to back page (rarely).  The guide's 5 min rate sees at most 10 % x 40 s / 5 min = 1.3 %,
+    the fast burn's 5 min window the same against 1.44 %: never."""
+    res = simulate(noisy(), replicas=replicas, seed=1, engine=engine)
+    false = res.alerts[res.alerts.measure == "false pages/year"].set_index("rule")
+    want = 8760 / (6 + 40 / 3600) * 2 / 3
+    row = false.loc["any"]
+    se = (row.ci_high - row.ci_low) / 3.92
+    assert abs(row.value - want) <= 4 * se and 4 * se < 0.05 * want, (row.value, want, se)
+    assert 0 < false.loc["longer", "value"] < 0.005 * want
+    assert false.loc["guide", "value"] == 0.0 and false.loc["fast-burn", "value"] == 0.0
+    assert false.loc["guide", "ci_high"] > 0.0  # no evidence of zero, only of little
+    rows = _rows(res, "any")
+    assert rows.loc["late pages/year", "value"] == 0.0
+    # Every page is the noise's but for the rare instance failure (MTBF 10^6 h) it paged for.
+    assert row.value <= rows.loc["pages/year", "value"] <= row.value * 1.001
+
+
+def test_noise_costs_no_availability_and_moves_no_other_draw():
+    """The spikes come from a stream of their own and fail no request: the same histories, bit for bit."""
+    quiet = noisy().replace({"alert_noise": None})
+    for engine in ("numba", "simpy"):
+        a, b = (simulate(x, replicas=10, seed=2, engine=engine) for x in (quiet, noisy()))
+        assert np.array_equal(a.out.ra, b.out.ra) and np.array_equal(a.out.loss, b.out.loss)
+        assert a.out.al_false.sum() == 0 < b.out.al_false.sum()
+
+
+def test_a_real_incident_still_pages_as_late_not_false():
+    """The guide's window holds a blip that ended (tests above): those pages stay late, with noise too."""
+    sc = Scenario(name="blips", entry="api", horizon="20y", services={"api": {
+        "failure": {"mtbf": "500h"}, "repair": {"dist": "fixed", "value": "1m"}}}, alerts={"guide": GUIDE},
+        alert_noise={"per_day": 0.01, "errors": "1%", "lasting": "10s"})
+    rows = _rows(simulate(sc, replicas=50, seed=1), "guide")
+    assert rows.loc["late pages/year", "value"] > 10 and rows.loc["false pages/year", "value"] == 0.0
+
+
+def test_noise_needs_a_rule_to_see_it():
+    with pytest.raises(ScenarioError, match="alert_noise: noise is what alert rules see"):
+        Scenario(name="x", entry="api", services={"api": {"mtbf": "10h", "mttr": "1h"}},
+                 alert_noise={"per_day": 1, "errors": "5%", "lasting": "1m"})
+    with pytest.raises(ScenarioError, match="alert_noise.lasting"):
+        noisy().replace({"alert_noise.lasting": "-1m"})

@@ -8,7 +8,11 @@ lost the loss in each window can only fall) and wakes at the first grid point of
 its ring given the evaluations it slept through (each would have read the same loss).  The event loop tells it when an incident
 of the entry begins (:func:`_al_open`) and ends (:func:`_al_close`), and hands it the loss so far at
 each evaluation (:func:`_al_event`), which counts as no event of the model; a rule that fires
-notices the bad releases it watches (:func:`hasim.sim.kernel._deploys._dp_alerted`).
+notices the bad releases it watches (:func:`hasim.sim.kernel._deploys._dp_alerted`).  The noise
+(``alert_noise``) has one timer of its own (:func:`_nz_event`), a spike's start or end: it wakes
+the rules, and each ring keeps beside the loss the spikes' request-hours (``Work.al_nring``), so a
+rule tells a page the simulated loss alone would give from one the noise gave (a false page).
+Spikes are bookkeeping of the measurement too: no event of the model.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from ._day import _span
 from ._deploys import _dp_alerted
 from ._jit import fast
 from ._queue import _qschedule
-from ._rng import next_double
+from ._rng import exponential, next_double
+from ._shards import _draw
 
 # Slots of Work.al_st.
 _AWAKE = 0
@@ -36,7 +41,7 @@ _LAST = 3     # its last evaluation (-1: none yet)
 
 @fast
 def _al_reset(m, w):
-    """Every rule asleep, not pending, on a grid from a phase of its own."""
+    """Every rule asleep, not pending, on a grid from a phase of its own; the first noise spike."""
     for a in range(m.n_alerts):
         w.al_t[a, _PHASE] = next_double(w.rng[m.al_aux[a]]) * m.al_f[a, 2]
         w.al_t[a, _PENDING] = -1.0
@@ -44,6 +49,60 @@ def _al_reset(m, w):
         w.al_t[a, _LAST] = -1.0
         for k in range(4):
             w.al_st[a, k] = 0
+    for k in range(4):
+        w.nz[k] = 0.0
+    if m.nz_aux >= 0:
+        _qschedule(w.heap, m.nz_aux, exponential(w.rng[m.nz_aux], m.nz_f[0]), KIND_AUX)
+
+
+@fast
+def _nz_lost(m, w, now):
+    """The noise's request-hours up to ``now``."""
+    return w.nz[1] + w.nz[0] * _span(m, w.nz[2], now)
+
+
+@fast
+def _al_wake(m, w, a, now, lost):
+    """Rule ``a`` wakes at ``now`` (``lost`` request-hours lost so far): its next evaluation is the
+    first grid point from now."""
+    w.al_st[a, _AWAKE] = 1
+    every = m.al_f[a, 2]
+    phase = w.al_t[a, _PHASE]
+    g = phase + every * math.ceil((now - phase) / every)
+    if g < now:
+        g += every
+    # The evaluations it slept through would each have read ``lost`` and the noise of now (neither
+    # changed meanwhile): its ring gets them, so its windows still hold the last incident's loss.
+    p0 = m.al_ring_ptr[a]
+    size = m.al_ring_ptr[a + 1] - p0
+    last = w.al_t[a, _LAST]
+    noise = _nz_lost(m, w, now)
+    skipped = size if last < 0.0 else min(size, round((g - last) / every) - 1)
+    for _ in range(skipped):
+        pos = (w.al_st[a, _POS] + 1) % size
+        w.al_st[a, _POS] = pos
+        w.al_ring[p0 + pos] = lost
+        w.al_nring[p0 + pos] = noise
+    _qschedule(w.heap, m.al_aux[a], g, KIND_AUX)
+
+
+@fast
+def _nz_event(m, w, now, lost):
+    """The noise's timer at ``now``: a spike begins (the rules wake to see it) or ends."""
+    c = m.nz_aux
+    w.nz[1] = _nz_lost(m, w, now)
+    w.nz[2] = now
+    if w.nz[3] == 0.0:
+        w.nz[3] = 1.0
+        w.nz[0] = m.nz_f[1]
+        for a in range(m.n_alerts):
+            if w.al_st[a, _AWAKE] == 0:
+                _al_wake(m, w, a, now, lost)
+        _qschedule(w.heap, c, now + _draw(m, w, m.nz_row, c), KIND_AUX)
+    else:
+        w.nz[3] = 0.0
+        w.nz[0] = 0.0
+        _qschedule(w.heap, c, now + exponential(w.rng[c], m.nz_f[0]), KIND_AUX)
 
 
 @fast
@@ -56,23 +115,7 @@ def _al_open(m, w, out, r, now, lost):
         if w.al_st[a, _FIRING]:
             out.al_detected[r, a] += 1
         if w.al_st[a, _AWAKE] == 0:
-            w.al_st[a, _AWAKE] = 1
-            every = m.al_f[a, 2]
-            phase = w.al_t[a, _PHASE]
-            g = phase + every * math.ceil((now - phase) / every)
-            if g < now:
-                g += every
-            # The evaluations it slept through would each have read ``lost`` (nothing was lost
-            # meanwhile): its ring gets them, so its windows still hold the last incident's loss.
-            p0 = m.al_ring_ptr[a]
-            size = m.al_ring_ptr[a + 1] - p0
-            last = w.al_t[a, _LAST]
-            skipped = size if last < 0.0 else min(size, round((g - last) / every) - 1)
-            for _ in range(skipped):
-                pos = (w.al_st[a, _POS] + 1) % size
-                w.al_st[a, _POS] = pos
-                w.al_ring[p0 + pos] = lost
-            _qschedule(w.heap, m.al_aux[a], g, KIND_AUX)
+            _al_wake(m, w, a, now, lost)
 
 
 @fast
@@ -101,6 +144,7 @@ def _al_rebase(m, w, out, r, lost):
         out.al_ttd[r, a] = 0.0
         out.al_burn[r, a] = 0.0
         out.al_cov[r, a] = 0.0
+        out.al_false[r, a] = 0
 
 
 @fast
@@ -112,18 +156,29 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
     pos = (w.al_st[a, _POS] + 1) % size
     w.al_st[a, _POS] = pos
     w.al_ring[p0 + pos] = lost
+    noise = _nz_lost(m, w, now)
+    w.al_nring[p0 + pos] = noise
     w.al_t[a, _LAST] = now
     every = m.al_f[a, 2]
     limit = m.al_f[a, 0]
     n1 = m.al_w[a, 0]
+    # What the rule sees (the simulated loss and the noise), and what the loss alone would show.
     if n1 == 0:
-        ratio = 1.0 - served
+        real = 1.0 - served
+        seen = real + w.nz[0]
     else:
-        ratio = (lost - w.al_ring[p0 + (pos - n1) % size]) / _span(m, now - n1 * every, now)
-    holds = ratio > limit
+        back = p0 + (pos - n1) % size
+        span = _span(m, now - n1 * every, now)
+        real = (lost - w.al_ring[back]) / span
+        seen = real + (noise - w.al_nring[back]) / span
+    holds = seen > limit
+    by_loss = real > limit
     if holds and m.al_f[a, 3] > 0.0:  # a burn-rate rule: the short window too
-        n2 = m.al_w[a, 1]
-        holds = (lost - w.al_ring[p0 + (pos - n2) % size]) / _span(m, now - n2 * every, now) > limit
+        back = p0 + (pos - m.al_w[a, 1]) % size
+        span = _span(m, now - m.al_w[a, 1] * every, now)
+        real = (lost - w.al_ring[back]) / span
+        holds = real + (noise - w.al_nring[back]) / span > limit
+        by_loss = by_loss and real > limit
     if holds:
         if w.al_t[a, _PENDING] < 0.0:
             w.al_t[a, _PENDING] = now
@@ -131,7 +186,10 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
             w.al_st[a, _FIRING] = 1
             out.al_pages[r, a] += 1
             if not in_outage:
-                out.al_late[r, a] += 1
+                if by_loss:
+                    out.al_late[r, a] += 1
+                else:
+                    out.al_false[r, a] += 1
             elif w.al_st[a, _PAGED] == 0:
                 w.al_st[a, _PAGED] = 1
                 out.al_detected[r, a] += 1
@@ -142,10 +200,11 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
         w.al_st[a, _FIRING] = 0
     if w.al_st[a, _FIRING] and len(m.dp_aux):
         _dp_alerted(m, w, a, now)
-    # Asleep until the next incident once its condition is false outside one: with nothing lost, the
-    # loss in each window can only fall, so it stays false (with a daily profile the requests in a
-    # window change too: it then waits for its windows to hold no loss at all).
-    quiet = not m.day_on or lost == w.al_ring[p0 + (pos + 1) % size]
+    # Asleep until the next incident or spike once its condition is false outside both: with nothing
+    # lost, the loss in each window can only fall, so it stays false (with a daily profile the
+    # requests in a window change too: it then waits for its windows to hold no loss at all).
+    oldest = p0 + (pos + 1) % size
+    quiet = w.nz[3] == 0.0 and (not m.day_on or (lost == w.al_ring[oldest] and noise == w.al_nring[oldest]))
     if not in_outage and w.al_st[a, _FIRING] == 0 and w.al_t[a, _PENDING] < 0.0 and quiet:
         w.al_st[a, _AWAKE] = 0
     else:

@@ -15,7 +15,7 @@ from ._codes import (_DLN, _EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEI
                      AUX_PROBE_TGT, FRESH, KIND_AUX, KIND_INST,
                      KIND_TIMER, KIND_ZONE, NO_ROUTE, ST_FULL, ST_ZERO, UP)
 from ._day import _day_reset, _span
-from ._alerts import _al_close, _al_event, _al_open, _al_rebase, _al_reset
+from ._alerts import _al_close, _al_event, _al_open, _al_rebase, _al_reset, _nz_event
 from ._deploys import _dp_reset
 from ._hours import _hour_of
 from ._dns import _answer_for
@@ -286,8 +286,8 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
             worst = min(worst, a)
             break
         # -- the event ----------------------------------------------------------------------
-        alert = kind == KIND_AUX and m.aux_kind[src - _aux_base(m)] == AUX_ALERT
-        if src != m.day_aux and not alert:  # the hourly tick and the rules' evaluations are bookkeeping
+        alert = kind == KIND_AUX and (m.aux_kind[src - _aux_base(m)] == AUX_ALERT or src == m.nz_aux)
+        if src != m.day_aux and not alert:  # the hourly tick, the rules' evaluations and noise are bookkeeping
             n_events += 1
         w.fl[_NOW] = t
         if kind == KIND_INST:
@@ -303,7 +303,10 @@ def _run_replica(m, w, out, r, seed, stream, horizon, window, n_windows, thresho
         elif alert:
             evc = -1
             _qpop(h, src)
-            _al_event(m, w, out, r, m.aux_obj[src - _aux_base(m)], t, lost, in_outage, o_start, w.svc_s[entry])
+            if src == m.nz_aux:
+                _nz_event(m, w, t, lost)
+            else:
+                _al_event(m, w, out, r, m.aux_obj[src - _aux_base(m)], t, lost, in_outage, o_start, w.svc_s[entry])
         else:
             evc = m.src_cause[src]  # -1 but for a release's timer, whose bad release is a cause of its own
             _qpop(h, src)

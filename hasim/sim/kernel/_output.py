@@ -39,6 +39,7 @@ al_late        int64[R, A]           pages with no incident in progress
 al_ttd         float64[R, A]         hours from each detected incident's start to its page, summed
 al_burn        float64[R, A]         request-hours lost from its start to its page, summed
 al_cov         float64[R, A]         request-hours lost in the incidents it paged for
+al_false       int64[R, A]           pages with no incident in progress, on the noise alone (``alert_noise``)
 =============  ====================  ================================================
 
 Outage records (``out_*``): every outage is counted in ``outages``, but only K
@@ -111,6 +112,7 @@ class SimOutput(NamedTuple):
     al_ttd: np.ndarray
     al_burn: np.ndarray
     al_cov: np.ndarray
+    al_false: np.ndarray
 
 
 def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_outages: int,
@@ -131,6 +133,7 @@ def new_output(n: int, n_causes: int, n_services: int, keep_windows: int, keep_o
         al_pages=np.zeros((n, n_alerts), dtype=np.int64), al_detected=np.zeros((n, n_alerts), dtype=np.int64),
         al_missed=np.zeros((n, n_alerts), dtype=np.int64), al_late=np.zeros((n, n_alerts), dtype=np.int64),
         al_ttd=np.zeros((n, n_alerts)), al_burn=np.zeros((n, n_alerts)), al_cov=np.zeros((n, n_alerts)),
+        al_false=np.zeros((n, n_alerts), dtype=np.int64),
     )
 
 

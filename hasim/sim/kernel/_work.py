@@ -88,6 +88,9 @@ class Work(NamedTuple):
     al_t: np.ndarray        # float64[A, 4]: pending since (-1: not), the loss when the incident began, phase,
                             # its last evaluation
     al_ring: np.ndarray     # float64[*]: each rule's loss at its last evaluations (m.al_ring_ptr)
+    al_nring: np.ndarray    # float64[*]: and the noise it saw by then (request-hours of the spikes)
+    nz: np.ndarray          # float64[4]: the noise: the spike's errors now (0: none), its request-hours
+                            # up to the last change, the time of that change, 1 during a spike
     dp_ph: np.ndarray       # int64[D]: deploy processes: DP_IDLE, DP_OUT (a bad release out), DP_BACK (rolling back)
     dp_t: np.ndarray        # float64[D, 8]: next bad release, noticed at, rolled back at, next step, exposure, phase,
                             # the on-call answers at, the rollback's duration
@@ -131,6 +134,7 @@ def _new_work(m):
         np.zeros((H, 4), dtype=np.uint64),
         np.zeros(H, dtype=np.uint8),
         np.zeros((m.n_alerts, 4), dtype=np.int64), np.zeros((m.n_alerts, 4), dtype=np.float64),
-        np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
+        np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64), np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
+        np.zeros(4, dtype=np.float64),
         np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 8), dtype=np.float64),
     )

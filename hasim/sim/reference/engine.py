@@ -59,6 +59,8 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
             env.process(self._deploy_life(k))
         for k in range(len(self.rules)):
             env.process(self._alert_life(k))
+        if self.m.sc.alert_noise is not None:
+            env.process(self._noise_life())
         if self.rules and self.in_outage:  # an outage from the start
             self._alerts_open()
         for s in self.svc:
