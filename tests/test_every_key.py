@@ -194,6 +194,8 @@ CASES: dict[str, tuple[Callable[[typing.Any], dict], typing.Any, typing.Any]] = 
                                                                                 "lasting": "2m"}}, "10%", "3%"),
     "AlertNoise.lasting": (lambda v: alerted(error_rate="5%") | {"alert_noise": {"per_day": 10, "errors": "10%",
                                                                                  "lasting": v}}, "2m", "30s"),
+    "Service.repair_paged": (lambda v: S({"app": svc(repair_paged=v)}, oncall={"respond": "20m"} if v else None),
+                             False, True),
     "Deploys.alert": (lambda v: S({"app": svc(replicas=4, deploys={**DEPLOYS, "detect": "2h", "alert": v})},
                                   slo=99.9, alerts={"r": {"error_rate": "5%", "for": "2m"}}), None, "r"),
     "Deploys.batch": (lambda v: released(strategy="rolling", batch=v, pause="5m"), "25%", "50%"),

@@ -48,7 +48,7 @@ def _cut_sets(sc: Scenario, params: _Params, solver: _Solver, unavailability: fl
 
     def q_inst(name: str) -> float:
         if name in params.shard:
-            return 1.0 - instance_availability(sc.services[name])
+            return 1.0 - instance_availability(sc.services[name], sc)
         return 1.0 - params.instance[name]
 
     def label(name: str, shard: int, i: int) -> str:

@@ -36,6 +36,7 @@ from typing import Iterable
 import numpy as np
 
 from hasim.units import HOURS_PER_YEAR
+from hasim.model.oncall import repair_hours
 from hasim.model.scenario import Scenario, Service
 from hasim.model.structure import needed, share
 
@@ -51,20 +52,25 @@ _ROUND = 12
 Dist = dict  # value -> probability, a finite discrete law of a served fraction
 
 
-def instance_availability(svc_or_zone) -> float:
+def instance_availability(svc_or_zone, sc: Scenario | None = None) -> float:
     """MTTF / (MTTF + MTTR) of one instance (or zone): exact for any pair of laws.
 
     Parameters
     ----------
     svc_or_zone : Service or Zone
         Anything with ``failure`` and ``repair`` laws.
+    sc : Scenario, optional
+        The design, whose on-call a service's paged repairs wait for (``repair_paged``: the
+        instance is down for the response, then the repair).
 
     Returns
     -------
     float
         The steady-state probability that it is up (alternating renewal).
     """
-    mttf, mttr = svc_or_zone.failure.mean_hours, svc_or_zone.repair.mean_hours
+    mttf = svc_or_zone.failure.mean_hours
+    mttr = repair_hours(sc, svc_or_zone) if sc is not None and isinstance(svc_or_zone, Service) \
+        else svc_or_zone.repair.mean_hours
     return mttf / (mttf + mttr)
 
 
@@ -195,7 +201,7 @@ class _Structure:
             return base
         # Zone outages removed instances: the chain with the m that are left, shifted by
         # any perturbation applied to the full group (only used for frequencies).
-        return min(1.0, max(0.0, _chain_up(svc, m) + base - _chain_up(svc, svc.replicas)))
+        return min(1.0, max(0.0, _chain_up(self.sc, svc, m) + base - _chain_up(self.sc, svc, svc.replicas)))
 
     # -- whole served fraction ---------------------------------------------------------------
     def law(self, target: str, zone_up: dict[str, bool], fixed: dict[str, float], forced_own=None,
@@ -233,8 +239,8 @@ class _Structure:
         return go(target)
 
 
-def _chain_up(svc: Service, m: int) -> float:
-    lam, mu = 1.0 / svc.failure.mean_hours, 1.0 / svc.repair.mean_hours
+def _chain_up(sc: Scenario, svc: Service, m: int) -> float:
+    lam, mu = 1.0 / svc.failure.mean_hours, 1.0 / repair_hours(sc, svc)
     idle = {"hot": 1.0, "warm": svc.warm_factor, "cold": 0.0}[svc.standby]
     pi, _ = _standby_chain(m, lam, mu, idle)
     return float(1.0 - pi[m])
@@ -303,14 +309,14 @@ def _default_params(sc: Scenario) -> _Params:
     for name, svc in sc.services.items():
         if not svc.has_instances:
             continue
-        a = instance_availability(svc)
+        a = instance_availability(svc, sc)
         if svc.health_check is not None and not svc.is_router:
             # A repaired instance only counts for capacity once re-added (healthy_threshold probes).
             readd = svc.health_check.interval * (svc.health_check.healthy_threshold - 0.5)
-            a = svc.failure.mean_hours / (svc.failure.mean_hours + svc.repair.mean_hours + readd)
+            a = svc.failure.mean_hours / (svc.failure.mean_hours + repair_hours(sc, svc) + readd)
         inst[name] = a
         if svc.mode == "standby" and svc.standby != "hot":
-            shard[name] = _chain_up(svc, svc.replicas)
+            shard[name] = _chain_up(sc, svc, svc.replicas)
     zone = {z: instance_availability(zn) for z, zn in sc.zones.items()}
     return _Params(inst, shard, zone)
 
@@ -342,13 +348,13 @@ def _primitives(sc: Scenario, params: _Params, reach: set[str]) -> Iterable[tupl
         if not svc.has_instances:
             continue
         if name in params.shard:
-            lam, mu = 1.0 / svc.failure.mean_hours, 1.0 / svc.repair.mean_hours
+            lam, mu = 1.0 / svc.failure.mean_hours, 1.0 / repair_hours(sc, svc)
             idle = {"warm": svc.warm_factor, "cold": 0.0}[svc.standby]
             _, down_rate = _standby_chain(svc.replicas, lam, mu, idle)
             # One binary shard: its failure frequency is the flow into "all failed".
             yield "shard", name, down_rate
         else:
-            yield "instance", name, 1.0 / (svc.failure.mean_hours + svc.repair.mean_hours)
+            yield "instance", name, 1.0 / (svc.failure.mean_hours + repair_hours(sc, svc))
     used = {c for s in reach for z in sc.services[s].zones for c in sc.zone_chain(z)}
     for z in sorted(used):
         zone = sc.zones[z]

@@ -6,7 +6,12 @@ is a ``paged`` rollback of a bad release, :mod:`hasim.model.deploys`): the page 
 promotion fails, the engineer acknowledges and starts after ``respond``
 (``night`` outside ``business_hours``, if given), then the manual action takes ``failover.manual``.
 The wait for the engineer is charged to ``response``, the action itself to ``failover``; an
-instance that comes back meanwhile ends both, as before.
+instance that comes back meanwhile ends both, as before.  A service with ``repair_paged: true``
+repairs its instances by hand: a failed instance pages the engineer, and its ``repair`` starts
+when they answer (a database server on hardware someone has to replace, where a Kubernetes pod
+restarts itself); its instances are down for the response plus the repair, and the loss while a
+failed one waits for the engineer is charged to ``response`` instead of ``repair`` (by the clock:
+a zone outage meanwhile stops the repair's clock, the wait's included, as it always did).
 
 The hour of the day is the simulation's clock (hour 0 is midnight; every day alike: weekends are
 not told apart).  Published figures to start from: PagerDuty's guidance and most SRE rotations
@@ -16,7 +21,9 @@ puts the on-call response time at 5 minutes for user-facing services and 30 for 
 First order (:mod:`hasim.analytic.mechanisms.failover`): a failed promotion waits
 ``E[min(residual repair, response)]`` for the engineer, then ``failover.manual`` more unless the
 repair comes first; pages fall uniformly over the hours of the day, so the response is the mixture
-of ``respond`` (``business_hours`` of the 24) and ``night`` (the rest).
+of ``respond`` (``business_hours`` of the 24) and ``night`` (the rest).  A paged repair's instance is
+down for ``E[response] + E[repair]`` on average (:func:`repair_hours`): the steady-state solver's
+availability of an instance depends on its repair's mean only.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from hasim.model._types import HasimModel, inconsistent
 from hasim.model.deploys import Law
 from hasim.model.mechanism import Knob, Mechanism
 
-__all__ = ["OnCall", "MECHANISM", "day_share"]
+__all__ = ["OnCall", "MECHANISM", "day_share", "repair_hours"]
 
 
 def _hours(value):
@@ -72,6 +79,13 @@ class OnCall(HasimModel):
         return day_share(self) * self.respond.mean_hours + (1.0 - day_share(self)) * night
 
 
+def repair_hours(sc, svc) -> float:
+    """The mean time a failed instance of ``svc`` is down: its repair, after the on-call's response
+    if its repairs are paged (``repair_paged``)."""
+    wait = sc.oncall.mean_response if svc.repair_paged and sc.oncall is not None else 0.0
+    return svc.repair.mean_hours + wait
+
+
 def day_share(oc: OnCall) -> float:
     """The share of the day in business hours (1 without a ``night`` law: every hour alike)."""
     if oc.night is None:
@@ -95,11 +109,12 @@ def _knobs_top(sc) -> list[Knob]:
 MECHANISM = Mechanism(
     name="oncall", stage="response",
     summary="A manual recovery waits for the paged on-call engineer (slower at night), then takes its own time.",
-    declares=(),
+    declares=("repair_paged",),
     worse_when_raised={"response": +1},
     scenario_knobs=_knobs_top, column="failover",
     used_by=lambda sc: [n for n, s in sc.services.items() if sc.oncall is not None and (
         (s.failover is not None and s.failover.manual is not None) or (s.deploys is not None and s.deploys.paged)
+        or s.repair_paged
         or any(n in p.services and p.paged for p in sc.config_pushes.values()))],
     parts={"kernel": "hasim.sim.kernel._failover", "reference": "hasim.sim.reference.failover",
            "analytic": "hasim.analytic.mechanisms.failover", "tests": "tests/mechanisms/test_oncall.py"},

@@ -60,7 +60,7 @@ def _as_list(value: Any) -> Any:
 
 
 _MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
-_ROUTER_FORBIDDEN = ("mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
+_ROUTER_FORBIDDEN = ("repair_paged", "mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
                      "calls", "overload", "retries", "latency", "timeouts", "breakers", "autoscaling",
                      "replication", "deploys")
 
@@ -145,6 +145,7 @@ class Service(HasimModel):
     autoscaling: Autoscaling | None = None
     replication: Replication | None = None
     deploys: Deploys | None = None
+    repair_paged: bool = False
 
     _expand = model_validator(mode="before")(classmethod(lambda cls, data: _per_zone(expand_shorthand(data))))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
@@ -396,14 +397,17 @@ class Scenario(HasimModel):
         changes = [(f"services.{n}.deploys.paged", s.deploys) for n, s in self.services.items()]
         changes += [(f"config_pushes.{n}.paged", p) for n, p in self.config_pushes.items()]
         paged = [path for path, dp in changes if dp is not None and dp.paged]
-        if self.oncall is None and paged:
+        repairs = [f"services.{n}.repair_paged" for n, s in self.services.items() if s.repair_paged]
+        if self.oncall is None and (paged or repairs):
             raise ScenarioError([Problem(path, "a paged rollback needs an on-call to answer: give oncall: {respond: "
-                                               "5m} at the top level") for path in paged])
-        if self.oncall is not None and not paged and not any(s.failover is not None and s.failover.manual is not None
-                                                             for s in self.services.values()):
+                                               "5m} at the top level") for path in paged]
+                                + [Problem(path, "a paged repair needs an on-call to answer: give oncall: {respond: "
+                                                 "5m} at the top level") for path in repairs])
+        if self.oncall is not None and not paged and not repairs and not any(
+                s.failover is not None and s.failover.manual is not None for s in self.services.values()):
             raise ScenarioError([Problem("oncall", "no manual recovery waits for the on-call: give a standby "
-                                                   "service failover.manual (the action once the engineer answers) "
-                                                   "or deploys paged: true")])
+                                                   "service failover.manual (the action once the engineer answers), "
+                                                   "deploys paged: true or a service repair_paged: true")])
         problems = _alert_problems(self)
         if problems:
             raise ScenarioError(problems)

@@ -117,6 +117,8 @@ al_f              float64[A, 4]       its threshold on the error ratio, for, eve
 al_w              int64[A, 2]         its windows in evaluations (over or long, short; 0: none)
 al_ring_ptr       int64[A + 1]        its ring of the loss at its last evaluations (max window + 1 slots)
 nz_aux            int64               the source id of the noise's timer (-1: no ``alert_noise``)
+svc_rpg           int64[S]            1 if its instances' repairs wait for the on-call (``repair_paged``)
+st_rpg            int64[*]            the reachable instances with paged repairs (the ``response`` stage)
 nz_f              float64[2]          the mean gap between its spikes, each spike's errors
 nz_row            int64               the row of the spikes' duration law
 day_next          float64[24]         hours from each hour to the next boundary where a need changes
@@ -225,6 +227,8 @@ class CompiledModel(NamedTuple):
     al_w: np.ndarray
     al_ring_ptr: np.ndarray
     nz_aux: int
+    svc_rpg: np.ndarray
+    st_rpg: np.ndarray
     nz_f: np.ndarray
     nz_row: int
     svc_rp: np.ndarray
@@ -735,6 +739,7 @@ def _deploys(p: _Parts) -> None:
         share = dp.batch if dp.strategy == "rolling" else (dp.canary if dp.strategy == "canary" else 1.0)
         wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
         params.append((gap, float(dp.every is not None), dp.bad, dp.errors, share, wait, dp.caught))
+    p.svc_rpg = np.array([int(sc.services[n].repair_paged) for n in p.order], dtype=np.int64)
     oc = sc.oncall
     p.oc_row = np.array([-1, -1] if oc is None else [p.dists.add(oc.respond),
                                                      -1 if oc.night is None else p.dists.add(oc.night)], dtype=np.int64)
@@ -788,6 +793,8 @@ def _stage_sets(p: _Parts) -> None:
     p.st_ov_sh = shards_where(lambda v: p.svc_ov_on[v] == 1)
     p.st_as_sh = shards_where(lambda v: p.svc_as_on[v] == 1)
     p.st_dp = np.array([d for d, vs in enumerate(p.dp_rows) if any(reach[v] for v in vs)], dtype=np.int64)
+    p.st_rpg = np.array([i for v in range(p.S) if reach[v] and p.svc_rpg[v] for sh in p.shard_rows[v]
+                         for i in p.sh_inst[sh]], dtype=np.int64)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
     matter = zones_that_matter(p.sc)
     p.st_zone = np.array([p.zidx[z] for z in p.zones if z in matter], dtype=np.int64)
@@ -889,7 +896,7 @@ def _model(p: _Parts) -> CompiledModel:
         svc_dp_ptr=p.svc_dp_ptr, svc_dp=p.svc_dp, dp_svc_ptr=p.dp_svc_ptr, dp_svc=p.dp_svc, dp_aux=p.dp_aux,
         dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp, oc_row=p.oc_row, oc_hours=p.oc_hours,
         n_alerts=len(p.al_aux), al_aux=p.al_aux, al_f=p.al_f, al_w=p.al_w, al_ring_ptr=p.al_ring_ptr,
-        nz_aux=p.nz_aux, nz_f=p.nz_f, nz_row=p.nz_row,
+        nz_aux=p.nz_aux, nz_f=p.nz_f, nz_row=p.nz_row, svc_rpg=p.svc_rpg, st_rpg=p.st_rpg,
     )
 
 
@@ -900,7 +907,7 @@ _STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _alerts, 
 def _plain_codes(p: _Parts, inst_svc: np.ndarray) -> np.ndarray:
     """``inst_plain`` (see the table above)."""
     simple = (p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0) & (p.svc_dyn[inst_svc] == 0) \
-        & (p.svc_as_on[inst_svc] == 0)
+        & (p.svc_as_on[inst_svc] == 0) & (p.svc_rpg[inst_svc] == 0)
     plain = (p.svc_ov_on[inst_svc] == 0) & (p.sh_day[np.asarray(p.inst_shard, dtype=np.int64)] == 0)
     return np.where(simple, np.where(plain, 1, 2), 0).astype(np.int64)
 

@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from hasim.analytic.exact import _paths_from
+from hasim.model.oncall import repair_hours
 from hasim.model.scenario import Scenario
 from hasim.results.rare import RareEventResults
 from hasim.sim.compile import _Dists
@@ -104,7 +105,7 @@ def splitting_plan(scenario: Scenario) -> dict:
     # The weakest pool: the fewest failures to the outage, then the most frequent failures.
     weakest = min(range(len(pools)), key=lambda p: (margin[p], sc.services[pools[p]].failure.mean_hours))
     svc = sc.services[pools[weakest]]
-    lam, mu, n = 1.0 / svc.failure.mean_hours, 1.0 / svc.repair.mean_hours, pool_n[weakest]
+    lam, mu, n = 1.0 / svc.failure.mean_hours, 1.0 / repair_hours(sc, svc), pool_n[weakest]
     splits = [1] * (top + 1)
     for j in range(2, top + 1):  # entering level 1 from all-up is certain: no split there
         failed = j - 1

@@ -69,10 +69,15 @@ def _standby(terms: DelayTerms, name: str, svc: Service) -> float:
         # of the failed instance (its residual repair time after the delay).
         pe = svc.repair.partial_expectation
         oc = sc.oncall
+        laws = [] if oc is None else [(day_share(oc), oc.respond)] + ([(1.0 - day_share(oc), oc.night)] if oc.night else [])
+        if svc.repair_paged and oc is not None:
+            # The failed instance's repair starts once its own page is answered: E[(A + R - c)+]
+            # over the response A (independent of the failover's page).
+            repair_pe = pe
+            pe = lambda c: sum(w * _expect(law, lambda a: repair_pe(c - a), 64) for w, law in laws)  # noqa: E731
         if fo.manual is not None and oc is not None:
             # The on-call answers first (a law by the hour of the page, pages uniform over the day),
             # then the manual action: E[min(residual, x)] waiting, then the action unless repaired.
-            laws = [(day_share(oc), oc.respond)] + ([(1.0 - day_share(oc), oc.night)] if oc.night else [])
             answer = sum(w * _expect(law, lambda x: pe(delay) - pe(delay + x)) for w, law in laws)
             wait = sum(w * _expect(law, lambda x: pe(delay + x) - pe(delay + x + fo.manual)) for w, law in laws)
             terms.add(name, "response", rate * (1.0 - fo.success), answer, shard_down,

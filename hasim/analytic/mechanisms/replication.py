@@ -25,6 +25,7 @@ detection; the simulation counts them.
 from __future__ import annotations
 
 from hasim.analytic.exact import _zone_hits
+from hasim.model.oncall import repair_hours
 from hasim.model.replication import mean_window
 from hasim.model.scenario import Scenario
 
@@ -48,7 +49,7 @@ def data_loss_terms(sc: Scenario) -> list[dict]:
         rep = svc.replication
         if rep is None or rep.of is not None or not svc.has_instances:
             continue
-        mttf, mttr = svc.failure.mean_hours, svc.repair.mean_hours
+        mttf, mttr = svc.failure.mean_hours, repair_hours(sc, svc)
         a = mttf / (mttf + mttr)
         n, shards = svc.replicas, svc.shards
         following = shards * a * (1.0 - (1.0 - a) ** (n - 1)) / mttf

@@ -17,7 +17,7 @@ from ._shards import _in_failover
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection > alerting > response >
-    failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a
+    failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > (response of a paged repair) > repair that applies to a
     part the entry can depend on (the SimPy engine's rule).  Scaling is a pool short of instances
     while its autoscaler's scale-out runs (what ends the loss, even of a zone); capacity is a pool short of instances for its
     load; breaker, a pool short only of the workers its timed-out calls hold, or an open breaker
@@ -82,6 +82,10 @@ def _stage(m, w, now):
     for x in range(len(m.st_cache)):
         if w.cache_st[m.st_cache[x]] == EXPIRED:
             return STALE_CACHE
+    for x in range(len(m.st_rpg)):  # an instance down for a repair that waits for the engineer
+        i = m.st_rpg[x]
+        if w.inst_ans[i] > 0.0:
+            return RESPONSE
     return REPAIR
 
 

@@ -17,8 +17,8 @@ from ._healthcheck import _hc_moved
 from ._jit import fast, inline
 from ._overload import _collapse_event
 from ._queue import _qpop, _qreplace_top, _qschedule
-from ._shards import (_aux_base, _available, _draw, _life_speed, _mark_dirty, _pool_share, _set_own, _set_speed,
-                      _update_own)
+from ._shards import (_aux_base, _available, _draw, _life_speed, _mark_dirty, _oc_row, _pool_share, _set_own,
+                      _set_speed, _update_own)
 
 
 @inline
@@ -44,12 +44,16 @@ def _instance_event(m, w, i, now):
             _set_own(m, w, sh, _pool_share(h, w.sh_k[sh]))
             return
     v = m.sh_svc[sh]
-    if m.svc_mode[v] == ACTIVE:  # health-checked (the probes see the change) or overload-prone
+    if w.inst_ans[i] > 0.0:  # the on-call answers a paged repair's page: the repair starts
+        w.inst_ans[i] = 0.0
+        _qreplace_top(w.heap, i, now + _draw(m, w, m.inst_rep[i], i))
+        return
+    if m.svc_mode[v] == ACTIVE:  # health-checked (the probes see the change), overload-prone or paged
         up = w.inst_up[i]
         row = m.inst_rep[i] if up else m.inst_fail[i]
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
-        _qreplace_top(w.heap, i, now + _draw(m, w, row, i))
+        _qreplace_top(w.heap, i, now + (_paged(m, w, i, now, row) if up and m.svc_rpg[v] else _draw(m, w, row, i)))
         if m.svc_hc_on[v]:
             _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
@@ -58,7 +62,8 @@ def _instance_event(m, w, i, now):
     if w.inst_up[i]:
         w.inst_up[i] = 0
         w.inst_speed[i] = 1.0
-        _qreplace_top(w.heap, i, now + _draw(m, w, m.inst_rep[i], i))
+        row = m.inst_rep[i]
+        _qreplace_top(w.heap, i, now + (_paged(m, w, i, now, row) if m.svc_rpg[v] else _draw(m, w, row, i)))
         w.sh_h[sh] -= 1
         _lost(m, w, i, now)
     else:
@@ -76,6 +81,18 @@ def _instance_event(m, w, i, now):
             w.inst_rem[i] = life
             _gained(m, w, i, now)
             _set_speed(m, w, i, _life_speed(m, w, i), now)
+
+
+@fast
+def _paged(m, w, i, now, row):
+    """Instance ``i`` fails at ``now`` and its repair (law ``row``) is paged: the wait for its next
+    event, the on-call's response (by the hour of the page), at which the repair starts (an event
+    of its own: the loss changes stage there)."""
+    answer = _draw(m, w, _oc_row(m, now), i)
+    if answer > 0.0:
+        w.inst_ans[i] = now + answer
+        return answer
+    return _draw(m, w, row, i)
 
 
 @fast

@@ -103,6 +103,7 @@ def _reset(m, w, seed, stream):
         w.inst_routed[i] = 1
         w.inst_speed[i] = 0.0
         w.inst_rem[i] = _draw(m, w, m.inst_fail[i], i)
+        w.inst_ans[i] = 0.0
         _set_speed(m, w, i, _life_speed(m, w, i), 0.0)
     # Probe phases are drawn last, so a scenario without health checks draws what it always did.
     for a in range(len(m.aux_kind)):

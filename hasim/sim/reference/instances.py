@@ -20,11 +20,18 @@ class InstanceProcesses:
     """Mixin of :class:`~hasim.sim.reference.engine.Replica`: instance lives, repairs and clocks."""
 
     def _instance_life(self, inst: Instance):
-        """An instance is up for a drawn life, then down for a drawn repair, forever."""
+        """An instance is up for a drawn life, then down for a drawn repair, forever (a paged repair
+        starts when the on-call answers the page its failure sent, at the pace of that hour)."""
         spec = inst.shard.service.spec
         while True:
             yield from self._run_clock(inst, spec.failure.sample(self.rng))
             self._instance_changed(inst, up=False)
+            if spec.repair_paged:
+                wait = float(self.m.sc.oncall.law_at(self.env.now).sample(self.rng))
+                if wait > 0.0:   # the answer is an event of its own: the loss changes stage there
+                    inst.waiting = True
+                    yield from self._run_clock(inst, wait)
+                    inst.waiting = False
             yield from self._run_clock(inst, spec.repair.sample(self.rng))
             self._instance_changed(inst, up=True)
 

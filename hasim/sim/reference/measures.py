@@ -37,7 +37,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > alerting > response > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > repair that applies to a part
+        dns > detection > alerting > response > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > (response of a paged repair) > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -78,6 +78,8 @@ class Measures:
             return BREAKER
         if any(c.state == EXPIRED for c in self.st_caches):
             return STALE_CACHE
+        if any(i.waiting for i in self.st_paged):   # a paged repair not started yet
+            return RESPONSE
         return REPAIR
 
     def _integrals(self, a: float, b: float) -> list[float]:

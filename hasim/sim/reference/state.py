@@ -108,7 +108,7 @@ class Soon(simpy.Event):
 
 class Instance:
     __slots__ = ("index", "shard", "zone", "up", "available", "routed", "proc", "clock_speed", "interrupting",
-                 "probe", "label", "cur")
+                 "probe", "label", "cur", "waiting")
 
     def __init__(self, index, shard, zone, label):
         self.index, self.shard, self.zone, self.label = index, shard, zone, label
@@ -120,6 +120,7 @@ class Instance:
         self.interrupting = False
         self.probe = None           # Signal of its health-probe process
         self.cur = math.inf         # replicated standby: its copy goes up to here (inf: it follows the writer)
+        self.waiting = False        # down, its paged repair waiting for the on-call (repair_paged)
 
 
 class Shard:
@@ -358,6 +359,7 @@ class ReplicaState:
         self.st_hc_shards = [sh for s in reach if s.hc_loss for sh in s.shards]
         self.st_fo_shards = [sh for s in reach if s.spec.mode != "active" for sh in s.shards]
         self.st_caches = [c for s in reach for c in s.caches]
+        self.st_paged = [i for s in reach if s.spec.repair_paged for sh in s.shards for i in sh.instances]
         self.st_zones = [z for z, matters in enumerate(model.zone_matters) if matters]
         self.st_cap_shards = [sh for s in reach if s.spec.mode == "active" and (s.k > 1 or s.spec.capacity is not None)
                               for sh in s.shards]
