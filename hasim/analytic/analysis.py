@@ -12,8 +12,8 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from hasim.model.scenario import Scenario
-from hasim.analytic.exact import TIERS, _MINUTES_PER_YEAR, _default_params, _Params, _Solver, nines
-from hasim.analytic.first_order import DelayTerm, DelayTerms
+from hasim.analytic.exact import TIERS, _MINUTES_PER_YEAR, _default_params, _Params, _Solver, nines, windowed_measures
+from hasim.analytic.first_order import HOURS_PER_YEAR, DelayTerm, DelayTerms
 from hasim.analytic.cut_sets import CutSet, _cut_sets
 from hasim.analytic.load import load_table, zone_loss
 from hasim.model.capacity import HOURS, at_hour, hour_classes, request_weights
@@ -314,6 +314,10 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
     terms = _delay_terms(sc, params, solver)
     if terms:
         notes.append("delay terms are first order: a second failure during a delay is neglected")
+    windows = _window_term(sc, params, ra, ta)
+    if windows is not None:
+        terms.append(windows)
+        down = windowed_measures(sc, params, sc.entry)[2]
     d_req = sum(t.request_unavailability for t in terms)
     d_time = sum(t.time_unavailability for t in terms)
     total_ra = min(1.0, max(0.0, ra - d_req))
@@ -322,7 +326,7 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
     for name in sc.topological_order():
         if name not in solver.reach:
             continue
-        s_ra, s_ta, s_down = _Solver(sc, params, name).measures()
+        s_ra, s_ta, s_down = windowed_measures(sc, params, name)
         services.append({"service": name, "request_availability": s_ra, "time_availability": s_ta,
                          "down_probability": s_down})
     optional = []
@@ -341,6 +345,22 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
         load=load_table(sc), zone_loss=zone_loss(sc), bound=bound(sc),
         data_loss=data_loss_terms(sc),
     )
+
+
+def _window_term(sc: Scenario, params: _Params, ra: float, ta: float) -> DelayTerm | None:
+    """What the maintenance windows cost (exact: :func:`hasim.analytic.exact.windowed_measures`), as a
+    ``maintenance`` term beside the delays: the design solved with its windows, less without."""
+    names = [n for n in sc.topological_order() if sc.services[n].maintenance is not None]
+    if not names:
+        return None
+    w_ra, w_ta, _ = windowed_measures(sc, params, sc.entry)
+    per_year = sum(HOURS_PER_YEAR / sc.services[n].maintenance.every for n in names)
+    d_req, d_time = max(ra - w_ra, 0.0), max(ta - w_ta, 0.0)
+    return DelayTerm(service=", ".join(names), stage="maintenance", events_per_year=per_year,
+                     hours_per_event=d_req * HOURS_PER_YEAR / per_year, request_unavailability=d_req,
+                     time_unavailability=d_time,
+                     description="maintenance windows take instances out (exact: the design solved with and "
+                                 "without each window, weighted by the share of the time it is on)")
 
 
 def bound(sc: Scenario) -> str:

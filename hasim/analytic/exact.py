@@ -36,6 +36,7 @@ from typing import Iterable
 import numpy as np
 
 from hasim.units import HOURS_PER_YEAR
+from hasim.model.maintenance import share_of_time
 from hasim.model.oncall import repair_hours
 from hasim.model.scenario import Scenario, Service
 from hasim.model.structure import needed, share
@@ -140,6 +141,23 @@ def _standby_chain(n: int, lam: float, mu: float, idle_factor: float) -> tuple[n
     return pi, float(pi[n - 1] * up_rates[n - 1])
 
 
+def windowed_measures(sc: Scenario, params: "_Params", root: str) -> tuple[float, float, float]:
+    """``_Solver(...).measures()`` averaged over the maintenance windows of the services ``root``
+    reaches (:mod:`hasim.model.maintenance`): solved for every set of them in a window at once,
+    weighted by ``prod f x prod (1 - f)`` (independent phases, ``f`` each one's share of the time)."""
+    solver = _Solver(sc, params, root)
+    names = [n for n in solver.reach if sc.services[n].maintenance is not None and sc.services[n].has_instances]
+    if not names:
+        return solver.measures()
+    total = np.zeros(3)
+    for states in itertools.product((False, True), repeat=len(names)):
+        w = math.prod(share_of_time(sc.services[n].maintenance) if on else 1.0 - share_of_time(sc.services[n].maintenance)
+                      for n, on in zip(names, states))
+        held = frozenset(n for n, on in zip(names, states) if on)
+        total += w * np.array((solver if not held else _Solver(sc, params, root, held)).measures())
+    return float(total[0]), float(total[1]), float(total[2])
+
+
 def _route(route: str, weights: list[float], values: tuple[float, ...]) -> float:
     """Served fraction of a router given its targets' served fractions (instant switching)."""
     if route == "failover":
@@ -164,11 +182,12 @@ class _Params:
 class _Structure:
     """Evaluates laws of served fractions for one scenario under given primitive availabilities."""
 
-    def __init__(self, sc: Scenario, params: _Params):
+    def __init__(self, sc: Scenario, params: _Params, held: frozenset = frozenset()):
         self.sc, self.p = sc, params
         self.edges = {name: svc.dependencies + list(svc.targets) for name, svc in sc.services.items()}
+        # A service in ``held`` is in a maintenance window: its first ``takes`` instances a shard are out.
         self.placement = {name: [svc.zones[i % len(svc.zones)] if svc.zones else None for i in range(svc.replicas)]
-                          for name, svc in sc.services.items()}
+                          [svc.maintenance.takes if name in held else 0:] for name, svc in sc.services.items()}
         self.chain = {z: sc.zone_chain(z) for z in sc.zones}
         self.k = {name: needed(sc, name) for name in sc.services}
 
@@ -260,9 +279,9 @@ def _paths_from(sc: Scenario, entry: str, edges: dict[str, list[str]]) -> dict[s
 class _Solver:
     """Expected served fraction and P(fully up) of a root service, exactly."""
 
-    def __init__(self, sc: Scenario, params: _Params, root: str):
+    def __init__(self, sc: Scenario, params: _Params, root: str, held: frozenset = frozenset()):
         self.sc, self.root = sc, root
-        self.st = _Structure(sc, params)
+        self.st = _Structure(sc, params, held)
         self.reach = _paths_from(sc, root, self.st.edges)
         self.shared = [s for s, c in self.reach.items() if c > 1]
         used = {z for s in self.reach for z in self.sc.services[s].zones}

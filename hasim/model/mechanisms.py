@@ -9,7 +9,7 @@ its phrases.
 from __future__ import annotations
 
 from hasim.model import (alerts, autoscaling, breaker, cache, capacity, deploys, dns, failover, health_check,
-                         oncall, overload, replication, zone)
+                         maintenance, oncall, overload, replication, zone)
 from hasim.model.instances import REPAIR
 from hasim.model.mechanism import Knob, Mechanism
 
@@ -30,16 +30,17 @@ MECHANISMS: tuple[Mechanism, ...] = (
     deploys.MECHANISM,
     oncall.MECHANISM,
     alerts.MECHANISM,
+    maintenance.MECHANISM,
 )
 
 #: The stage axis of every engine's output, in this order (a new stage goes at the end: the
 #: kernel's output layout and stored batch results index it).
 STAGES: tuple[str, ...] = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload",
-                            "breaker", "scaling", "rollback", "response", "alerting")
+                            "breaker", "scaling", "rollback", "response", "alerting", "maintenance")
 
 #: When several mechanisms keep one loss going, the one charged: the first of these still
 #: running (a region outage behind a cached dependency is the zone's, not the cache's).
-PRECEDENCE: tuple[str, ...] = ("dns", "detection", "alerting", "response", "failover", "rollback", "scaling", "zone", "overload", "capacity",
+PRECEDENCE: tuple[str, ...] = ("dns", "detection", "alerting", "response", "failover", "rollback", "scaling", "zone", "maintenance", "overload", "capacity",
                                "breaker", "stale-cache", "repair")
 
 

@@ -27,6 +27,7 @@ from hasim.model.replication import Replication
 from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.oncall import OnCall
 from hasim.model.alerts import AlertNoise, AlertRule
+from hasim.model.maintenance import Maintenance
 from hasim.model.breaker import Breaker
 from hasim.model.dns import Dns
 from hasim.model.failover import Failover
@@ -59,10 +60,10 @@ def _as_list(value: Any) -> Any:
     return value
 
 
-_MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active"}
+_MODE_ONLY = {"standby": "standby", "warm_factor": "standby", "min_healthy": "active", "maintenance": "active"}
 _ROUTER_FORBIDDEN = ("repair_paged", "mode", "min_healthy", "standby", "warm_factor", "failover", "shards", "retry", "capacity",
                      "calls", "overload", "retries", "latency", "timeouts", "breakers", "autoscaling",
-                     "replication", "deploys")
+                     "replication", "deploys", "maintenance")
 
 
 class Service(HasimModel):
@@ -146,6 +147,7 @@ class Service(HasimModel):
     replication: Replication | None = None
     deploys: Deploys | None = None
     repair_paged: bool = False
+    maintenance: Maintenance | None = None
 
     _expand = model_validator(mode="before")(classmethod(lambda cls, data: _per_zone(expand_shorthand(data))))
     _name = field_validator("name")(classmethod(lambda cls, v: check_name(v)))
@@ -198,6 +200,9 @@ class Service(HasimModel):
         for key, mode in _MODE_ONLY.items():
             if key in given and self.mode != mode:
                 inconsistent(key, "'{k}' only applies to mode: {m} (this service is mode: {cur})", k=key, m=mode, cur=self.mode)
+        if self.maintenance is not None and self.has_instances and self.maintenance.takes > self.replicas:
+            inconsistent("maintenance", "a window takes {t} instances of each shard, which has {n} (replicas)",
+                         t=self.maintenance.takes, n=self.replicas)
         if "warm_factor" in given and self.standby != "warm":
             inconsistent("warm_factor", "'warm_factor' only applies to standby: warm")
         if self.min_healthy > self.replicas:

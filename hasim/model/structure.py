@@ -16,11 +16,12 @@ import numpy as np
 
 from hasim.model.capacity import HOURS, daily_demand, demand, flow_edges, request_weights
 from hasim.model.deploys import Deploys, change_cause, config_cause
+from hasim.model.maintenance import maintenance_cause
 from hasim.model.scenario import Scenario, Service
 
 __all__ = ["reads", "watched", "flow_edges", "read_by", "reach", "roles", "needed", "needed_daily", "share", "demand", "daily_demand",
            "request_weights", "utilisation", "cause_labels", "Labels", "labels", "placement",
-           "zone_descendants", "zones_that_matter", "dr_copies", "changed", "Change"]
+           "zone_descendants", "zones_that_matter", "dr_copies", "changed", "Change", "maintained"]
 
 
 class Labels(NamedTuple):
@@ -35,12 +36,21 @@ class Labels(NamedTuple):
 
 def cause_labels(sc: Scenario) -> tuple[list[str], list[str]]:
     """(cause names, cause kinds) of a scenario, in output order: every service (its instances),
-    every zone, then every service with ``deploys`` in topological order (its bad releases,
-    "change <name>": :mod:`hasim.model.deploys`)."""
+    every zone, then every process of changes (:func:`changed`: "change <name>", "config <push>",
+    :mod:`hasim.model.deploys`), then every service with maintenance windows in topological order
+    ("maintenance <name>": the outages a window's start begins, :mod:`hasim.model.maintenance`)."""
     services = sc.topological_order()
     changes = changed(sc)
-    return (list(services) + [f"zone {z}" for z in sc.zones] + [c.cause for c in changes],
-            ["instance"] * len(services) + ["zone"] * len(sc.zones) + ["change"] * len(changes))
+    windows = maintained(sc)
+    return (list(services) + [f"zone {z}" for z in sc.zones] + [c.cause for c in changes]
+            + [maintenance_cause(n) for n in windows],
+            ["instance"] * len(services) + ["zone"] * len(sc.zones) + ["change"] * len(changes)
+            + ["maintenance"] * len(windows))
+
+
+def maintained(sc: Scenario) -> list[str]:
+    """The services with maintenance windows, in topological order (their causes' order)."""
+    return [n for n in sc.topological_order() if sc.services[n].maintenance is not None]
 
 
 class Change(NamedTuple):

@@ -118,6 +118,10 @@ al_w              int64[A, 2]         its windows in evaluations (over or long, 
 al_ring_ptr       int64[A + 1]        its ring of the loss at its last evaluations (max window + 1 slots)
 nz_aux            int64               the source id of the noise's timer (-1: no ``alert_noise``)
 svc_rpg           int64[S]            1 if its instances' repairs wait for the on-call (``repair_paged``)
+svc_mt_aux        int64[S]            the source id of its maintenance windows' timer (-1: none)
+svc_mt            float64[S, 2]       their period and length (hasim.model.maintenance)
+inst_mt           int64[N]            1 if a window takes the instance out (the first ``takes`` of its shard)
+st_mt_sh          int64[*]            reachable shards with maintenance windows (the ``maintenance`` stage)
 st_rpg            int64[*]            the reachable instances with paged repairs (the ``response`` stage)
 nz_f              float64[2]          the mean gap between its spikes, each spike's errors
 nz_row            int64               the row of the spikes' duration law
@@ -175,7 +179,7 @@ from hasim.model.structure import changed, dr_copies, placement, read_by, watche
 from hasim.model.deploys import STRATEGIES, releases_per_hour
 from hasim.model.alerts import threshold, windows
 # The codes the compiled model is written in are the kernel's (it branches on them): defined there.
-from hasim.sim.kernel._codes import (ACTIVE, AUX_ALERT, AUX_NOISE, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
+from hasim.sim.kernel._codes import (ACTIVE, AUX_ALERT, AUX_MAINT, AUX_NOISE, AUX_BREAKER, AUX_DEPLOY, AUX_SCALE, AUX_CACHE, AUX_HOUR, AUX_OVERLOAD, AUX_PROBE_INST, AUX_PROBE_TGT,
                                      AUX_RAMP, GAUSS_NODES,
                                      NO_ROUTE, QUORUM, REPL_ASYNC, REPL_SNAPSHOT, REPL_SYNC, ROUTE_FAILOVER,
                                      ROUTE_WEIGHTED, STANDBY)
@@ -229,6 +233,10 @@ class CompiledModel(NamedTuple):
     nz_aux: int
     svc_rpg: np.ndarray
     st_rpg: np.ndarray
+    svc_mt_aux: np.ndarray
+    svc_mt: np.ndarray
+    inst_mt: np.ndarray
+    st_mt_sh: np.ndarray
     nz_f: np.ndarray
     nz_row: int
     svc_rp: np.ndarray
@@ -740,6 +748,22 @@ def _deploys(p: _Parts) -> None:
         wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
         params.append((gap, float(dp.every is not None), dp.bad, dp.errors, share, wait, dp.caught))
     p.svc_rpg = np.array([int(sc.services[n].repair_paged) for n in p.order], dtype=np.int64)
+    # Maintenance windows: a timer per maintained service, the first `takes` instances of each shard.
+    p.svc_mt_aux = np.full(S, -1, dtype=np.int64)
+    p.svc_mt = np.zeros((S, 2), dtype=np.float64)
+    p.inst_mt = np.zeros(p.N, dtype=np.int64)
+    p.mt_cause = []
+    first_mt = S + p.Z + len(rows)
+    for v, name in enumerate(p.order):
+        mt = sc.services[name].maintenance
+        if mt is None:
+            continue
+        p.svc_mt_aux[v] = p.add_aux(AUX_MAINT, v)
+        p.mt_cause.append((p.svc_mt_aux[v], first_mt + len(p.mt_cause)))
+        p.svc_mt[v] = (mt.every, mt.lasting)
+        for sh in p.shard_rows[v]:
+            for i in p.sh_inst[sh][:mt.takes]:
+                p.inst_mt[i] = 1
     oc = sc.oncall
     p.oc_row = np.array([-1, -1] if oc is None else [p.dists.add(oc.respond),
                                                      -1 if oc.night is None else p.dists.add(oc.night)], dtype=np.int64)
@@ -793,6 +817,8 @@ def _stage_sets(p: _Parts) -> None:
     p.st_ov_sh = shards_where(lambda v: p.svc_ov_on[v] == 1)
     p.st_as_sh = shards_where(lambda v: p.svc_as_on[v] == 1)
     p.st_dp = np.array([d for d, vs in enumerate(p.dp_rows) if any(reach[v] for v in vs)], dtype=np.int64)
+    p.st_mt_sh = np.array([sh for v in range(p.S) if reach[v] and p.svc_mt_aux[v] >= 0 for sh in p.shard_rows[v]],
+                          dtype=np.int64)
     p.st_rpg = np.array([i for v in range(p.S) if reach[v] and p.svc_rpg[v] for sh in p.shard_rows[v]
                          for i in p.sh_inst[sh]], dtype=np.int64)
     p.st_cache = np.array([c for c, v in enumerate(p.cache_owner) if reach[v]], dtype=np.int64)
@@ -822,6 +848,8 @@ def _streams(p: _Parts) -> None:
             aux_key.append(p.al_key[obj])
         elif kind == AUX_NOISE:
             aux_key.append((5 << 60) | (AUX_NOISE << 40) | (1 << 36))  # apart from the keys that draw nothing
+        elif kind == AUX_MAINT:
+            aux_key.append((5 << 60) | (AUX_MAINT << 40) | (1 << 36) | obj)
         else:  # DNS ramps and caches draw nothing; any distinct key
             aux_key.append((5 << 60) | (kind << 40) | obj)
     p.src_key = np.array(inst_key + [(2 << 60) | z for z in range(Z)] + shard_key + aux_key, dtype=np.int64)
@@ -833,6 +861,8 @@ def _streams(p: _Parts) -> None:
     ]).astype(np.int64)
     for d, a in enumerate(p.dp_aux):  # but a release's timer starts outages of its own: "change <service>"
         p.src_cause[a] = p.dp_cause[d]
+    for a, cause in p.mt_cause:  # and a window's: "maintenance <service>"
+        p.src_cause[a] = cause
 
 
 def _model(p: _Parts) -> CompiledModel:
@@ -897,6 +927,7 @@ def _model(p: _Parts) -> CompiledModel:
         dp_i=p.dp_i, dp_f=p.dp_f, st_dp=p.st_dp, oc_row=p.oc_row, oc_hours=p.oc_hours,
         n_alerts=len(p.al_aux), al_aux=p.al_aux, al_f=p.al_f, al_w=p.al_w, al_ring_ptr=p.al_ring_ptr,
         nz_aux=p.nz_aux, nz_f=p.nz_f, nz_row=p.nz_row, svc_rpg=p.svc_rpg, st_rpg=p.st_rpg,
+        svc_mt_aux=p.svc_mt_aux, svc_mt=p.svc_mt, inst_mt=p.inst_mt, st_mt_sh=p.st_mt_sh,
     )
 
 
@@ -907,7 +938,7 @@ _STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _alerts, 
 def _plain_codes(p: _Parts, inst_svc: np.ndarray) -> np.ndarray:
     """``inst_plain`` (see the table above)."""
     simple = (p.svc_mode[inst_svc] == ACTIVE) & (p.svc_hc_on[inst_svc] == 0) & (p.svc_dyn[inst_svc] == 0) \
-        & (p.svc_as_on[inst_svc] == 0) & (p.svc_rpg[inst_svc] == 0)
+        & (p.svc_as_on[inst_svc] == 0) & (p.svc_rpg[inst_svc] == 0) & (p.svc_mt_aux[inst_svc] < 0)
     plain = (p.svc_ov_on[inst_svc] == 0) & (p.sh_day[np.asarray(p.inst_shard, dtype=np.int64)] == 0)
     return np.where(simple, np.where(plain, 1, 2), 0).astype(np.int64)
 

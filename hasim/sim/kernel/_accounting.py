@@ -8,7 +8,7 @@ from ._dns import _ramp_weight
 from ._jit import fast, inline
 from ._day import _span
 from ._deploys import _dp_stage
-from ._output import (ALERTING, BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE, ROLLBACK,
+from ._output import (ALERTING, BREAKER, MAINTENANCE, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE, ROLLBACK,
                       STALE_CACHE, ZONE)
 from ._rng import sample_key
 from ._shards import _in_failover
@@ -17,7 +17,7 @@ from ._shards import _in_failover
 @inline  # called on every interval with loss: a call passing the model tuple would cost more than the rule
 def _stage(m, w, now):
     """The mechanism responsible for loss from ``now`` on: the first of dns > detection > alerting > response >
-    failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > (response of a paged repair) > repair that applies to a
+    failover > rollback > scaling > zone > maintenance > overload > capacity > breaker > stale-cache > (response of a paged repair) > repair that applies to a
     part the entry can depend on (the SimPy engine's rule).  Scaling is a pool short of instances
     while its autoscaler's scale-out runs (what ends the loss, even of a zone); capacity is a pool short of instances for its
     load; breaker, a pool short only of the workers its timed-out calls hold, or an open breaker
@@ -62,6 +62,13 @@ def _stage(m, w, now):
     for x in range(len(m.st_zone)):
         if not w.zone_up[m.st_zone[x]]:
             return ZONE
+    for x in range(len(m.st_mt_sh)):  # a pool short of instances while a window holds some of it out
+        sh = m.st_mt_sh[x]
+        v = m.sh_svc[sh]
+        if w.mt_on[v]:
+            h = (w.sh_ru[sh] if m.svc_hc_on[v] else w.sh_h[sh]) + w.sh_ext[sh]
+            if h < w.sh_k[sh] or (m.svc_hc_loss[v] and w.sh_rd[sh] > 0):
+                return MAINTENANCE
     for x in range(len(m.st_ov_sh)):
         if w.sh_col[m.st_ov_sh[x]]:
             return OVERLOAD

@@ -39,6 +39,7 @@ AUX_SCALE = 7      # a shard's scale-out or scale-in happens
 AUX_DEPLOY = 8     # a release, a rollout's next step, a bad release noticed or rolled back
 AUX_ALERT = 9      # an alert rule's evaluation (hasim.model.alerts)
 AUX_NOISE = 10     # a spike of the alert rules' noise begins or ends (hasim.model.alerts.AlertNoise)
+AUX_MAINT = 11     # a maintenance window starts or ends (hasim.model.maintenance)
 
 # Rollout strategies (hasim.model.deploys.STRATEGIES, in this order).
 STRATEGY_ALL = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._codes import ACTIVE, AUX_BREAKER, AUX_CACHE, AUX_DEPLOY, AUX_SCALE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
+from ._codes import ACTIVE, AUX_BREAKER, AUX_CACHE, AUX_DEPLOY, AUX_MAINT, AUX_SCALE, AUX_HOUR, AUX_PROBE_INST, AUX_PROBE_TGT, AUX_RAMP, EXPIRED, KIND_AUX
 from ._autoscaling import _scale_event
 from ._breakers import _cb_event
 from ._day import _hour_event
@@ -15,6 +15,7 @@ from ._deploys import _dp_event
 from ._failover import _gained, _lost
 from ._healthcheck import _hc_moved
 from ._jit import fast, inline
+from ._maintenance import _mt_event
 from ._overload import _collapse_event
 from ._queue import _qpop, _qreplace_top, _qschedule
 from ._shards import (_aux_base, _available, _draw, _life_speed, _mark_dirty, _oc_row, _pool_share, _set_own,
@@ -143,6 +144,8 @@ def _aux_event(m, w, p, now):
         _update_own(m, w, obj)
     elif kind == AUX_DEPLOY:
         _dp_event(m, w, obj, now)
+    elif kind == AUX_MAINT:
+        _mt_event(m, w, obj, now)
     else:  # AUX_OVERLOAD: the grace period is over, the shard collapses
         _collapse_event(m, w, obj)
         _update_own(m, w, obj)

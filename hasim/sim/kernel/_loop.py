@@ -17,6 +17,7 @@ from ._codes import (_DLN, _EVC, _LO, _MAXDEG, _NOW, _NVAR, _VARCHG, _WARM, _WEI
 from ._day import _day_reset, _span
 from ._alerts import _al_close, _al_event, _al_open, _al_rebase, _al_reset, _nz_event
 from ._deploys import _dp_reset
+from ._maintenance import _mt_reset
 from ._hours import _hour_of
 from ._dns import _answer_for
 from ._events import _aux_event, _instance_event
@@ -105,6 +106,7 @@ def _reset(m, w, seed, stream):
         w.inst_rem[i] = _draw(m, w, m.inst_fail[i], i)
         w.inst_ans[i] = 0.0
         _set_speed(m, w, i, _life_speed(m, w, i), 0.0)
+    _mt_reset(m, w)  # after the instances: a window in progress at time 0 takes some out
     # Probe phases are drawn last, so a scenario without health checks draws what it always did.
     for a in range(len(m.aux_kind)):
         if m.aux_kind[a] == AUX_PROBE_INST or m.aux_kind[a] == AUX_PROBE_TGT:

@@ -72,10 +72,10 @@ LOSS_KEY_BASE = np.int64(1) << np.int64(40)
 
 #: Stages of lost service, in output order (fixed: part of the results contract).
 STAGES = ("detection", "failover", "dns", "capacity", "repair", "zone", "stale-cache", "overload", "breaker",
-          "scaling", "rollback", "response", "alerting")
+          "scaling", "rollback", "response", "alerting", "maintenance")
 N_STAGES = len(STAGES)
 (DETECTION, FAILOVER, DNS, CAPACITY, REPAIR, ZONE, STALE_CACHE, OVERLOAD, BREAKER, SCALING, ROLLBACK,
- RESPONSE, ALERTING) = range(N_STAGES)
+ RESPONSE, ALERTING, MAINTENANCE) = range(N_STAGES)
 
 
 class SimOutput(NamedTuple):

@@ -81,7 +81,13 @@ def _aux_base(m):
 @inline
 def _available(m, w, i):
     z = m.inst_zone[i]
-    return w.inst_up[i] != 0 and (z < 0 or w.zone_down[z] == 0)
+    return w.inst_up[i] != 0 and (z < 0 or w.zone_down[z] == 0) and not _held(m, w, i)
+
+
+@inline
+def _held(m, w, i):
+    """Whether instance ``i`` is out for a maintenance window in progress (hasim.sim.kernel._maintenance)."""
+    return m.inst_mt[i] != 0 and w.mt_on[m.sh_svc[m.inst_shard[i]]] != 0
 
 
 @fast

@@ -1,5 +1,6 @@
 """Zones: a zone's failure suspends the clocks of every instance in its chain (its descendants'
-instances), its repair resumes them; instances lost or regained are handled lowest index first."""
+instances), its repair resumes them; instances lost or regained are handled lowest index first.
+An instance out for a maintenance window is left to the window (:mod:`._maintenance`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from ._failover import _gained, _lost
 from ._jit import fast
 from ._queue import _qreplace_top
-from ._shards import _draw, _life_speed, _set_speed
+from ._shards import _draw, _held, _life_speed, _set_speed
 
 
 @fast
@@ -36,6 +37,8 @@ def _zone_event(m, w, z, now):
             if w.zone_down[d] == 1:
                 for b in range(m.zone_inst_ptr[d], m.zone_inst_ptr[d + 1]):
                     i = m.zone_inst[b]
+                    if _held(m, w, i):
+                        continue  # out and stopped for a maintenance window already
                     _set_speed(m, w, i, 0.0, now)
                     if w.inst_up[i]:
                         w.sh_h[m.inst_shard[i]] -= 1
@@ -53,6 +56,8 @@ def _zone_event(m, w, z, now):
             if w.zone_down[d] == 0:
                 for b in range(m.zone_inst_ptr[d], m.zone_inst_ptr[d + 1]):
                     i = m.zone_inst[b]
+                    if _held(m, w, i):
+                        continue  # the window's end gives it back
                     if w.inst_up[i]:
                         w.sh_h[m.inst_shard[i]] += 1
                         buf[n] = i

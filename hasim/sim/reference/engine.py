@@ -18,6 +18,7 @@ from hasim.sim.kernel._output import SimOutput, new_output
 from hasim.model.scenario import Scenario
 from hasim.results.estimate import DEFAULT_SLO
 from hasim.sim.reference.alerts import AlertProcesses
+from hasim.sim.reference.maintenance import MaintenanceProcesses
 from hasim.sim.reference.autoscaling import AutoscalingProcesses
 from hasim.sim.reference.breakers import BreakerProcesses
 from hasim.sim.reference.caches import CacheProcesses
@@ -42,7 +43,7 @@ __all__ = ["simulate_reference", "trace"]
 
 class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes, RouterProcesses,
               CacheProcesses, OverloadProcesses, BreakerProcesses, AutoscalingProcesses, ReplicationProcesses,
-              DeployProcesses, AlertProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
+              DeployProcesses, AlertProcesses, MaintenanceProcesses, DayProcesses, Evaluation, Measures, ReplicaState):
     """One simulated history of length ``horizon``; writes row ``r`` of ``out``."""
 
     def run(self) -> None:
@@ -53,8 +54,11 @@ class Replica(ZoneProcesses, InstanceProcesses, FailoverProcesses, HealthProbes,
             env.process(self._hours())
         for z in range(len(m.zones)):
             env.process(self._zone_life(z))
+        windows = self._init_maintenance()   # before the clocks: a window in progress holds some
         for inst in self.instances:
             inst.proc = env.process(self._instance_life(inst))
+        for s, at in windows:
+            env.process(self._maintenance_life(s, at))
         for k in range(len(self.releases)):
             env.process(self._deploy_life(k))
         for k in range(len(self.rules)):

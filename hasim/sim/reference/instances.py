@@ -78,7 +78,7 @@ class InstanceProcesses:
 
     def _speed(self, inst: Instance) -> float:
         """Clock speed: 0 in a down zone; an idle warm / cold standby ages at warm_factor / not at all."""
-        if inst.zone >= 0 and self.zone_down[inst.zone]:
+        if (inst.zone >= 0 and self.zone_down[inst.zone]) or self._held(inst):
             return 0.0
         if not inst.up:
             return 1.0

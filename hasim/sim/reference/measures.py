@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from hasim.sim.kernel._output import (ALERTING, BREAKER, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE,
+from hasim.sim.kernel._output import (ALERTING, BREAKER, MAINTENANCE, CAPACITY, SCALING, DETECTION, DNS, FAILOVER, OVERLOAD, REPAIR, RESPONSE,
                                      ROLLBACK, STALE_CACHE, ZONE)
 from hasim.sim.reference.deploys import BACK, OUT, WAIT
 from hasim.sim.kernel._rng import sample_key
@@ -37,7 +37,7 @@ class Measures:
 
     def _stage(self, now: float) -> int:
         """The mechanism responsible for loss on the interval starting at ``now``: the first of
-        dns > detection > alerting > response > failover > rollback > scaling > zone > overload > capacity > breaker > stale-cache > (response of a paged repair) > repair that applies to a part
+        dns > detection > alerting > response > failover > rollback > scaling > zone > maintenance > overload > capacity > breaker > stale-cache > (response of a paged repair) > repair that applies to a part
         the entry can depend on (an expired cache only when nothing that can keep its dependency
         down is still running)."""
         svc = self.svc
@@ -68,6 +68,8 @@ class Measures:
             return SCALING
         if any(self.zone_is_down[z] for z in self.st_zones):
             return ZONE
+        if self._maintenance_short():
+            return MAINTENANCE
         if any(sh.collapsed for sh in self.st_ov_shards):
             return OVERLOAD
         if any(0 < sh.available + sh.extra < sh.base_k * sh.service.load_factor * sh.capx for sh in self.st_cap_shards):

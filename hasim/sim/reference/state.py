@@ -108,7 +108,7 @@ class Soon(simpy.Event):
 
 class Instance:
     __slots__ = ("index", "shard", "zone", "up", "available", "routed", "proc", "clock_speed", "interrupting",
-                 "probe", "label", "cur", "waiting")
+                 "probe", "label", "cur", "waiting", "maintained")
 
     def __init__(self, index, shard, zone, label):
         self.index, self.shard, self.zone, self.label = index, shard, zone, label
@@ -121,6 +121,7 @@ class Instance:
         self.probe = None           # Signal of its health-probe process
         self.cur = math.inf         # replicated standby: its copy goes up to here (inf: it follows the writer)
         self.waiting = False        # down, its paged repair waiting for the on-call (repair_paged)
+        self.maintained = False     # one of the instances its service's maintenance windows take out
 
 
 class Shard:
@@ -215,7 +216,7 @@ class Cache:
 class Service:
     __slots__ = ("index", "name", "spec", "shards", "router", "caches", "masked_by", "deps", "own", "val",
                  "status", "varying", "degree", "episode_cause", "acc", "k", "hc_loss", "watch", "cut_by",
-                 "load_factor", "hold", "releases")
+                 "load_factor", "hold", "releases", "maint_on", "hc_probed")
 
     def __init__(self, index, name, spec, k):
         self.index, self.name, self.spec = index, name, spec
@@ -238,6 +239,8 @@ class Service:
         self.load_factor = 1.0      # share of its load the open breakers leave
         self.hold = 1.0             # worker time per request over its latency (timeouts)
         self.releases = []          # the changes that expose it (hasim.sim.reference.deploys.Release)
+        self.maint_on = False       # a maintenance window of it is in progress
+        self.hc_probed = spec.health_check is not None and not spec.is_router
 
 
 def status_of(x: float) -> str:

@@ -35,6 +35,8 @@ class ZoneProcesses:
             self.zone_down[d] += 1 if down else -1
             if self.zone_down[d] == (1 if down else 0):
                 for inst in self.zone_insts[d]:
+                    if self._held(inst):
+                        continue                 # out and stopped for a maintenance window: left to it
                     touched.append(inst)
                     if inst.up:
                         inst.available = not down
