@@ -28,7 +28,8 @@ on the rollout stops (the exposure stays where it is) and ``rollback`` later the
 serves everything again.  The loss before it is noticed is charged to ``detection`` (to
 ``alerting`` when a rule watches it), the loss while it is rolled back to ``rollback``; its root cause is
 "change <service>".  With ``paged: true`` (and a top-level ``oncall``) the rollback waits for the
-on-call engineer, paged when the bad release is noticed: that wait is charged to ``response``.  A
+on-call engineer, paged when the bad release is noticed: that wait is charged to ``response`` (a
+canary the analysis catches is aborted by the rollout controller: nobody is paged).  A
 release that comes while a bad one is still out is skipped (the pipeline is held during an
 incident); good releases cost nothing.
 
@@ -83,7 +84,8 @@ class Deploys(HasimModel):
     100 %); ``detect``: from its first exposed request to someone noticing; ``rollback``: from then to
     the old version serving everything; ``batch`` and ``pause`` (rolling); ``canary``, ``bake`` and
     ``catch`` (canary); ``paged``: the rollback waits for the on-call engineer (the top-level
-    ``oncall``), paged when the bad release is noticed; ``alert``: the top-level alert rule whose
+    ``oncall``), paged when the bad release is noticed (not when the canary analysis catches it: that
+    rollback is automated); ``alert``: the top-level alert rule whose
     page notices a bad release (``detect`` is then the backstop for one it never pages for).
     """
 
@@ -172,6 +174,13 @@ def exposure_pieces(dp: Deploys, respond: float = 0.0, detect: Any = None) -> li
         pieces = [("alerting" if stage == "detection" else stage, e, h) for stage, e, h in pieces]
     if not dp.paged or respond <= 0.0:
         return pieces
+    if dp.strategy == "canary":
+        # Noticed by a person during the bake, or promoted and noticed later: paged.  Caught by the
+        # analysis at the end of the bake: an automated rollback, nobody paged.
+        D = dp.detect if detect is None else detect
+        late = D.sf(dp.bake)
+        return pieces + [("response", dp.canary, (1.0 - late) * respond),
+                         ("response", 1.0, (1.0 - dp.caught) * late * respond)]
     R = dp.rollback.mean_hours
     # Each rollback piece is the chance of being noticed at that exposure times E[R]: the engineer's
     # wait comes first, at the same exposure.

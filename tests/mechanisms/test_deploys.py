@@ -335,3 +335,21 @@ def test_a_router_has_no_releases():
             "edge": {"route": "failover", "targets": ["a"], "deploys": {
                 "per_week": 1, "strategy": "all_at_once", "bad": 0.1, "detect": "5m", "rollback": "5m"}},
             "a": {"mtbf": "100h", "mttr": "1h"}})
+
+
+@pytest.mark.parametrize("engine, replicas", ENGINES)
+def test_a_canary_the_analysis_aborts_pages_nobody(engine, replicas):
+    """Paged rollbacks of a canary (10 % for 15 min, noticed by the monitoring after 20 min): those
+    the analysis catches at the end of the bake are aborted by the rollout controller, without the
+    engineer; the others are promoted, noticed after 20 min and wait for the engineer (10 min)."""
+    for catch, paged_share in (("100%", 0.0), ("50%", 0.5)):
+        sc = design(strategy="canary", canary="10%", bake="15m", catch=catch, paged=True, oncall={"respond": "10m"})
+        by_stage = hasim.analyze(sc).delays.groupby("stage")["minutes_per_year"].sum()
+        want = 60 * 8760 * LAM * BAD * paged_share * 10 * M  # at full exposure (promoted)
+        assert by_stage.get("response", 0.0) == pytest.approx(want, rel=1e-9)
+        res = simulate(sc, replicas=replicas, seed=14, engine=engine)
+        if paged_share == 0.0:
+            assert _stage(res, "response")[0] == 0.0
+        else:
+            length = 0.5 * (25 * M) + 0.5 * (30 + 10) * M
+            _near(*_stage(res, "response"), per_year(paged_share * 10 * M, length), f"aborted ({engine})")

@@ -12,7 +12,8 @@ service's requests it receives) and the times at which it is noticed and takes i
 rolling batch, a canary's promotion); the service serves ``1 - errors x e`` of what its instances
 do (:func:`_dp_share`, in the sweep).  An alert rule the process names notices it earlier if it
 fires first (:func:`_dp_alerted`, from the rule's evaluation).  Once noticed, a paged rollback
-draws the on-call's response by the hour of the page.  The timer always waits for the earliest
+draws the on-call's response by the hour of the page (not for a canary the analysis caught: its
+rollback is automated).  The timer always waits for the earliest
 of those times, and after the rollback for the next bad release.
 """
 
@@ -35,6 +36,7 @@ _EXP = 4     # the exposure now
 _PHASE = 5   # a train's phase: releases at phase + k x period
 _ANS = 6     # when the on-call answers the page of a paged rollback
 _RB = 7      # the rollback's duration, drawn with the release
+_AUTO = 8    # 1 if the canary analysis noticed it (an automated rollback: nobody is paged)
 
 
 @inline
@@ -90,6 +92,7 @@ def _dp_release(m, w, d, now):
     back = _draw(m, w, m.dp_i[d, 2], c)
     caught = next_double(w.rng[c]) < m.dp_f[d, 6]
     strategy = m.dp_i[d, 0]
+    auto = 0.0
     e = 1.0
     step = math.inf
     if strategy == STRATEGY_ROLLING:
@@ -102,12 +105,14 @@ def _dp_release(m, w, d, now):
         if seen >= bake:
             if caught:  # the canary analysis at the end of the bake
                 seen = bake
+                auto = 1.0
             elif e < 1.0:
                 step = now + bake  # promoted to every instance
     w.dp_ph[d] = DP_OUT
     w.dp_t[d, _EXP] = e
     w.dp_t[d, _SEEN] = now + seen
     w.dp_t[d, _RB] = back
+    w.dp_t[d, _AUTO] = auto
     w.dp_t[d, _STEP] = step
     w.dp_t[d, _NEXT] = math.inf  # releases while it is out are skipped
 
@@ -126,7 +131,7 @@ def _dp_event(m, w, d, now):
     if w.dp_ph[d] == DP_OUT and now >= w.dp_t[d, _SEEN]:
         # The rollout stops where it is; a paged rollback first waits for the engineer, answering at
         # the pace of the page's hour.
-        answer = _draw(m, w, _oc_row(m, now), m.dp_aux[d]) if m.dp_i[d, 3] else 0.0
+        answer = _draw(m, w, _oc_row(m, now), m.dp_aux[d]) if m.dp_i[d, 3] and w.dp_t[d, _AUTO] == 0.0 else 0.0
         w.dp_t[d, _ANS] = now + answer
         w.dp_t[d, _BACK] = now + answer + w.dp_t[d, _RB]
         w.dp_ph[d] = DP_WAIT if answer > 0.0 else DP_BACK
@@ -161,6 +166,7 @@ def _dp_alerted(m, w, a, now):
     for d in range(len(m.dp_aux)):
         if m.dp_i[d, 4] == a and w.dp_ph[d] == DP_OUT and w.dp_t[d, _SEEN] > now:
             w.dp_t[d, _SEEN] = now
+            w.dp_t[d, _AUTO] = 0.0  # a person noticed it first
             _qschedule(w.heap, m.dp_aux[d], now, KIND_AUX)
 
 

@@ -94,8 +94,8 @@ class Work(NamedTuple):
     inst_ans: np.ndarray    # float64[N]: when the on-call answers a failed instance's paged repair (0: not waiting)
     mt_on: np.ndarray       # uint8[S]: a maintenance window of the service is in progress
     dp_ph: np.ndarray       # int64[D]: deploy processes: DP_IDLE, DP_OUT (a bad release out), DP_BACK (rolling back)
-    dp_t: np.ndarray        # float64[D, 8]: next bad release, noticed at, rolled back at, next step, exposure, phase,
-                            # the on-call answers at, the rollback's duration
+    dp_t: np.ndarray        # float64[D, 9]: next bad release, noticed at, rolled back at, next step, exposure, phase,
+                            # the on-call answers at, the rollback's duration, 1 if the canary analysis caught it
 
 
 @njit
@@ -138,5 +138,5 @@ def _new_work(m):
         np.zeros((m.n_alerts, 4), dtype=np.int64), np.zeros((m.n_alerts, 4), dtype=np.float64),
         np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64), np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
         np.zeros(4, dtype=np.float64), np.zeros(N, dtype=np.float64), np.zeros(S, dtype=np.uint8),
-        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 8), dtype=np.float64),
+        np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 9), dtype=np.float64),
     )

@@ -72,13 +72,15 @@ class DeployProcesses:
             if not bad or r.phase != IDLE:
                 continue
             steps, noticed = rollout(dp, float(seen), bool(caught))
+            auto = dp.strategy == "canary" and bool(caught) and seen >= dp.bake  # the analysis aborts it
             self._log(r.label, f"bad release out ({dp.strategy})")
             r.phase = OUT
             self._expose(r, steps[0][1])
-            env.process(self._bad_release(r, env.now, steps[1:], noticed, float(back), rng))
+            env.process(self._bad_release(r, env.now, steps[1:], noticed, float(back), rng, auto))
 
-    def _bad_release(self, r: Release, t0: float, steps: list, noticed: float, back: float, rng):
-        """A bad release of ``r`` out since ``t0``: its later steps, noticed, (paged,) rolled back."""
+    def _bad_release(self, r: Release, t0: float, steps: list, noticed: float, back: float, rng, auto: bool):
+        """A bad release of ``r`` out since ``t0``: its later steps, noticed, (paged,) rolled back;
+        ``auto``: the canary analysis aborts it at the end of the bake (nobody is paged)."""
         env = self.env
         for offset, e in steps + [(noticed, None)]:
             timer = self._timer(KIND_SERVICE_TIMER, t0 + offset - env.now, r.cause)
@@ -88,11 +90,12 @@ class DeployProcesses:
                 fired = yield timer | r.alerted.wait()
                 if timer not in fired:   # its rule paged first: noticed now, the rollout stops
                     timer.cancelled = True
+                    auto = False
                     break
             if e is None:
                 break
             self._expose(r, e)
-        if r.spec.paged:   # the rollback waits for the engineer, answering at the pace of the page's hour
+        if r.spec.paged and not auto:   # the rollback waits for the engineer, answering at the pace of the page's hour
             r.phase = WAIT
             self._log(r.label, "bad release noticed, on-call paged")
             yield self._timer(KIND_SERVICE_TIMER, float(self.m.sc.oncall.law_at(env.now).sample(rng)), r.cause)
