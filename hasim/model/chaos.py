@@ -34,8 +34,9 @@ settle time (the experiment's ``duration`` rounded up to whole days, plus 30 day
 ``background: true``) which is not measured: experiment time 0 is then midnight of a design
 that has been running, and a fault zone, whose next failure would come a settle time after its
 repair, fails only once.  Without ``background`` the components fail only as the faults make
-them (their failure laws are set to never); with it they fail as the scenario says, and every
-replica is a different history around the same faults.
+them (their failure laws are set to never, and no release goes bad, no maintenance window opens,
+no noise spikes the alert rules); with it they fail as the scenario says, and every replica is a
+different history around the same faults.
 """
 
 from __future__ import annotations
@@ -295,8 +296,16 @@ class Experiment(HasimModel):
             for name, svc in sc.services.items():
                 if svc.has_instances:
                     services[name]["failure"] = dict(never)
+                # Nothing but the faults: no release goes bad, no window takes an instance out.
+                services[name].pop("deploys", None)
+                services[name].pop("maintenance", None)
             for z in data["zones"].values():
                 z["failure"] = dict(never)
+            data.pop("config_pushes", None)
+            data.pop("alert_noise", None)
+            if not any(s.failover is not None and s.failover.manual is not None or s.repair_paged
+                       for s in sc.services.values()):
+                data.pop("oncall", None)  # it answered only the releases' pages
         # Every instance's zone, explicitly (round-robin expanded): a fault takes some of them.
         placed: dict[str, list[str | None]] = {}
         moved: set[str] = set()
@@ -348,7 +357,6 @@ class Experiment(HasimModel):
             services[name]["replicas"] = sc.services[name].replicas
         data["window"] = self.resolution
         data["horizon"] = self.duration
-        data.pop("slo", None)
         try:
             faulted = Scenario.model_validate(data)
         except (ValidationError, ScenarioError) as exc:  # a bug of this translation, not of the user's files
