@@ -41,6 +41,18 @@ def _close_figures():
         plt.close("all")
 
 
+#: The flagship before it gained releases, alerting and on-call (issue 16): the design whose figures
+#: issue 17's regression tests pin (52.1 min a year by the solver).
+MACHINES_ONLY = {"services.api.deploys": None, "services.db.failover.manual": "30m", "oncall": None, "alerts": {},
+                 "alert_noise": None}
+
+
+def machines_only_flagship():
+    from hasim import load
+
+    return load(SCENARIOS / "ha-rest-api.yaml").replace(MACHINES_ONLY)
+
+
 def review_design(name: str = "review", slo: float | None = 99.9, api_replicas: int = 3):
     """A small design with every kind of box and arrow the review charts draw, that the engine simulates."""
     from hasim import Scenario

@@ -146,10 +146,12 @@ def test_crosscheck_compares_like_with_like_on_the_flagship():
     # Issue 17 item 8: the flagship's solver answer (52.1 min/year with first-order delay terms; 51.8
     # before the wait for failover.requires was a term) next to the README's 10 000-replica run
     # (45.5 [44.1, 47.0]) was flagged in red as "outside the interval".
-    from hasim import analyze, load
+    from hasim import analyze
     from hasim.present._report_sections import FIRST_ORDER_ALLOWANCE, _crosscheck
 
-    analysis = analyze(load(SCENARIOS / "ha-rest-api.yaml"))
+    from .conftest import machines_only_flagship
+
+    analysis = analyze(machines_only_flagship())
     x = _crosscheck({"mean": 45.5, "lo": 44.1, "hi": 47.0}, analysis)
     assert x["first_order"] and x["label"] == "first order, with delays"
     # Like with like: the figure compared includes the delays; the no-delay steady state is shown apart.

@@ -32,11 +32,15 @@ _AWAKE = 0
 _FIRING = 1
 _PAGED = 2   # paged for the incident in progress (2: no incident in progress)
 _POS = 3     # the ring's newest slot
+_VSTART = 4  # the ring's flat run: slots vstart, ... (vlen of them) hold the flat values, not theirs
+_VLEN = 5
 # Slots of Work.al_t.
 _PENDING = 0  # since when the condition holds (-1: it does not)
 _OPEN = 1     # the loss when the incident in progress began
 _PHASE = 2
 _LAST = 3     # its last evaluation (-1: none yet)
+_FLATL = 4    # the loss and the noise the flat run holds
+_FLATN = 5
 
 
 @fast
@@ -47,7 +51,7 @@ def _al_reset(m, w):
         w.al_t[a, _PENDING] = -1.0
         w.al_t[a, _OPEN] = 0.0
         w.al_t[a, _LAST] = -1.0
-        for k in range(4):
+        for k in range(6):
             w.al_st[a, k] = 0
     for k in range(4):
         w.nz[k] = 0.0
@@ -78,12 +82,35 @@ def _al_wake(m, w, a, now, lost):
     last = w.al_t[a, _LAST]
     noise = _nz_lost(m, w, now)
     skipped = size if last < 0.0 else min(size, round((g - last) / every) - 1)
-    for _ in range(skipped):
-        pos = (w.al_st[a, _POS] + 1) % size
-        w.al_st[a, _POS] = pos
-        w.al_ring[p0 + pos] = lost
-        w.al_nring[p0 + pos] = noise
+    if skipped >= size:  # a sleep longer than its windows: every slot alike, in O(1) (a flat run)
+        w.al_st[a, _VSTART] = (w.al_st[a, _POS] + 1) % size
+        w.al_st[a, _VLEN] = size
+        w.al_t[a, _FLATL] = lost
+        w.al_t[a, _FLATN] = noise
+    else:
+        for _ in range(skipped):
+            _al_push(w, a, p0, size, lost, noise)
     _qschedule(w.heap, m.al_aux[a], g, KIND_AUX)
+
+
+@fast
+def _al_push(w, a, p0, size, lost, noise):
+    """Rule ``a``'s ring gets a newest slot (a slot of the flat run it overwrites leaves the run)."""
+    pos = (w.al_st[a, _POS] + 1) % size
+    w.al_st[a, _POS] = pos
+    if w.al_st[a, _VLEN] > 0 and pos == w.al_st[a, _VSTART]:
+        w.al_st[a, _VSTART] = (pos + 1) % size
+        w.al_st[a, _VLEN] -= 1
+    w.al_ring[p0 + pos] = lost
+    w.al_nring[p0 + pos] = noise
+
+
+@fast
+def _al_slot(w, a, p0, size, q):
+    """(loss, noise) at slot ``q`` of rule ``a``'s ring."""
+    if w.al_st[a, _VLEN] > 0 and (q - w.al_st[a, _VSTART]) % size < w.al_st[a, _VLEN]:
+        return w.al_t[a, _FLATL], w.al_t[a, _FLATN]
+    return w.al_ring[p0 + q], w.al_nring[p0 + q]
 
 
 @fast
@@ -136,6 +163,7 @@ def _al_rebase(m, w, out, r, lost):
     for a in range(m.n_alerts):
         for x in range(m.al_ring_ptr[a], m.al_ring_ptr[a + 1]):
             w.al_ring[x] -= lost
+        w.al_t[a, _FLATL] -= lost
         w.al_t[a, _OPEN] -= lost
         out.al_pages[r, a] = 0
         out.al_detected[r, a] = 0
@@ -153,11 +181,9 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
     ``served``; an incident is in progress since ``o_start`` if ``in_outage``."""
     p0 = m.al_ring_ptr[a]
     size = m.al_ring_ptr[a + 1] - p0
-    pos = (w.al_st[a, _POS] + 1) % size
-    w.al_st[a, _POS] = pos
-    w.al_ring[p0 + pos] = lost
     noise = _nz_lost(m, w, now)
-    w.al_nring[p0 + pos] = noise
+    _al_push(w, a, p0, size, lost, noise)
+    pos = w.al_st[a, _POS]
     w.al_t[a, _LAST] = now
     every = m.al_f[a, 2]
     limit = m.al_f[a, 0]
@@ -167,17 +193,17 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
         real = 1.0 - served
         seen = real + w.nz[0]
     else:
-        back = p0 + (pos - n1) % size
+        bl, bn = _al_slot(w, a, p0, size, (pos - n1) % size)
         span = _span(m, now - n1 * every, now)
-        real = (lost - w.al_ring[back]) / span
-        seen = real + (noise - w.al_nring[back]) / span
+        real = (lost - bl) / span
+        seen = real + (noise - bn) / span
     holds = seen > limit
     by_loss = real > limit
     if holds and m.al_f[a, 3] > 0.0:  # a burn-rate rule: the short window too
-        back = p0 + (pos - m.al_w[a, 1]) % size
+        bl, bn = _al_slot(w, a, p0, size, (pos - m.al_w[a, 1]) % size)
         span = _span(m, now - m.al_w[a, 1] * every, now)
-        real = (lost - w.al_ring[back]) / span
-        holds = real + (noise - w.al_nring[back]) / span > limit
+        real = (lost - bl) / span
+        holds = real + (noise - bn) / span > limit
         by_loss = by_loss and real > limit
     if holds:
         if w.al_t[a, _PENDING] < 0.0:
@@ -203,8 +229,8 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
     # Asleep until the next incident or spike once its condition is false outside both: with nothing
     # lost, the loss in each window can only fall, so it stays false (with a daily profile the
     # requests in a window change too: it then waits for its windows to hold no loss at all).
-    oldest = p0 + (pos + 1) % size
-    quiet = w.nz[3] == 0.0 and (not m.day_on or (lost == w.al_ring[oldest] and noise == w.al_nring[oldest]))
+    ol, on = _al_slot(w, a, p0, size, (pos + 1) % size)
+    quiet = w.nz[3] == 0.0 and (not m.day_on or (lost == ol and noise == on))
     if not in_outage and w.al_st[a, _FIRING] == 0 and w.al_t[a, _PENDING] < 0.0 and quiet:
         w.al_st[a, _AWAKE] = 0
     else:
