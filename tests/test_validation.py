@@ -167,7 +167,7 @@ CASES = [
     ("unknown-top-key", {"servces": {}}, "servces: unknown key 'servces'; did you mean 'services'?"),
     ("unknown-top-key-no-match", {"colour": "red"},
      "colour: unknown key 'colour' (allowed: name, description, horizon, replicas, seed, slo, window, rto, rpo, "
-     "entry, zones, services, config_pushes, oncall, alerts)"),
+     "entry, zones, services, config_pushes, oncall, alerts, alert_noise)"),
     ("unknown-service-key", {"services.api.reqires": ["db"]},
      "services.api.reqires: unknown key 'reqires'; did you mean 'requires'?"),
     ("unknown-service-key-replica", {"services.sessions.replica": 2},
