@@ -8,7 +8,8 @@ from hasim.model.scenario import Cached, Dns, Failover, HealthCheck, Scenario, S
 from hasim.model.autoscaling import Autoscaling
 from hasim.model.deploys import ConfigPush, Deploys
 from hasim.model.oncall import OnCall
-from hasim.model.alerts import AlertRule
+from hasim.model.alerts import AlertNoise, AlertRule
+from hasim.model.maintenance import Maintenance
 from hasim.model.breaker import Breaker
 from hasim.model.capacity import Load
 from hasim.model.overload import Overload, Retries
@@ -28,6 +29,7 @@ __all__ = [
     "__version__",
     "Scenario", "Service", "Zone", "Failover", "HealthCheck", "Dns", "Cached",
     "Load", "Overload", "Retries", "Breaker", "Autoscaling", "Deploys", "ConfigPush", "OnCall", "AlertRule",
+    "AlertNoise", "Maintenance",
     "Exponential", "Weibull", "LogNormal", "Fixed", "Uniform", "Empirical",
     "ScenarioError", "Problem",
     "load", "loads", "dump",

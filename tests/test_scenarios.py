@@ -26,6 +26,7 @@ ANSWERS = {
     "static-stability-50.yaml": ("request_availability", 0.9999995, 5e-8),
     "canary-vs-rolling.yaml": ("downtime_minutes_per_year", 406.83, 0.005),
     "night-pages.yaml": ("downtime_minutes_per_year", 378.42, 0.005),
+    "maintenance-window.yaml": ("downtime_minutes_per_year", 152.56, 0.005),
 }
 
 
