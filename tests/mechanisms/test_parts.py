@@ -62,7 +62,7 @@ def test_every_knob_has_a_direction_and_a_valid_variant(path):
         assert knob.kind in signs, f"{knob.label}: kind {knob.kind!r} has no worse_when_raised"
         if knob.unit == "h" and knob.base:
             sc.replace({knob.path: knob.scaled(2.0)})   # a variant the model accepts
-        assert knob.path.split(".")[0] in ("services", "zones", "config_pushes", "oncall")
+        assert knob.path.split(".")[0] in ("services", "zones", "config_pushes", "oncall", "alerts")
 
 
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
