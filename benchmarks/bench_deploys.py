@@ -1,5 +1,6 @@
-"""What releases and alert rules cost the numba engine: one pool with and without deploys, and
-``burn-rate-alerts.yaml`` with and without its rules, side by side in one run.
+"""What releases, alert rules, paged repairs and maintenance windows cost the numba engine: one
+pool with and without deploys, ``burn-rate-alerts.yaml`` with and without its rules and its noise,
+and the pool with its repairs paged or its instances patched, side by side in one run.
 
     python benchmarks/bench_deploys.py [--replicas 20000] [--rounds 5]
 
@@ -11,8 +12,11 @@ in four variants alternated round by round after a warm-up that loads every kern
 * ``rolling``     -- 10 % bad, rolled out 25 % every 5 minutes (four steps, noticed, rolled back);
 * ``canary``      -- 10 % bad, a 5 % canary for 30 minutes (caught at the bake's end 90 % of the time).
 
-and ``burn-rate-alerts.yaml`` without its rules (``no rules``) and with its four (``4 rules``: their
-evaluations, which count as no event of the model, are what they cost).
+``burn-rate-alerts.yaml`` without its rules (``no rules``), with its four (``4 rules``: their
+evaluations, which count as no event of the model, are what they cost) and with its noise too
+(``+ noise``: six spikes a day, each waking the rules), and the pool again with its repairs paged
+(``paged``: an on-call answer before each repair, one more event each) or a weekly 4 h
+maintenance window taking one pod out (``windows``).
 
 Prints per variant the median seconds, the events per replica, the events/s and the ratios of its
 events/s and seconds to ``no deploys``.
@@ -42,8 +46,14 @@ def variants() -> dict:
         svc = pool if deploys is None else {**pool, "deploys": deploys}
         out[name] = hasim.Scenario(name=name, entry="orders", horizon="1y", seed=1, services={"orders": svc})
     alerted = hasim.load(ROOT / "scenarios" / "burn-rate-alerts.yaml")
-    out["no rules"] = alerted.model_copy(update={"alerts": {}})
-    out["4 rules"] = alerted
+    out["no rules"] = alerted.replace({"alerts": {}, "alert_noise": None})
+    out["4 rules"] = alerted.replace({"alert_noise": None})
+    out["+ noise"] = alerted
+    alone = out["no deploys"]
+    out["pool"] = alone
+    out["paged"] = alone.replace({"services.orders.repair_paged": True, "oncall": {
+        "respond": "5m", "night": {"dist": "lognormal", "median": "15m", "sigma": 0.8}}})
+    out["windows"] = alone.replace({"services.orders.maintenance": {"every": "7d", "lasting": "4h"}})
     return out
 
 
@@ -54,7 +64,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     designs = variants()
     times, events = alternate(designs, args.replicas, args.rounds)
-    print_table((list(designs)[:4], list(designs)[4:]), times, events, args.replicas)
+    names = list(designs)
+    print_table((names[:4], names[4:7], names[7:]), times, events, args.replicas)
     return 0
 
 
