@@ -115,7 +115,7 @@ n_alerts          int                 alert rules (hasim.model.alerts), each wit
 al_aux            int64[A]            the source id of each rule's timer
 al_f              float64[A, 4]       its threshold on the error ratio, for, every, 1 for a burn-rate rule
 al_w              int64[A, 2]         its windows in evaluations (over or long, short; 0: none)
-al_ring_ptr       int64[A + 1]        its ring of the loss at its last evaluations (max window + 1 slots)
+al_ring_ptr       int64[A + 1]        its ring of the loss at its last evaluations (max window + 2 slots)
 nz_aux            int64               the source id of the noise's timer (-1: no ``alert_noise``)
 svc_rpg           int64[S]            1 if its instances' repairs wait for the on-call (``repair_paged``)
 svc_mt_aux        int64[S]            the source id of its maintenance windows' timer (-1: none)
@@ -788,7 +788,7 @@ def _alerts(p: _Parts) -> None:
         params.append((threshold(rule, sc.slo), rule.for_, rule.every, float(rule.burn_rate is not None)))
         w1, w2 = windows(rule)
         wins.append((w1, w2))
-        sizes.append(max(w1, w2) + 1)
+        sizes.append(max(w1, w2) + 2)  # every evaluation in the longest window, and the one before it
     p.al_aux = np.array(aux, dtype=np.int64)
     p.al_key = keys
     p.al_f = np.array(params, dtype=np.float64).reshape(-1, 4)

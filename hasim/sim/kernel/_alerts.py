@@ -1,11 +1,14 @@
 """Alert rules on the entry's error ratio (:mod:`hasim.model.alerts`), evaluated as Prometheus does.
 
 Each rule has one timer on a grid (``every``, from a phase drawn from its own stream) and a ring of
-the entry's lost request-hours at its last evaluations: the error ratio over a window of ``W``
-evaluations is the loss between the ring's slot ``W`` back and now over the requests in between.
+the entry's lost request-hours at its last evaluations, each with its grid index: the error ratio
+over a window of ``W`` evaluations is the loss between the grid index ``W`` back (the last
+evaluation at or before it, found by binary search) and now over the requests in between.
 A rule sleeps while nothing can change its answer (no incident, its condition false: with nothing
-lost the loss in each window can only fall) and wakes at the first grid point of the next incident,
-its ring given the evaluations it slept through (each would have read the same loss).  The event loop tells it when an incident
+lost the loss in each window can only fall) and wakes at the first grid point of the next incident
+(or noise spike) without writing the evaluations it slept through: each would have read what its
+last one did, which the search answers for them, so a wake costs nothing however long the sleep.
+The event loop tells it when an incident
 of the entry begins (:func:`_al_open`) and ends (:func:`_al_close`), and hands it the loss so far at
 each evaluation (:func:`_al_event`), which counts as no event of the model; a rule that fires
 notices the bad releases it watches (:func:`hasim.sim.kernel._deploys._dp_alerted`).  The noise
@@ -18,6 +21,8 @@ Spikes are bookkeeping of the measurement too: no event of the model.
 from __future__ import annotations
 
 import math
+
+import numpy as np
 
 from ._codes import KIND_AUX
 from ._day import _span
@@ -32,15 +37,14 @@ _AWAKE = 0
 _FIRING = 1
 _PAGED = 2   # paged for the incident in progress (2: no incident in progress)
 _POS = 3     # the ring's newest slot
-_VSTART = 4  # the ring's flat run: slots vstart, ... (vlen of them) hold the flat values, not theirs
-_VLEN = 5
+_CNT = 4     # the slots in use
 # Slots of Work.al_t.
 _PENDING = 0  # since when the condition holds (-1: it does not)
 _OPEN = 1     # the loss when the incident in progress began
 _PHASE = 2
-_LAST = 3     # its last evaluation (-1: none yet)
-_FLATL = 4    # the loss and the noise the flat run holds
-_FLATN = 5
+
+#: The grid index of the ring's first slot: before every evaluation (the loss and noise were 0).
+_BEFORE = -(1 << 62)
 
 
 @fast
@@ -50,9 +54,13 @@ def _al_reset(m, w):
         w.al_t[a, _PHASE] = next_double(w.rng[m.al_aux[a]]) * m.al_f[a, 2]
         w.al_t[a, _PENDING] = -1.0
         w.al_t[a, _OPEN] = 0.0
-        w.al_t[a, _LAST] = -1.0
         for k in range(6):
             w.al_st[a, k] = 0
+        p0 = m.al_ring_ptr[a]
+        w.al_st[a, _CNT] = 1
+        w.al_gring[p0] = _BEFORE
+        w.al_ring[p0] = 0.0
+        w.al_nring[p0] = 0.0
     for k in range(4):
         w.nz[k] = 0.0
     if m.nz_aux >= 0:
@@ -66,51 +74,45 @@ def _nz_lost(m, w, now):
 
 
 @fast
-def _al_wake(m, w, a, now, lost):
-    """Rule ``a`` wakes at ``now`` (``lost`` request-hours lost so far): its next evaluation is the
-    first grid point from now."""
+def _al_wake(m, w, a, now):
+    """Rule ``a`` wakes at ``now``: its next evaluation is the first grid point from now.  The
+    evaluations it slept through are not written: each would have read what its last one did
+    (nothing was lost, no spike came), which its ring answers for them (:func:`_al_at`)."""
     w.al_st[a, _AWAKE] = 1
     every = m.al_f[a, 2]
     phase = w.al_t[a, _PHASE]
     g = phase + every * math.ceil((now - phase) / every)
     if g < now:
         g += every
-    # The evaluations it slept through would each have read ``lost`` and the noise of now (neither
-    # changed meanwhile): its ring gets them, so its windows still hold the last incident's loss.
-    p0 = m.al_ring_ptr[a]
-    size = m.al_ring_ptr[a + 1] - p0
-    last = w.al_t[a, _LAST]
-    noise = _nz_lost(m, w, now)
-    skipped = size if last < 0.0 else min(size, round((g - last) / every) - 1)
-    if skipped >= size:  # a sleep longer than its windows: every slot alike, in O(1) (a flat run)
-        w.al_st[a, _VSTART] = (w.al_st[a, _POS] + 1) % size
-        w.al_st[a, _VLEN] = size
-        w.al_t[a, _FLATL] = lost
-        w.al_t[a, _FLATN] = noise
-    else:
-        for _ in range(skipped):
-            _al_push(w, a, p0, size, lost, noise)
     _qschedule(w.heap, m.al_aux[a], g, KIND_AUX)
 
 
 @fast
-def _al_push(w, a, p0, size, lost, noise):
-    """Rule ``a``'s ring gets a newest slot (a slot of the flat run it overwrites leaves the run)."""
+def _al_push(w, a, p0, size, k, lost, noise):
+    """Rule ``a``'s ring gets its evaluation of grid index ``k`` (the oldest slot goes when full)."""
     pos = (w.al_st[a, _POS] + 1) % size
     w.al_st[a, _POS] = pos
-    if w.al_st[a, _VLEN] > 0 and pos == w.al_st[a, _VSTART]:
-        w.al_st[a, _VSTART] = (pos + 1) % size
-        w.al_st[a, _VLEN] -= 1
+    w.al_st[a, _CNT] = min(w.al_st[a, _CNT] + 1, size)
+    w.al_gring[p0 + pos] = k
     w.al_ring[p0 + pos] = lost
     w.al_nring[p0 + pos] = noise
 
 
 @fast
-def _al_slot(w, a, p0, size, q):
-    """(loss, noise) at slot ``q`` of rule ``a``'s ring."""
-    if w.al_st[a, _VLEN] > 0 and (q - w.al_st[a, _VSTART]) % size < w.al_st[a, _VLEN]:
-        return w.al_t[a, _FLATL], w.al_t[a, _FLATN]
-    return w.al_ring[p0 + q], w.al_nring[p0 + q]
+def _al_at(w, a, p0, size, q):
+    """(loss, noise) at grid index ``q``: those of the rule's last evaluation at or before it (a
+    binary search: the slots' indices rise from the oldest, ``pos - cnt + 1``, to the newest)."""
+    cnt = w.al_st[a, _CNT]
+    first = w.al_st[a, _POS] - cnt + 1
+    lo, hi = 0, cnt - 1  # the answer's logical slot, in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if w.al_gring[p0 + (first + mid) % size] <= q:
+            lo = mid
+        else:
+            hi = mid - 1
+    x = p0 + (first + lo) % size
+    return w.al_ring[x], w.al_nring[x]
 
 
 @fast
@@ -124,7 +126,7 @@ def _nz_event(m, w, now, lost):
         w.nz[0] = m.nz_f[1]
         for a in range(m.n_alerts):
             if w.al_st[a, _AWAKE] == 0:
-                _al_wake(m, w, a, now, lost)
+                _al_wake(m, w, a, now)
         _qschedule(w.heap, c, now + _draw(m, w, m.nz_row, c), KIND_AUX)
     else:
         w.nz[3] = 0.0
@@ -142,7 +144,7 @@ def _al_open(m, w, out, r, now, lost):
         if w.al_st[a, _FIRING]:
             out.al_detected[r, a] += 1
         if w.al_st[a, _AWAKE] == 0:
-            _al_wake(m, w, a, now, lost)
+            _al_wake(m, w, a, now)
 
 
 @fast
@@ -163,7 +165,6 @@ def _al_rebase(m, w, out, r, lost):
     for a in range(m.n_alerts):
         for x in range(m.al_ring_ptr[a], m.al_ring_ptr[a + 1]):
             w.al_ring[x] -= lost
-        w.al_t[a, _FLATL] -= lost
         w.al_t[a, _OPEN] -= lost
         out.al_pages[r, a] = 0
         out.al_detected[r, a] = 0
@@ -182,10 +183,9 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
     p0 = m.al_ring_ptr[a]
     size = m.al_ring_ptr[a + 1] - p0
     noise = _nz_lost(m, w, now)
-    _al_push(w, a, p0, size, lost, noise)
-    pos = w.al_st[a, _POS]
-    w.al_t[a, _LAST] = now
     every = m.al_f[a, 2]
+    k = np.int64(round((now - w.al_t[a, _PHASE]) / every))  # its grid index
+    _al_push(w, a, p0, size, k, lost, noise)
     limit = m.al_f[a, 0]
     n1 = m.al_w[a, 0]
     # What the rule sees (the simulated loss and the noise), and what the loss alone would show.
@@ -193,14 +193,14 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
         real = 1.0 - served
         seen = real + w.nz[0]
     else:
-        bl, bn = _al_slot(w, a, p0, size, (pos - n1) % size)
+        bl, bn = _al_at(w, a, p0, size, k - n1)
         span = _span(m, now - n1 * every, now)
         real = (lost - bl) / span
         seen = real + (noise - bn) / span
     holds = seen > limit
     by_loss = real > limit
     if holds and m.al_f[a, 3] > 0.0:  # a burn-rate rule: the short window too
-        bl, bn = _al_slot(w, a, p0, size, (pos - m.al_w[a, 1]) % size)
+        bl, bn = _al_at(w, a, p0, size, k - m.al_w[a, 1])
         span = _span(m, now - m.al_w[a, 1] * every, now)
         real = (lost - bl) / span
         holds = real + (noise - bn) / span > limit
@@ -229,8 +229,10 @@ def _al_event(m, w, out, r, a, now, lost, in_outage, o_start, served):
     # Asleep until the next incident or spike once its condition is false outside both: with nothing
     # lost, the loss in each window can only fall, so it stays false (with a daily profile the
     # requests in a window change too: it then waits for its windows to hold no loss at all).
-    ol, on = _al_slot(w, a, p0, size, (pos + 1) % size)
-    quiet = w.nz[3] == 0.0 and (not m.day_on or (lost == ol and noise == on))
+    quiet = w.nz[3] == 0.0
+    if quiet and m.day_on:
+        ol, on = _al_at(w, a, p0, size, k - max(n1, m.al_w[a, 1]))
+        quiet = lost == ol and noise == on
     if not in_outage and w.al_st[a, _FIRING] == 0 and w.al_t[a, _PENDING] < 0.0 and quiet:
         w.al_st[a, _AWAKE] = 0
     else:

@@ -85,11 +85,11 @@ class Work(NamedTuple):
     rp_rng: np.ndarray      # uint64[H, 4]: replicated shards: the stream of their lags and snapshot phase
     sh_resp: np.ndarray     # uint8[H]: a failed promotion waiting for the on-call engineer (hasim.model.oncall)
     al_st: np.ndarray       # int64[A, 6]: alert rules: awake, firing, paged in this incident, ring position,
-                            # the ring's flat run (start, length)
-    al_t: np.ndarray        # float64[A, 6]: pending since (-1: not), the loss when the incident began, phase,
-                            # its last evaluation, the flat run's loss and noise
+                            # the ring's slots in use
+    al_t: np.ndarray        # float64[A, 6]: pending since (-1: not), the loss when the incident began, phase
     al_ring: np.ndarray     # float64[*]: each rule's loss at its last evaluations (m.al_ring_ptr)
     al_nring: np.ndarray    # float64[*]: and the noise it saw by then (request-hours of the spikes)
+    al_gring: np.ndarray    # int64[*]: and the grid index of each of those evaluations
     nz: np.ndarray          # float64[4]: the noise: the spike's errors now (0: none), its request-hours
                             # up to the last change, the time of that change, 1 during a spike
     inst_ans: np.ndarray    # float64[N]: when the on-call answers a failed instance's paged repair (0: not waiting)
@@ -138,6 +138,7 @@ def _new_work(m):
         np.zeros(H, dtype=np.uint8),
         np.zeros((m.n_alerts, 6), dtype=np.int64), np.zeros((m.n_alerts, 6), dtype=np.float64),
         np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64), np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
+        np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.int64),
         np.zeros(4, dtype=np.float64), np.zeros(N, dtype=np.float64), np.zeros(S, dtype=np.uint8),
         np.zeros(len(m.dp_aux), dtype=np.int64), np.zeros((len(m.dp_aux), 9), dtype=np.float64),
     )
