@@ -54,7 +54,7 @@ def _al_reset(m, w):
         w.al_t[a, _PHASE] = next_double(w.rng[m.al_aux[a]]) * m.al_f[a, 2]
         w.al_t[a, _PENDING] = -1.0
         w.al_t[a, _OPEN] = 0.0
-        for k in range(6):
+        for k in range(5):
             w.al_st[a, k] = 0
         p0 = m.al_ring_ptr[a]
         w.al_st[a, _CNT] = 1

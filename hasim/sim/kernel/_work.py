@@ -84,9 +84,9 @@ class Work(NamedTuple):
     dl_v: np.ndarray        # int64[H + T]
     rp_rng: np.ndarray      # uint64[H, 4]: replicated shards: the stream of their lags and snapshot phase
     sh_resp: np.ndarray     # uint8[H]: a failed promotion waiting for the on-call engineer (hasim.model.oncall)
-    al_st: np.ndarray       # int64[A, 6]: alert rules: awake, firing, paged in this incident, ring position,
+    al_st: np.ndarray       # int64[A, 5]: alert rules: awake, firing, paged in this incident, ring position,
                             # the ring's slots in use
-    al_t: np.ndarray        # float64[A, 6]: pending since (-1: not), the loss when the incident began, phase
+    al_t: np.ndarray        # float64[A, 3]: pending since (-1: not), the loss when the incident began, phase
     al_ring: np.ndarray     # float64[*]: each rule's loss at its last evaluations (m.al_ring_ptr)
     al_nring: np.ndarray    # float64[*]: and the noise it saw by then (request-hours of the spikes)
     al_gring: np.ndarray    # int64[*]: and the grid index of each of those evaluations
@@ -136,7 +136,7 @@ def _new_work(m):
         np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.float64), np.zeros(H + T, dtype=np.int64),
         np.zeros((H, 4), dtype=np.uint64),
         np.zeros(H, dtype=np.uint8),
-        np.zeros((m.n_alerts, 6), dtype=np.int64), np.zeros((m.n_alerts, 6), dtype=np.float64),
+        np.zeros((m.n_alerts, 5), dtype=np.int64), np.zeros((m.n_alerts, 3), dtype=np.float64),
         np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64), np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.float64),
         np.zeros(max(m.al_ring_ptr[-1], 1), dtype=np.int64),
         np.zeros(4, dtype=np.float64), np.zeros(N, dtype=np.float64), np.zeros(S, dtype=np.uint8),
