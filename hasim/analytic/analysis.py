@@ -314,10 +314,9 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
     terms = _delay_terms(sc, params, solver)
     if terms:
         notes.append("delay terms are first order: a second failure during a delay is neglected")
-    windows = _window_term(sc, params, ra, ta)
-    if windows is not None:
-        terms.append(windows)
-        down = windowed_measures(sc, params, sc.entry)[2]
+    if any(s.maintenance is not None for s in sc.services.values()):
+        w_ra, w_ta, down = windowed_measures(sc, params, sc.entry)
+        terms.append(_window_term(sc, ra - w_ra, ta - w_ta))
     d_req = sum(t.request_unavailability for t in terms)
     d_time = sum(t.time_unavailability for t in terms)
     total_ra = min(1.0, max(0.0, ra - d_req))
@@ -347,15 +346,13 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
     )
 
 
-def _window_term(sc: Scenario, params: _Params, ra: float, ta: float) -> DelayTerm | None:
+def _window_term(sc: Scenario, d_req: float, d_time: float) -> DelayTerm:
     """What the maintenance windows cost (exact: :func:`hasim.analytic.exact.windowed_measures`), as a
-    ``maintenance`` term beside the delays: the design solved with its windows, less without."""
+    ``maintenance`` term beside the delays: the design solved without its windows, less with them
+    (``d_req``, ``d_time``)."""
     names = [n for n in sc.topological_order() if sc.services[n].maintenance is not None]
-    if not names:
-        return None
-    w_ra, w_ta, _ = windowed_measures(sc, params, sc.entry)
     per_year = sum(HOURS_PER_YEAR / sc.services[n].maintenance.every for n in names)
-    d_req, d_time = max(ra - w_ra, 0.0), max(ta - w_ta, 0.0)
+    d_req, d_time = max(d_req, 0.0), max(d_time, 0.0)
     return DelayTerm(service=", ".join(names), stage="maintenance", events_per_year=per_year,
                      hours_per_event=d_req * HOURS_PER_YEAR / per_year, request_unavailability=d_req,
                      time_unavailability=d_time,

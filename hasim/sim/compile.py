@@ -747,23 +747,6 @@ def _deploys(p: _Parts) -> None:
         share = dp.batch if dp.strategy == "rolling" else (dp.canary if dp.strategy == "canary" else 1.0)
         wait = dp.pause if dp.strategy == "rolling" else (dp.bake if dp.strategy == "canary" else 0.0)
         params.append((gap, float(dp.every is not None), dp.bad, dp.errors, share, wait, dp.caught))
-    p.svc_rpg = np.array([int(sc.services[n].repair_paged) for n in p.order], dtype=np.int64)
-    # Maintenance windows: a timer per maintained service, the first `takes` instances of each shard.
-    p.svc_mt_aux = np.full(S, -1, dtype=np.int64)
-    p.svc_mt = np.zeros((S, 2), dtype=np.float64)
-    p.inst_mt = np.zeros(p.N, dtype=np.int64)
-    p.mt_cause = []
-    first_mt = S + p.Z + len(rows)
-    for v, name in enumerate(p.order):
-        mt = sc.services[name].maintenance
-        if mt is None:
-            continue
-        p.svc_mt_aux[v] = p.add_aux(AUX_MAINT, v)
-        p.mt_cause.append((p.svc_mt_aux[v], first_mt + len(p.mt_cause)))
-        p.svc_mt[v] = (mt.every, mt.lasting)
-        for sh in p.shard_rows[v]:
-            for i in p.sh_inst[sh][:mt.takes]:
-                p.inst_mt[i] = 1
     oc = sc.oncall
     p.oc_row = np.array([-1, -1] if oc is None else [p.dists.add(oc.respond),
                                                      -1 if oc.night is None else p.dists.add(oc.night)], dtype=np.int64)
@@ -776,6 +759,28 @@ def _deploys(p: _Parts) -> None:
     p.dp_f = np.array(params, dtype=np.float64).reshape(-1, 7)
     p.dp_cause = np.array([S + p.Z + d for d in range(len(rows))], dtype=np.int64)
     p.dp_rows = rows
+
+
+def _repairs_and_windows(p: _Parts) -> None:
+    """Paged repairs (:mod:`hasim.model.oncall`) and maintenance windows (:mod:`hasim.model.maintenance`):
+    a timer per maintained service, the first ``takes`` instances of each shard."""
+    sc, S = p.sc, p.S
+    p.svc_rpg = np.array([int(sc.services[n].repair_paged) for n in p.order], dtype=np.int64)
+    p.svc_mt_aux = np.full(S, -1, dtype=np.int64)
+    p.svc_mt = np.zeros((S, 2), dtype=np.float64)
+    p.inst_mt = np.zeros(p.N, dtype=np.int64)
+    p.mt_cause = []
+    first_mt = S + p.Z + len(p.dp_rows)  # after the changes' causes
+    for v, name in enumerate(p.order):
+        mt = sc.services[name].maintenance
+        if mt is None:
+            continue
+        p.svc_mt_aux[v] = p.add_aux(AUX_MAINT, v)
+        p.mt_cause.append((p.svc_mt_aux[v], first_mt + len(p.mt_cause)))
+        p.svc_mt[v] = (mt.every, mt.lasting)
+        for sh in p.shard_rows[v]:
+            for i in p.sh_inst[sh][:mt.takes]:
+                p.inst_mt[i] = 1
 
 
 def _alerts(p: _Parts) -> None:
@@ -932,7 +937,8 @@ def _model(p: _Parts) -> CompiledModel:
 
 
 #: The steps of :func:`compile_scenario`, in order (each reads what the earlier ones laid out).
-_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _alerts, _stage_sets, _streams)
+_STEPS = (_pools, _graph, _zones, _delays, _load, _breakers, _deploys, _repairs_and_windows, _alerts, _stage_sets,
+          _streams)
 
 
 def _plain_codes(p: _Parts, inst_svc: np.ndarray) -> np.ndarray:
