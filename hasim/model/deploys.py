@@ -280,8 +280,10 @@ def _describe(svc) -> list[str]:
         strategy = f"canary {dp.canary:.0%} for {duration(dp.bake)}, {dp.caught:.0%} caught"
     else:
         strategy = "all at once" if dp.strategy == "all_at_once" else "blue/green"
-    return [f"{how}, {strategy}, {dp.bad:.0%} bad, noticed after {duration(dp.detect.mean_hours)}, "
-            f"rolled back in {duration(dp.rollback.mean_hours)}"]
+    noticed = f"noticed after {duration(dp.detect.mean_hours)}" if dp.alert is None else \
+        f"noticed by alert {dp.alert} (or after {duration(dp.detect.mean_hours)})"
+    paged = ", paged" if dp.paged else ""
+    return [f"{how}, {strategy}, {dp.bad:.0%} bad, {noticed}, rolled back in {duration(dp.rollback.mean_hours)}{paged}"]
 
 
 MECHANISM = Mechanism(
