@@ -54,7 +54,7 @@ def _instance_event(m, w, i, now):
         row = m.inst_rep[i] if up else m.inst_fail[i]
         w.inst_up[i] = 1 - up
         w.sh_h[sh] += 1 - 2 * np.int64(up)
-        _qreplace_top(w.heap, i, now + (_paged(m, w, i, now, row) if up and m.svc_rpg[v] else _draw(m, w, row, i)))
+        _qreplace_top(w.heap, i, now + (_down_for(m, w, i, v, now) if up else _draw(m, w, row, i)))
         if m.svc_hc_on[v]:
             _hc_moved(m, w, i, up == 0, now)
         _update_own(m, w, sh)
@@ -63,8 +63,7 @@ def _instance_event(m, w, i, now):
     if w.inst_up[i]:
         w.inst_up[i] = 0
         w.inst_speed[i] = 1.0
-        row = m.inst_rep[i]
-        _qreplace_top(w.heap, i, now + (_paged(m, w, i, now, row) if m.svc_rpg[v] else _draw(m, w, row, i)))
+        _qreplace_top(w.heap, i, now + _down_for(m, w, i, v, now))
         w.sh_h[sh] -= 1
         _lost(m, w, i, now)
     else:
@@ -85,15 +84,16 @@ def _instance_event(m, w, i, now):
 
 
 @fast
-def _paged(m, w, i, now, row):
-    """Instance ``i`` fails at ``now`` and its repair (law ``row``) is paged: the wait for its next
-    event, the on-call's response (by the hour of the page), at which the repair starts (an event
-    of its own: the loss changes stage there)."""
-    answer = _draw(m, w, _oc_row(m, now), i)
-    if answer > 0.0:
-        w.inst_ans[i] = now + answer
-        return answer
-    return _draw(m, w, row, i)
+def _down_for(m, w, i, v, now):
+    """Instance ``i`` of service ``v`` fails at ``now``: the wait for its next event, its repair, or
+    with paged repairs the on-call's response (by the hour of the page), at which the repair starts
+    (an event of its own: the loss changes stage there)."""
+    if m.svc_rpg[v]:
+        answer = _draw(m, w, _oc_row(m, now), i)
+        if answer > 0.0:
+            w.inst_ans[i] = now + answer
+            return answer
+    return _draw(m, w, m.inst_rep[i], i)
 
 
 @fast

@@ -14,16 +14,10 @@ from __future__ import annotations
 
 from ._codes import KIND_AUX
 from ._failover import _gained, _lost
-from ._jit import fast, inline
+from ._jit import fast
 from ._queue import _qremove, _qschedule
 from ._rng import next_double
-from ._shards import _aux_base, _life_speed, _set_speed, _update_own
-
-
-@inline
-def _zone_out(m, w, i):
-    z = m.inst_zone[i]
-    return z >= 0 and w.zone_down[z] > 0
+from ._shards import _aux_base, _life_speed, _set_speed, _update_own, _zone_out
 
 
 @fast

@@ -80,8 +80,14 @@ def _aux_base(m):
 
 @inline
 def _available(m, w, i):
+    return w.inst_up[i] != 0 and not _zone_out(m, w, i) and not _held(m, w, i)
+
+
+@inline
+def _zone_out(m, w, i):
+    """Whether a zone of instance ``i``'s chain is down."""
     z = m.inst_zone[i]
-    return w.inst_up[i] != 0 and (z < 0 or w.zone_down[z] == 0) and not _held(m, w, i)
+    return z >= 0 and w.zone_down[z] > 0
 
 
 @inline
