@@ -73,10 +73,15 @@ class OnCall(HasimModel):
         return self.respond if self.night is None or a <= hour < b else self.night
 
     @property
+    def laws(self) -> list:
+        """``[(share of the day, law), ...]``: the response laws of a page at a uniform hour."""
+        day = day_share(self)
+        return [(day, self.respond)] + ([(1.0 - day, self.night)] if self.night is not None else [])
+
+    @property
     def mean_response(self) -> float:
         """The mean response over a day whose hours page alike (hours)."""
-        night = self.night.mean_hours if self.night is not None else 0.0
-        return day_share(self) * self.respond.mean_hours + (1.0 - day_share(self)) * night
+        return sum(share * law.mean_hours for share, law in self.laws)
 
 
 def repair_hours(sc, svc) -> float:

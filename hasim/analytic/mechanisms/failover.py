@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-from hasim.model.oncall import day_share
 from hasim.model.scenario import Service
 from hasim.model.structure import needed
 from hasim.analytic.exact import _binomial, _frequency, _Solver, _zone_hits, _zone_loss_rate
@@ -69,7 +68,7 @@ def _standby(terms: DelayTerms, name: str, svc: Service) -> float:
         # of the failed instance (its residual repair time after the delay).
         pe = svc.repair.partial_expectation
         oc = sc.oncall
-        laws = [] if oc is None else [(day_share(oc), oc.respond)] + ([(1.0 - day_share(oc), oc.night)] if oc.night else [])
+        laws = [] if oc is None else oc.laws
         if svc.repair_paged and oc is not None:
             # The failed instance's repair starts once its own page is answered: E[(A + R - c)+]
             # over the response A (independent of the failover's page).
