@@ -315,7 +315,7 @@ def _analyze(scenario: Scenario, *, cut_sets: bool = True) -> Analysis:
     if terms:
         notes.append("delay terms are first order: a second failure during a delay is neglected")
     if any(s.maintenance is not None for s in sc.services.values()):
-        w_ra, w_ta, down = windowed_measures(sc, params, sc.entry)
+        w_ra, w_ta, down = windowed_measures(sc, params, sc.entry, (ra, ta, down))
         terms.append(_window_term(sc, ra - w_ra, ta - w_ta))
     d_req = sum(t.request_unavailability for t in terms)
     d_time = sum(t.time_unavailability for t in terms)

@@ -141,20 +141,23 @@ def _standby_chain(n: int, lam: float, mu: float, idle_factor: float) -> tuple[n
     return pi, float(pi[n - 1] * up_rates[n - 1])
 
 
-def windowed_measures(sc: Scenario, params: "_Params", root: str) -> tuple[float, float, float]:
+def windowed_measures(sc: Scenario, params: "_Params", root: str,
+                      base: tuple[float, float, float] | None = None) -> tuple[float, float, float]:
     """``_Solver(...).measures()`` averaged over the maintenance windows of the services ``root``
     reaches (:mod:`hasim.model.maintenance`): solved for every set of them in a window at once,
-    weighted by ``prod f x prod (1 - f)`` (independent phases, ``f`` each one's share of the time)."""
+    weighted by ``prod f x prod (1 - f)`` (independent phases, ``f`` each one's share of the time).
+    ``base``: the measures without any window, if the caller has them already."""
     solver = _Solver(sc, params, root)
     names = [n for n in solver.reach if sc.services[n].maintenance is not None and sc.services[n].has_instances]
     if not names:
-        return solver.measures()
+        return solver.measures() if base is None else base
+    base = solver.measures() if base is None else base
     total = np.zeros(3)
     for states in itertools.product((False, True), repeat=len(names)):
         w = math.prod(share_of_time(sc.services[n].maintenance) if on else 1.0 - share_of_time(sc.services[n].maintenance)
                       for n, on in zip(names, states))
         held = frozenset(n for n, on in zip(names, states) if on)
-        total += w * np.array((solver if not held else _Solver(sc, params, root, held)).measures())
+        total += w * np.array(base if not held else _Solver(sc, params, root, held).measures())
     return float(total[0]), float(total[1]), float(total[2])
 
 
